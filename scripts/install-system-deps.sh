@@ -6,7 +6,7 @@
 # Idempotent: does nothing when every package is already installed.
 set -euo pipefail
 
-packages=(nginx libnginx-mod-http-lua lua5.1 luajit lua-cjson lua-busted lua-zlib chromium wrk)
+packages=(nginx libnginx-mod-http-lua lua5.1 luajit2 lua-cjson lua-busted lua-zlib chromium wrk)
 
 missing=()
 for p in "${packages[@]}"; do
