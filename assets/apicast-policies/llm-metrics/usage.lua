@@ -1,0 +1,508 @@
+--- Token usage extraction for OpenAI-compatible responses.
+-- Pure Lua (cjson only): no ngx and no APIcast modules, so it runs under plain lua5.1 and in OpenResty alike.
+-- Parsers are incremental: they see each response chunk once and keep only small state, never the whole body.
+
+local cjson = require('cjson.safe')
+
+local type = type
+local floor = math.floor
+local concat = table.concat
+local find = string.find
+local sub = string.sub
+local byte = string.byte
+
+local _M = {}
+
+-- A single SSE event larger than this is dropped (vLLM events are a few hundred bytes).
+_M.MAX_SSE_EVENT_BYTES = 1024 * 1024
+-- The usage object and the model name are tiny; cap what the JSON scanner keeps of them.
+local MAX_USAGE_OBJECT_BYTES = 64 * 1024
+local MAX_MODEL_BYTES = 256
+-- Larger integers lose precision in a double; such counts are treated as garbage.
+local MAX_COUNT = 2 ^ 53
+
+local USAGE_FIELDS = { 'prompt_tokens', 'completion_tokens', 'total_tokens' }
+
+local function count(value)
+  if type(value) == 'number' and value >= 0 and value < MAX_COUNT and floor(value) == value then
+    return value
+  end
+  return nil
+end
+
+--- Keeps the well-formed counts of a decoded `usage` object.
+-- A field that is absent or not a non-negative integer is left out. `total_tokens` is computed as
+-- prompt + completion only when it is absent and both others are present. Returns nil when nothing is left.
+function _M.normalize(raw)
+  if type(raw) ~= 'table' then
+    return nil
+  end
+  local result, any = {}, false
+  for _, field in ipairs(USAGE_FIELDS) do
+    result[field] = count(raw[field])
+    any = any or result[field] ~= nil
+  end
+  if not any then
+    return nil
+  end
+  if result.total_tokens == nil and result.prompt_tokens and result.completion_tokens then
+    result.total_tokens = result.prompt_tokens + result.completion_tokens
+  end
+  return result
+end
+
+local function model_name(value)
+  if type(value) == 'string' and #value > 0 and #value <= MAX_MODEL_BYTES then
+    return value
+  end
+  return nil
+end
+
+---------------------------------------------------------------------------------------------------------------------
+-- Server-sent events
+---------------------------------------------------------------------------------------------------------------------
+
+local SseParser = {}
+SseParser.__index = SseParser
+
+function _M.new_sse_parser(max_event_bytes)
+  return setmetatable({
+    max_event_bytes = max_event_bytes or _M.MAX_SSE_EVENT_BYTES,
+    line = {}, -- pieces of the current, not yet terminated line
+    line_bytes = 0,
+    data = {}, -- data lines of the current event
+    data_bytes = 0,
+    oversize = false, -- the current event grew beyond max_event_bytes: ignore it up to its end
+    skip_lf = false, -- the previous chunk ended with CR: a leading LF belongs to that line end
+    done = false, -- [DONE] seen: later events are ignored
+    last_usage = nil,
+    last_model = nil,
+  }, SseParser)
+end
+
+-- Only events that carry a usage object are decoded: cheap pre-check, then cjson.
+local function sse_event(self, data)
+  if data == '[DONE]' then
+    self.done = true
+    return
+  end
+  if not find(data, '"usage"%s*:%s*{') then
+    return
+  end
+  local event = cjson.decode(data)
+  if type(event) ~= 'table' then
+    return
+  end
+  local found = _M.normalize(event.usage)
+  if found then
+    self.last_usage = found
+    self.last_model = model_name(event.model) or self.last_model
+  end
+end
+
+local function dispatch(self)
+  if not self.oversize and #self.data > 0 then
+    sse_event(self, concat(self.data, '\n'))
+  end
+  self.data, self.data_bytes, self.oversize = {}, 0, false
+end
+
+local function sse_line(self, line)
+  if line == '' then
+    return dispatch(self)
+  end
+  if self.oversize or byte(line, 1) == 58 then -- ':' starts a comment
+    return
+  end
+  local field, value = line, ''
+  local colon = find(line, ':', 1, true)
+  if colon then
+    field = sub(line, 1, colon - 1)
+    value = sub(line, colon + (byte(line, colon + 1) == 32 and 2 or 1))
+  end
+  if field ~= 'data' then
+    return -- event, id and retry do not matter for usage
+  end
+  self.data_bytes = self.data_bytes + #value + 1
+  if self.data_bytes > self.max_event_bytes then
+    self.oversize, self.data = true, {}
+    return
+  end
+  self.data[#self.data + 1] = value
+end
+
+local function append_partial(self, piece)
+  if self.line_bytes + #piece > self.max_event_bytes then
+    -- A line this long can only belong to an oversize event: forget it, keep skipping up to the next blank line.
+    self.line, self.line_bytes, self.oversize, self.data = {}, 0, true, {}
+    self.line_overflow = true
+    return
+  end
+  self.line[#self.line + 1] = piece
+  self.line_bytes = self.line_bytes + #piece
+end
+
+local function end_line(self, tail)
+  local line
+  if self.line_overflow then
+    self.line_overflow = false
+    line = 'overflow' -- not empty: the event continues, its content is ignored because oversize is set
+  elseif self.line_bytes > 0 then
+    self.line[#self.line + 1] = tail
+    line = concat(self.line)
+  else
+    line = tail
+  end
+  self.line, self.line_bytes = {}, 0
+  sse_line(self, line)
+end
+
+--- Feeds any slice of the stream (any byte boundaries; LF, CRLF or CR line ends).
+function SseParser:feed(chunk)
+  if self.done or type(chunk) ~= 'string' or chunk == '' then
+    return
+  end
+  local pos, len = 1, #chunk
+  if self.skip_lf then
+    self.skip_lf = false
+    if byte(chunk, 1) == 10 then
+      pos = 2
+    end
+  end
+  while pos <= len and not self.done do
+    local eol = find(chunk, '[\r\n]', pos)
+    if not eol then
+      append_partial(self, sub(chunk, pos))
+      return
+    end
+    end_line(self, sub(chunk, pos, eol - 1))
+    if byte(chunk, eol) == 13 then
+      if eol == len then
+        self.skip_lf = true
+      elseif byte(chunk, eol + 1) == 10 then
+        eol = eol + 1
+      end
+    end
+    pos = eol + 1
+  end
+end
+
+--- The last usage seen in the stream, or nil.
+function SseParser:usage()
+  return self.last_usage
+end
+
+--- The model named by the event that carried the last usage, or nil.
+function SseParser:model()
+  return self.last_model
+end
+
+---------------------------------------------------------------------------------------------------------------------
+-- Incremental JSON scanner: finds the top-level "usage" and "model" members without holding the body
+---------------------------------------------------------------------------------------------------------------------
+
+local JsonScanner = {}
+JsonScanner.__index = JsonScanner
+
+function _M.new_json_scanner(max_bytes)
+  return setmetatable({
+    max_bytes = max_bytes or 1024 * 1024,
+    seen = 0,
+    failed = false, -- not a JSON object, too large, or garbage after it
+    depth = 0,
+    started = false,
+    finished = false,
+    in_string = false,
+    escaped = false,
+    expect_key = false, -- depth 1: the next string is a member name
+    key = nil, -- pieces of the member name being read (depth 1 only)
+    last_key = nil,
+    value_of = nil, -- member name whose value starts next ("usage" or "model")
+    string_sink = nil, -- pieces of the "model" string value being read
+    capture = nil, -- pieces of the "usage" object being read
+    capture_bytes = 0,
+    capture_depth = nil,
+    usage_raw = nil,
+    model_raw = nil,
+  }, JsonScanner)
+end
+
+local function keep(list, piece)
+  list[#list + 1] = piece
+end
+
+local function capture_piece(self, piece)
+  self.capture_bytes = self.capture_bytes + #piece
+  if self.capture_bytes > MAX_USAGE_OBJECT_BYTES then
+    self.capture, self.capture_depth = nil, nil -- not a usage object anyone sends; ignore it
+    return
+  end
+  keep(self.capture, piece)
+end
+
+local function string_end(self)
+  if self.key then
+    self.last_key = concat(self.key)
+    self.key = nil
+  elseif self.string_sink then
+    local raw = concat(self.string_sink)
+    self.string_sink = nil
+    if #raw <= MAX_MODEL_BYTES * 6 then
+      self.model_raw = raw
+    end
+  end
+end
+
+-- Handles a structural character outside strings; returns false when the document is not acceptable.
+local function structural(self, c)
+  local depth = self.depth
+  if c == 34 then -- '"'
+    self.in_string = true
+    if depth == 1 and self.expect_key then
+      self.key, self.expect_key = {}, false
+    elseif depth == 1 and self.value_of == 'model' then
+      self.string_sink = {}
+    end
+    self.value_of = nil
+  elseif c == 123 or c == 91 then -- '{' or '['
+    if depth == 1 and self.value_of == 'usage' and c == 123 then
+      self.capture, self.capture_bytes, self.capture_depth = {}, 0, depth + 1
+    end
+    self.value_of = nil
+    self.depth = depth + 1
+    self.expect_key = c == 123 and self.depth == 1
+  elseif c == 125 or c == 93 then -- '}' or ']'
+    self.depth = depth - 1
+    self.value_of = nil
+    if self.depth == 0 then
+      self.finished = true
+    end
+  elseif depth == 1 then
+    if c == 44 then -- ','
+      self.expect_key, self.value_of = true, nil
+    elseif c == 58 then -- ':'
+      self.value_of = self.last_key
+    end
+  end
+  return true
+end
+
+local function scan(self, chunk)
+  local pos, len = 1, #chunk
+  if self.capture then
+    self.capture_from = 1
+  end
+  while pos <= len do
+    if self.finished then
+      if find(chunk, '%S', pos) then
+        self.failed = true
+      end
+      return
+    end
+    if not self.started then
+      local first = find(chunk, '%S', pos)
+      if not first then
+        return
+      end
+      if byte(chunk, first) ~= 123 then
+        self.failed = true
+        return
+      end
+      self.started = true
+      pos = first
+    end
+    if self.in_string then
+      local sink = self.key or self.string_sink
+      if self.escaped then
+        if sink then
+          keep(sink, sub(chunk, pos, pos))
+        end
+        self.escaped = false
+        pos = pos + 1
+      end
+      local stop = find(chunk, '["\\]', pos)
+      if not stop then
+        if sink then
+          keep(sink, sub(chunk, pos))
+        end
+        break
+      end
+      if sink then
+        keep(sink, sub(chunk, pos, stop - 1))
+      end
+      if byte(chunk, stop) == 92 then -- backslash: the escaped character may be in the next chunk
+        if sink then
+          keep(sink, sub(chunk, stop, stop + 1))
+        end
+        if stop == len then
+          self.escaped = true
+        end
+        pos = stop + 2
+      else
+        self.in_string = false
+        string_end(self)
+        pos = stop + 1
+      end
+    else
+      local stop = find(chunk, '[{}%[%]",:]', pos)
+      if not stop then
+        break
+      end
+      local c = byte(chunk, stop)
+      structural(self, c)
+      if self.capture and self.capture_from == nil then
+        self.capture_from = stop -- the usage object starts here
+      end
+      if self.capture and self.depth < self.capture_depth then
+        capture_piece(self, sub(chunk, self.capture_from, stop))
+        if self.capture then
+          self.usage_raw = concat(self.capture)
+        end
+        self.capture, self.capture_depth, self.capture_from = nil, nil, nil
+      end
+      pos = stop + 1
+    end
+  end
+  if self.capture then
+    capture_piece(self, sub(chunk, self.capture_from))
+  end
+  self.capture_from = nil
+end
+
+--- Feeds the next slice of the response body.
+function JsonScanner:feed(chunk)
+  if self.failed or type(chunk) ~= 'string' or chunk == '' then
+    return
+  end
+  self.seen = self.seen + #chunk
+  if self.seen > self.max_bytes then
+    self.failed = true -- give up: release what was kept
+    self.capture, self.key, self.string_sink, self.usage_raw = nil, nil, nil, nil
+    return
+  end
+  scan(self, chunk)
+end
+
+--- The top-level usage of a complete JSON object body, or nil (incomplete, garbage, too large, or none).
+function JsonScanner:usage()
+  if self.failed or not self.finished or not self.usage_raw then
+    return nil
+  end
+  return _M.normalize(cjson.decode(self.usage_raw))
+end
+
+--- The top-level "model" of a complete JSON object body, or nil.
+function JsonScanner:model()
+  if self.failed or not self.finished or not self.model_raw then
+    return nil
+  end
+  return model_name(cjson.decode('"' .. self.model_raw .. '"'))
+end
+
+---------------------------------------------------------------------------------------------------------------------
+-- Request rewriting
+---------------------------------------------------------------------------------------------------------------------
+
+-- Returns the first index after the JSON value that starts at `pos` of a document already validated by cjson.
+local function skip_value(text, pos)
+  local c = byte(text, pos)
+  if c == 34 then
+    local i = pos + 1
+    while true do
+      local stop = find(text, '["\\]', i)
+      if byte(text, stop) == 92 then
+        i = stop + 2
+      else
+        return stop + 1
+      end
+    end
+  elseif c == 123 or c == 91 then
+    local depth, i = 0, pos
+    while true do
+      local stop = find(text, '[{}%[%]"]', i)
+      local s = byte(text, stop)
+      if s == 34 then
+        i = skip_value(text, stop)
+      else
+        depth = depth + ((s == 123 or s == 91) and 1 or -1)
+        i = stop + 1
+        if depth == 0 then
+          return i
+        end
+      end
+    end
+  end
+  return (find(text, '[%s,}%]]', pos)) or #text + 1
+end
+
+-- Start and end index of the value of the last top-level member `name` of a JSON object document.
+local function member_span(text, name)
+  local found_start, found_stop
+  local pos = find(text, '{', 1, true) + 1
+  while true do
+    local key_start = find(text, '["}]', pos)
+    if byte(text, key_start) == 125 then
+      return found_start, found_stop
+    end
+    local key_stop = skip_value(text, key_start)
+    local value_start = find(text, '%S', find(text, ':', key_stop, true) + 1)
+    local value_stop = skip_value(text, value_start)
+    if cjson.decode(sub(text, key_start, key_stop - 1)) == name then
+      found_start, found_stop = value_start, value_stop - 1
+    end
+    pos = find(text, '[,}]', value_stop)
+    if byte(text, pos) == 125 then
+      return found_start, found_stop
+    end
+    pos = pos + 1
+  end
+end
+
+local function decode_object(body)
+  if type(body) ~= 'string' or not find(body, '^%s*{') then
+    return nil
+  end
+  local decoded = cjson.decode(body)
+  if type(decoded) ~= 'table' then
+    return nil
+  end
+  return decoded
+end
+
+--- For a streamed request (`"stream": true`) makes sure `stream_options.include_usage` is true.
+-- Returns the new body, or nil when the body needs no change or is not a JSON object (leave it untouched).
+-- Only the `stream_options` member changes; every other byte of the body stays as the client sent it.
+-- Second result: the request's "model" when it is a usable name.
+function _M.rewrite_request(body)
+  local request = decode_object(body)
+  if not request then
+    return nil, nil
+  end
+  local model = model_name(request.model)
+  if request.stream ~= true then
+    return nil, model
+  end
+  local options = request.stream_options
+  if type(options) == 'table' and options.include_usage == true then
+    return nil, model
+  end
+  if options ~= nil and options ~= cjson.null and (type(options) ~= 'table' or options[1] ~= nil) then
+    return nil, model -- not an object: the model server rejects it anyway, do not guess
+  end
+  local replacement = { include_usage = true }
+  if type(options) == 'table' then
+    for k, v in pairs(options) do
+      replacement[k] = v
+    end
+    replacement.include_usage = true
+  end
+  local encoded = cjson.encode(replacement)
+  if options == nil then
+    local open = find(body, '{', 1, true)
+    return sub(body, 1, open) .. '"stream_options":' .. encoded .. ',' .. sub(body, open + 1), model
+  end
+  local start, stop = member_span(body, 'stream_options')
+  return sub(body, 1, start - 1) .. encoded .. sub(body, stop + 1), model
+end
+
+return _M
