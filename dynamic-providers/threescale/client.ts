@@ -89,6 +89,14 @@ export function isAlreadyTaken(err: unknown, field?: string): boolean {
   );
 }
 
+/** A failure worth retrying: 409, 429, 5xx or a dropped/refused connection. */
+export function isRetryable(err: unknown): boolean {
+  if (!(err instanceof ThreescaleApiError)) return false;
+  return err.status === undefined
+    ? RETRYABLE_CODES.includes(err.causeCode ?? "")
+    : RETRYABLE_STATUS.includes(err.status);
+}
+
 /** Strips the access token from any text before it can reach a log or an error message. */
 export function redact(text: string, token: string): string {
   return token ? text.split(token).join("***") : text;
@@ -194,12 +202,7 @@ export class AdminClient {
         try {
           return await this.send<T>(method, path, payload);
         } catch (err) {
-          const retryable =
-            err instanceof ThreescaleApiError &&
-            (err.status === undefined
-              ? RETRYABLE_CODES.includes(err.causeCode ?? "")
-              : RETRYABLE_STATUS.includes(err.status));
-          if (!retryable || attempt >= this.options.maxAttempts) throw err;
+          if (!isRetryable(err) || attempt >= this.options.maxAttempts) throw err;
           await sleep(this.backoff(attempt));
         }
       }
