@@ -1,0 +1,240 @@
+--- LLM token metering policy.
+-- Reads token usage from OpenAI-compatible responses as they stream through (the body is never held or changed),
+-- then reports prompt/completion/total tokens to the 3scale backend and to Prometheus, once per 2xx response.
+-- Anything unexpected (empty, non-JSON, truncated, compressed, oversized bodies) passes through unmetered.
+
+local policy = require('apicast.policy')
+local _M = policy.new('LLM token metering', '1.0.0')
+
+local usage = require('usage')
+local prometheus = require('apicast.prometheus')
+local backend_client = require('apicast.backend_client')
+local ReportsBatch = require('apicast.policy.3scale_batcher.reports_batch')
+local http_ng_resty = require('resty.http_ng.backend.resty')
+
+local pcall = pcall
+local pairs = pairs
+local tostring = tostring
+local lower = string.lower
+local find = string.find
+
+local new = _M.new
+
+local DEFAULTS = {
+  prompt_tokens_metric = 'prompt_tokens',
+  completion_tokens_metric = 'completion_tokens',
+  total_tokens_metric = 'total_tokens',
+  max_json_bytes = 1024 * 1024,
+  request_usage_injection = true,
+  report_to_backend = true,
+  prometheus = true,
+}
+
+local USAGE_FIELDS = { 'prompt_tokens', 'completion_tokens', 'total_tokens' }
+local LOG_PREFIX = '[llm_metrics] '
+
+-- The APIcast wrapper returns nil when the prometheus shared dict is absent; it caches metrics by name, so
+-- registering again when the policy module is re-loaded for a new configuration is harmless.
+local counters = {}
+for _, field in ipairs(USAGE_FIELDS) do
+  counters[field] = prometheus('counter', 'llm_' .. field .. '_total',
+    'Tokens (' .. field .. ') of metered LLM responses', { 'service_id', 'model' })
+end
+
+function _M.new(config)
+  local self = new(config)
+  config = config or {}
+  self.config = {}
+  for key, default in pairs(DEFAULTS) do
+    local value = config[key]
+    if value == nil then
+      value = default
+    end
+    self.config[key] = value
+  end
+  self.metric_names = {
+    prompt_tokens = self.config.prompt_tokens_metric,
+    completion_tokens = self.config.completion_tokens_metric,
+    total_tokens = self.config.total_tokens_metric,
+  }
+  return self
+end
+
+local function state_of(self, context)
+  local state = context[self]
+  if not state then
+    state = {}
+    context[self] = state
+  end
+  return state
+end
+
+local function warn(...)
+  ngx.log(ngx.WARN, LOG_PREFIX, ...)
+end
+
+function _M:rewrite(context)
+  -- Compressed responses cannot be metered; ask the upstream for identity encoding.
+  ngx.req.clear_header('Accept-Encoding')
+
+  if not self.config.request_usage_injection or ngx.req.get_method() ~= 'POST' then
+    return
+  end
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if not body then
+    if ngx.req.get_body_file() then
+      warn('request body is in a temporary file; stream_options.include_usage not checked')
+    end
+    return
+  end
+  local ok, rewritten, model = pcall(usage.rewrite_request, body)
+  if not ok then
+    warn('could not inspect the request body: ', tostring(rewritten))
+    return
+  end
+  state_of(self, context).request_model = model
+  if rewritten then
+    ngx.req.set_body_data(rewritten)
+    ngx.req.set_header('Content-Length', tostring(#rewritten))
+  end
+end
+
+local function parser_for(self, content_type)
+  content_type = lower(content_type or '')
+  if find(content_type, 'text/event-stream', 1, true) then
+    return 'sse', usage.new_sse_parser()
+  elseif find(content_type, 'application/json', 1, true) or find(content_type, '+json', 1, true) then
+    return 'json', usage.new_json_scanner(self.config.max_json_bytes)
+  end
+end
+
+function _M:header_filter(context)
+  local state = state_of(self, context)
+  local status = ngx.status
+  state.status = status
+  if status < 200 or status > 299 then
+    return
+  end
+  local mode, parser = parser_for(self, ngx.header['Content-Type'])
+  if not mode then
+    return
+  end
+  local encoding = ngx.header['Content-Encoding']
+  if encoding and lower(encoding) ~= 'identity' then
+    warn('response is ', encoding, '-encoded; not metered')
+    return
+  end
+  local length = tonumber(ngx.header['Content-Length'])
+  if mode == 'json' and length and length > self.config.max_json_bytes then
+    warn('JSON response of ', length, ' bytes is larger than max_json_bytes; not metered')
+    return
+  end
+  state.mode, state.parser = mode, parser
+end
+
+function _M:body_filter(context)
+  local state = context[self]
+  local parser = state and state.parser
+  if not parser then
+    return
+  end
+  -- Observe only: ngx.arg[1] is never modified, so the client gets exactly what the upstream sent.
+  local ok, err = pcall(parser.feed, parser, ngx.arg[1])
+  if not ok then
+    warn('usage parser failed, response not metered: ', tostring(err))
+    state.parser = nil
+  end
+end
+
+local function report_to_backend(premature, service, credentials, deltas)
+  if premature then
+    return
+  end
+  local reports = {}
+  for metric, value in pairs(deltas) do
+    local report = { metric = metric, value = value }
+    for key, credential in pairs(credentials) do
+      report[key] = credential
+    end
+    reports[#reports + 1] = report
+  end
+  local client, err = backend_client:new(service, http_ng_resty)
+  if not client then
+    warn('no 3scale backend client for service ', tostring(service.id), ': ', tostring(err))
+    return
+  end
+  local res = client:report(ReportsBatch.new(service.id, reports))
+  if not res or not res.status or res.status < 200 or res.status > 299 then
+    warn('3scale backend rejected the token report of service ', tostring(service.id), ': status ',
+      tostring(res and res.status), ' ', tostring(res and (res.body or res.error)))
+  end
+end
+
+local function count_in_prometheus(found, service_id, model)
+  local labels = { service_id, model }
+  for _, field in ipairs(USAGE_FIELDS) do
+    local counter = counters[field]
+    if counter and found[field] and found[field] > 0 then
+      counter:inc(found[field], labels)
+    end
+  end
+end
+
+-- Runs once per request, after the response went out: post_action in APIcast, log phase otherwise.
+local function settle(self, context)
+  local state = context[self]
+  if not state or state.settled then
+    return
+  end
+  state.settled = true
+  local parser = state.parser
+  if not parser then
+    return
+  end
+  local ok, found = pcall(parser.usage, parser)
+  if not ok or not found then
+    warn('no token usage in the ', state.mode, ' response (', tostring(state.status), '); not metered')
+    return
+  end
+  local service = context.service
+  local service_id = service and service.id and tostring(service.id) or 'unknown'
+  local model = parser:model() or state.request_model or 'unknown'
+
+  if self.config.prometheus then
+    count_in_prometheus(found, service_id, model)
+  end
+
+  if not self.config.report_to_backend then
+    return
+  end
+  local deltas, any = {}, false
+  for _, field in ipairs(USAGE_FIELDS) do
+    if found[field] and found[field] > 0 then
+      deltas[self.metric_names[field]] = found[field]
+      any = true
+    end
+  end
+  if not any then
+    return
+  end
+  if not (service and context.credentials) then
+    warn('no service or application credentials in the request context; tokens not reported to 3scale')
+    return
+  end
+  -- Cosockets are not allowed in every late phase: a zero-delay timer reports without delaying the client.
+  local scheduled, err = ngx.timer.at(0, report_to_backend, service, context.credentials, deltas)
+  if not scheduled then
+    warn('could not schedule the token report: ', tostring(err))
+  end
+end
+
+function _M:post_action(context)
+  settle(self, context)
+end
+
+function _M:log(context)
+  settle(self, context)
+end
+
+return _M
