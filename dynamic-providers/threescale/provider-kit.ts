@@ -95,6 +95,10 @@ export abstract class ThreescaleProvider<I extends ConnectionInputs> implements 
   /** Options for the admin client (tests shorten timeouts and backoff through here). */
   protected clientOptions: ClientOptions = {};
 
+  constructor(clientOptions: ClientOptions = {}) {
+    this.clientOptions = clientOptions;
+  }
+
   protected client(inputs: ConnectionInputs): AdminClient {
     return new AdminClient(inputs.connection, this.clientOptions);
   }
