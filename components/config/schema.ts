@@ -46,12 +46,18 @@ export const operatorSchema = (defaults: { channel: string; channels: readonly s
 
 /** Supported OLM channels per operator. Channels that may jump a major version (e.g. RHOAI `fast`) are excluded. */
 export const OPERATOR_CHANNELS = {
-  openshiftAi: { channel: "stable-2.16", channels: ["stable-2.16", "eus-2.16", "stable-2.19", "stable-2.22", "stable-2.25"] },
+  openshiftAi: {
+    channel: "stable-2.16",
+    channels: ["stable-2.16", "eus-2.16", "stable-2.19", "stable-2.22", "stable-2.25"],
+  },
   serviceMesh: { channel: "stable", channels: ["stable"] },
   serverless: { channel: "stable", channels: ["stable", "stable-1.33", "stable-1.34", "stable-1.35", "stable-1.36"] },
   threescale: { channel: "threescale-2.15", channels: ["threescale-2.14", "threescale-2.15", "threescale-2.16"] },
   rhsso: { channel: "stable", channels: ["stable"] },
-  rhbk: { channel: "stable-v24", channels: ["stable-v24", "stable-v26", "stable-v26.0", "stable-v26.2", "stable-v26.4"] },
+  rhbk: {
+    channel: "stable-v24",
+    channels: ["stable-v24", "stable-v26", "stable-v26.0", "stable-v26.2", "stable-v26.4"],
+  },
   odf: {
     channel: "stable-4.16",
     channels: ["stable-4.14", "stable-4.15", "stable-4.16", "stable-4.17", "stable-4.18", "stable-4.19"],
@@ -257,21 +263,19 @@ export const threescaleSchema = z
     /** Adds APIcast's upstream_connection policy with this read timeout; 0 leaves APIcast's default. */
     upstreamTimeoutSeconds: z.number().int().nonnegative().default(300),
     apicastReplicas: z.number().int().positive().default(1),
-    defaultPlans: z
-      .array(planSchema)
-      .default([
-        {
-          systemName: "basic",
-          name: "Basic",
-          published: true,
-          default: true,
-          approvalRequired: false,
-          limits: [
-            { metric: "hits", period: "minute", value: 60 },
-            { metric: "total_tokens", period: "day", value: 200000 },
-          ],
-        },
-      ]),
+    defaultPlans: z.array(planSchema).default([
+      {
+        systemName: "basic",
+        name: "Basic",
+        published: true,
+        default: true,
+        approvalRequired: false,
+        limits: [
+          { metric: "hits", period: "minute", value: 60 },
+          { metric: "total_tokens", period: "day", value: 200000 },
+        ],
+      },
+    ]),
     /** Remove the developer portal access code (guide 4.7). */
     removeAccessCode: z.boolean().default(true),
     /** Delete the "API" product and "API Backend" a new tenant ships with (guide 4.7). */
@@ -301,7 +305,10 @@ export const ssoSchema = z
     instanceName: dnsLabel("the Keycloak instance").default("rh-sso"),
     realm: dnsLabel("the realm").default("maas"),
     realmDisplayName: z.string().default("Models as a Service"),
-    clientId: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("3scale"),
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .default("3scale"),
     instances: z.number().int().positive().default(1),
     github: githubSchema,
     /** Accounts signing in through SSO are approved automatically. */
@@ -312,7 +319,9 @@ export const ssoSchema = z
 export const capacitySchema = z
   .strictObject({
     /** Scale existing worker MachineSets (guide 4.1). */
-    machineSets: z.array(z.strictObject({ name: z.string().min(1), replicas: z.number().int().nonnegative() })).default([]),
+    machineSets: z
+      .array(z.strictObject({ name: z.string().min(1), replicas: z.number().int().nonnegative() }))
+      .default([]),
     /** Optional GPU MachineSet cloned from an existing one. */
     gpuMachineSet: z
       .strictObject({
