@@ -69,11 +69,10 @@ export function timeouts(minutes: number): pulumi.CustomTimeouts {
 /** Registers `manifest` as a custom resource (a CRD-defined kind). */
 export function customResource(
   name: string,
-  manifest: Manifest | pulumi.Input<Manifest>,
+  manifest: Manifest,
   opts: pulumi.CustomResourceOptions,
 ): k8s.apiextensions.CustomResource {
-  const m = manifest as Manifest;
-  return new k8s.apiextensions.CustomResource(name, m as unknown as k8s.apiextensions.CustomResourceArgs, opts);
+  return new k8s.apiextensions.CustomResource(name, manifest as k8s.apiextensions.CustomResourceArgs, opts);
 }
 
 /**
