@@ -112,5 +112,6 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
 /** Program entry: loads and validates the stack config, then builds the platform. */
 export function definePlatform(): PlatformOutputs {
   const loaded = loadConfig();
-  return new Platform("maas", { config: loaded.config, secrets: loaded.secrets });
+  const p = new Platform("maas", { config: loaded.config, secrets: loaded.secrets });
+  return { adminUrl: p.adminUrl, portalUrl: p.portalUrl, modelEndpoints: p.modelEndpoints, realmUrl: p.realmUrl };
 }
