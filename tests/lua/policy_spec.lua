@@ -52,6 +52,21 @@ before_each(function()
 end)
 
 describe('llm_metrics policy', function()
+  it('has the name, version and configuration defaults of its manifest', function()
+    local dir = os.getenv('LLM_POLICY_DIR') or 'assets/apicast-policies/llm-metrics'
+    local file = assert(io.open(dir .. '/apicast-policy.json'))
+    local manifest = require('cjson').decode(file:read('*a'))
+    file:close()
+    local defaults = {}
+    for name, property in pairs(manifest.configuration.properties) do
+      defaults[name] = property.default
+    end
+    assert.same(defaults, llm_metrics.new({}).config)
+    assert.same(defaults, llm_metrics.new().config)
+    assert.equal(manifest.name, llm_metrics._NAME)
+    assert.equal(manifest.version, llm_metrics._VERSION)
+  end)
+
   it('registers the three Prometheus counters with service_id and model labels', function()
     for _, name in ipairs({ 'llm_prompt_tokens_total', 'llm_completion_tokens_total', 'llm_total_tokens_total' }) do
       assert.same({ 'service_id', 'model' }, prometheus.registered[name].label_names)
