@@ -1,0 +1,547 @@
+/**
+ * Developer-portal content managed as one resource: sections, files, layouts, partials, pages, and overrides of
+ * builtin pages/partials. Every item is compared with what the tenant serves and only differing items are written
+ * (and published); items dropped from the inputs are deleted, but only those this resource manages. Builtin
+ * templates cannot be deleted: their original content is recorded before the first write and restored instead.
+ * Upload order: sections (parents first) → files → layouts → partials → pages → builtins; deletion in reverse.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AdminClient, Connection } from "./threescale/client";
+import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { differences, fieldFailures, FieldRule, findOrCreate, hasAny } from "./threescale/provider-helpers";
+
+export interface CmsSection {
+  systemName: string;
+  title: string;
+  /** systemName of the parent section (default: the root section). */
+  parent?: string;
+  public?: boolean;
+  partialPath?: string;
+}
+
+export interface CmsFile {
+  path: string;
+  /** systemName of the section (default: root). */
+  section?: string;
+  contentType: string;
+  contentBase64: string;
+  downloadable?: boolean;
+}
+
+export interface CmsLayout {
+  systemName: string;
+  title: string;
+  content: string;
+  liquidEnabled?: boolean;
+}
+
+export interface CmsPartial {
+  systemName: string;
+  content: string;
+}
+
+export interface CmsPage {
+  systemName: string;
+  title: string;
+  path: string;
+  section?: string;
+  /** systemName of a layout (managed here or already on the tenant). */
+  layout?: string;
+  contentType?: string;
+  content: string;
+  liquidEnabled?: boolean;
+  handler?: "markdown" | "textile" | "";
+}
+
+export interface CmsBuiltinPage {
+  systemName: string;
+  layout?: string;
+  content: string;
+}
+
+export interface CmsBuiltinPartial {
+  systemName: string;
+  content: string;
+}
+
+export interface CmsContentInputs extends ConnectionInputs {
+  sections: CmsSection[];
+  files: CmsFile[];
+  layouts: CmsLayout[];
+  partials: CmsPartial[];
+  pages: CmsPage[];
+  builtinPages: CmsBuiltinPage[];
+  builtinPartials?: CmsBuiltinPartial[];
+  /** Publish what is written (default true); false leaves changes as drafts. */
+  publish?: boolean;
+}
+
+export type CmsKind = "section" | "file" | "layout" | "partial" | "page" | "builtin_page" | "builtin_partial";
+
+export interface ManagedItem {
+  kind: CmsKind;
+  key: string;
+  id: number;
+  /** sha256 of the item's desired definition. */
+  sha256: string;
+  /** Builtins only: what the tenant served before the first override, restored on delete. */
+  original?: { content: string | null; layoutId: number | null };
+}
+
+export interface CmsContentOutputs extends CmsContentInputs {
+  managed: ManagedItem[];
+}
+
+/** Per kind: the input list it comes from and the field that identifies an item. Ordered for upload. */
+const KINDS: Array<{ kind: CmsKind; list: keyof CmsContentInputs; key: string }> = [
+  { kind: "section", list: "sections", key: "systemName" },
+  { kind: "file", list: "files", key: "path" },
+  { kind: "layout", list: "layouts", key: "systemName" },
+  { kind: "partial", list: "partials", key: "systemName" },
+  { kind: "page", list: "pages", key: "systemName" },
+  { kind: "builtin_page", list: "builtinPages", key: "systemName" },
+  { kind: "builtin_partial", list: "builtinPartials", key: "systemName" },
+];
+
+const CMS = "/admin/api/cms";
+const PER_PAGE = 100;
+
+function sha256(value: unknown): string {
+  const crypto = require("crypto");
+  const sorted = JSON.stringify(value, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+  );
+  return crypto.createHash("sha256").update(sorted).digest("hex");
+}
+
+/** What the tenant has, loaded once per operation. */
+interface Remote {
+  sections: any[];
+  files: any[];
+  templates: any[];
+}
+
+const ITEM_RULES: Record<string, Record<string, FieldRule>> = {
+  sections: {
+    systemName: { kind: "systemName", required: true, example: '"docs"' },
+    title: { kind: "string", required: true, example: '"Documentation"' },
+    parent: { kind: "systemName", example: '"root"' },
+    public: { kind: "boolean", example: "true" },
+    partialPath: { kind: "text", example: '"/docs"' },
+  },
+  files: {
+    path: { kind: "string", required: true, example: '"/images/logo.png"' },
+    section: { kind: "systemName", example: '"images"' },
+    contentType: { kind: "string", required: true, example: '"image/png"' },
+    contentBase64: { kind: "text", required: true, example: "the file's bytes as base64" },
+    downloadable: { kind: "boolean", example: "false" },
+  },
+  layouts: {
+    systemName: { kind: "systemName", required: true, example: '"main_layout"' },
+    title: { kind: "string", required: true, example: '"Main layout"' },
+    content: { kind: "text", required: true, example: '"<html>{% content %}</html>"' },
+    liquidEnabled: { kind: "boolean", example: "true" },
+  },
+  partials: {
+    systemName: { kind: "systemName", required: true, example: '"model_card"' },
+    content: { kind: "text", required: true, example: '"<div>{{ model.name }}</div>"' },
+  },
+  pages: {
+    systemName: { kind: "systemName", required: true, example: '"models"' },
+    title: { kind: "string", required: true, example: '"Models"' },
+    path: { kind: "string", required: true, example: '"/models"' },
+    section: { kind: "systemName", example: '"docs"' },
+    layout: { kind: "systemName", example: '"main_layout"' },
+    contentType: { kind: "string", example: '"text/html"' },
+    content: { kind: "text", required: true, example: '"<h1>Models</h1>"' },
+    liquidEnabled: { kind: "boolean", example: "true" },
+    handler: { kind: "text", oneOf: ["markdown", "textile", ""], example: '"markdown"' },
+  },
+  builtinPages: {
+    systemName: { kind: "systemName", required: true, example: '"dashboards/show"' },
+    layout: { kind: "systemName", example: '"main_layout"' },
+    content: { kind: "text", required: true, example: '"<h1>Dashboard</h1>"' },
+  },
+  builtinPartials: {
+    systemName: { kind: "systemName", required: true, example: '"submenu"' },
+    content: { kind: "text", required: true, example: '"<nav></nav>"' },
+  },
+};
+
+export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
+  protected readonly createOnly: string[] = [];
+
+  protected validate(inputs: CmsContentInputs): Failure[] {
+    const failures = fieldFailures(inputs, { publish: { kind: "boolean", example: "true" } });
+    for (const { list, key } of KINDS) {
+      const items = inputs[list] as any[] | undefined;
+      if (items === undefined) continue;
+      if (!Array.isArray(items)) {
+        failures.push({ property: list, reason: `must be a list (may be empty: [])` });
+        continue;
+      }
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        failures.push(...fieldFailures(item ?? {}, ITEM_RULES[list], `${list}[${i}].`));
+        if (seen.has(item?.[key])) {
+          failures.push({
+            property: `${list}[${i}].${key}`,
+            reason: `"${item[key]}" appears twice; ${key}s must be unique`,
+          });
+        }
+        seen.add(item?.[key]);
+      });
+    }
+    for (const [i, page] of (inputs.pages ?? []).entries()) {
+      if (typeof page?.path === "string" && !page.path.startsWith("/")) {
+        failures.push({ property: `pages[${i}].path`, reason: `must start with "/", e.g. "/models"` });
+      }
+    }
+    return failures;
+  }
+
+  async create(inputs: CmsContentInputs): Promise<pulumi.dynamic.CreateResult> {
+    const managed = await this.apply(this.client(inputs), inputs, []);
+    const id = `cms-${sha256(managed.map((m) => `${m.kind}:${m.key}`)).slice(0, 16)}`;
+    return { id, outs: { ...inputs, managed } };
+  }
+
+  /** Reports drift: an item changed or deleted on the tenant is shown with the tenant's value (or as missing). */
+  async read(id: string, props: CmsContentOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const client = this.client(props);
+    const remote = await this.load(client);
+    const refreshed: Record<string, any> = { ...props };
+    for (const { kind, list, key } of KINDS) {
+      const items = (props[list] as any[] | undefined) ?? [];
+      if (items.length === 0) continue;
+      const next: any[] = [];
+      for (const item of items) {
+        const m = props.managed?.find((x) => x.kind === kind && x.key === item[key]);
+        const actual = m ? await this.actualItem(client, remote, m, item) : undefined;
+        if (actual) next.push(actual);
+      }
+      refreshed[list] = next;
+    }
+    return { id, props: refreshed };
+  }
+
+  async update(_id: string, olds: CmsContentOutputs, news: CmsContentInputs) {
+    const managed = await this.apply(this.client(news), news, olds.managed ?? []);
+    return { outs: { ...news, managed } };
+  }
+
+  async delete(_id: string, props: CmsContentOutputs): Promise<void> {
+    const client = this.client(props);
+    await this.removeUnwanted(client, props.managed ?? [], []);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  private async load(client: AdminClient): Promise<Remote> {
+    return {
+      sections: await listAll(client, "sections"),
+      files: await listAll(client, "files"),
+      templates: await listAll(client, "templates"),
+    };
+  }
+
+  /** The tenant's version of one managed item in input form, or undefined when it is gone. */
+  private async actualItem(client: AdminClient, remote: Remote, m: ManagedItem, item: any): Promise<any> {
+    if (m.kind === "section") {
+      const s = remote.sections.find((x) => x.id === m.id);
+      return s && { ...item, title: s.title, ...(item.public === undefined ? {} : { public: s.public }) };
+    }
+    if (m.kind === "file") return remote.files.some((x) => x.id === m.id) ? item : undefined;
+    if (!remote.templates.some((x) => x.id === m.id)) return undefined;
+    const t = await client.get(`${CMS}/templates/${m.id}.json`);
+    const served = t.draft ?? t.published;
+    return { ...item, content: served, ...(item.title === undefined || t.title == null ? {} : { title: t.title }) };
+  }
+
+  private async apply(client: AdminClient, inputs: CmsContentInputs, previous: ManagedItem[]): Promise<ManagedItem[]> {
+    const remote = await this.load(client);
+    const publish = inputs.publish !== false;
+    const managed: ManagedItem[] = [];
+    const record = (kind: CmsKind, key: string, id: number, item: unknown, original?: ManagedItem["original"]) =>
+      managed.push({ kind, key, id, sha256: sha256(item), ...(original ? { original } : {}) });
+
+    const sectionIds = new Map<string, number>(remote.sections.map((s) => [s.system_name, s.id]));
+    const rootId = remote.sections.find((s) => s.system_name === "root" || s.parent_id == null)?.id;
+    const sectionId = (systemName?: string) => {
+      if (systemName === undefined) return undefined;
+      const id = sectionIds.get(systemName);
+      if (id === undefined) throw new Error(`CMS section "${systemName}" does not exist; add it to sections first`);
+      return id;
+    };
+
+    for (const section of sortParentsFirst(inputs.sections ?? [])) {
+      const fields = {
+        title: section.title,
+        system_name: section.systemName,
+        parent_id: sectionId(section.parent) ?? rootId,
+        ...(section.public === undefined ? {} : { public: section.public }),
+        ...(section.partialPath === undefined ? {} : { partial_path: section.partialPath }),
+      };
+      const s = await this.ensure(
+        client,
+        inputs,
+        "sections",
+        remote,
+        (x) => x.system_name === section.systemName,
+        () => client.post(`${CMS}/sections.json`, fields),
+      );
+      const { system_name: _ignored, ...updatable } = fields;
+      const changed = differences(updatable, s);
+      if (hasAny(changed)) await client.put(`${CMS}/sections/${s.id}.json`, changed);
+      sectionIds.set(section.systemName, s.id);
+      record("section", section.systemName, s.id, section);
+    }
+
+    for (const file of inputs.files ?? []) {
+      const digest = sha256(file);
+      const fields: Record<string, string> = {
+        path: file.path,
+        ...(file.section === undefined ? {} : { section_id: String(sectionId(file.section)) }),
+        ...(file.downloadable === undefined ? {} : { downloadable: String(file.downloadable) }),
+      };
+      const attachment = {
+        field: "attachment",
+        filename: file.path.split("/").pop() || "file",
+        contentType: file.contentType,
+        content: Buffer.from(file.contentBase64, "base64"),
+      };
+      let created = false;
+      const f = await this.ensure(
+        client,
+        inputs,
+        "files",
+        remote,
+        (x) => x.path === file.path,
+        async () => {
+          created = true;
+          return client.postMultipart(`${CMS}/files.json`, fields, [attachment]);
+        },
+      );
+      const known = previous.find((m) => m.kind === "file" && m.key === file.path);
+      const contentChanged = !created && known?.sha256 !== digest;
+      const changed = differences(
+        {
+          ...(file.section === undefined ? {} : { section_id: sectionId(file.section) }),
+          ...(file.downloadable === undefined ? {} : { downloadable: file.downloadable }),
+        },
+        f,
+      );
+      if (contentChanged || hasAny(changed)) {
+        await client.putMultipart(`${CMS}/files/${f.id}.json`, fields, contentChanged ? [attachment] : []);
+      }
+      record("file", file.path, f.id, file);
+    }
+
+    const layoutIds = new Map<string, number>(
+      remote.templates.filter((t) => t.type === "layout").map((t) => [t.system_name, t.id]),
+    );
+    const layoutId = (systemName?: string) => {
+      if (systemName === undefined) return undefined;
+      const id = layoutIds.get(systemName);
+      if (id === undefined) throw new Error(`CMS layout "${systemName}" does not exist; add it to layouts first`);
+      return id;
+    };
+
+    for (const layout of inputs.layouts ?? []) {
+      const id = await this.syncTemplate(client, inputs, remote, publish, {
+        type: "layout",
+        match: (t) => t.type === "layout" && t.system_name === layout.systemName,
+        createOnly: { system_name: layout.systemName },
+        fields: {
+          title: layout.title,
+          ...(layout.liquidEnabled === undefined ? {} : { liquid_enabled: layout.liquidEnabled }),
+        },
+        content: layout.content,
+      });
+      layoutIds.set(layout.systemName, id);
+      record("layout", layout.systemName, id, layout);
+    }
+
+    for (const partial of inputs.partials ?? []) {
+      const id = await this.syncTemplate(client, inputs, remote, publish, {
+        type: "partial",
+        match: (t) => t.type === "partial" && t.system_name === partial.systemName,
+        createOnly: { system_name: partial.systemName },
+        fields: {},
+        content: partial.content,
+      });
+      record("partial", partial.systemName, id, partial);
+    }
+
+    for (const page of inputs.pages ?? []) {
+      const id = await this.syncTemplate(client, inputs, remote, publish, {
+        type: "page",
+        match: (t) => t.type === "page" && (t.system_name === page.systemName || t.path === page.path),
+        createOnly: { system_name: page.systemName },
+        fields: {
+          title: page.title,
+          path: page.path,
+          ...(page.section === undefined ? {} : { section_id: sectionId(page.section) }),
+          ...(page.layout === undefined ? {} : { layout_id: layoutId(page.layout) }),
+          ...(page.contentType === undefined ? {} : { content_type: page.contentType }),
+          ...(page.liquidEnabled === undefined ? {} : { liquid_enabled: page.liquidEnabled }),
+          ...(page.handler === undefined ? {} : { handler: page.handler }),
+        },
+        content: page.content,
+      });
+      record("page", page.systemName, id, page);
+    }
+
+    const builtins: Array<{ kind: CmsKind; items: Array<CmsBuiltinPage | CmsBuiltinPartial> }> = [
+      { kind: "builtin_page", items: inputs.builtinPages ?? [] },
+      { kind: "builtin_partial", items: inputs.builtinPartials ?? [] },
+    ];
+    for (const { kind, items } of builtins) {
+      for (const item of items) {
+        const summary = remote.templates.find((t) => t.type === kind && t.system_name === item.systemName);
+        if (!summary) throw new Error(`CMS has no ${kind.replace("_", " ")} "${item.systemName}" to override`);
+        const known = previous.find((m) => m.kind === kind && m.key === item.systemName);
+        const full = await client.get(`${CMS}/templates/${summary.id}.json`);
+        const original = known?.original ?? { content: full.published ?? null, layoutId: full.layout_id ?? null };
+        const layout = "layout" in item ? item.layout : undefined;
+        await this.writeTemplate(client, full, {
+          fields: layout === undefined ? {} : { layout_id: layoutId(layout) },
+          content: item.content,
+          publish,
+        });
+        record(kind, item.systemName, summary.id, item, original);
+      }
+    }
+
+    await this.removeUnwanted(client, previous, managed);
+    return managed;
+  }
+
+  /** Finds an object in the already loaded collection (on retries: in a fresh listing) or creates it. */
+  private ensure(
+    client: AdminClient,
+    inputs: CmsContentInputs,
+    collection: keyof Remote,
+    loaded: Remote,
+    match: (o: any) => boolean,
+    create: () => Promise<any>,
+  ): Promise<any> {
+    let cached: any[] | undefined = loaded[collection];
+    return findOrCreate(
+      inputs.connection,
+      this.clientOptions,
+      async () => {
+        const list = cached ?? (await listAll(client, collection));
+        cached = undefined;
+        return list.find(match);
+      },
+      create,
+    );
+  }
+
+  private async syncTemplate(
+    client: AdminClient,
+    inputs: CmsContentInputs,
+    remote: Remote,
+    publish: boolean,
+    desired: {
+      type: "layout" | "partial" | "page";
+      match: (t: any) => boolean;
+      createOnly: Record<string, unknown>;
+      fields: Record<string, unknown>;
+      content: string;
+    },
+  ): Promise<number> {
+    let created = false;
+    const summary = await this.ensure(client, inputs, "templates", remote, desired.match, async () => {
+      created = true;
+      return client.post(`${CMS}/templates.json`, {
+        type: desired.type,
+        ...desired.createOnly,
+        ...desired.fields,
+        draft: desired.content,
+      });
+    });
+    const full = created ? summary : await client.get(`${CMS}/templates/${summary.id}.json`);
+    await this.writeTemplate(client, full, { fields: desired.fields, content: desired.content, publish });
+    return full.id;
+  }
+
+  /** Updates differing fields and the draft, then publishes when what the portal serves is not the content. */
+  private async writeTemplate(
+    client: AdminClient,
+    full: any,
+    desired: { fields: Record<string, unknown>; content: string; publish: boolean },
+  ): Promise<void> {
+    const changed = differences(desired.fields, full);
+    const draft = full.draft ?? null;
+    const inSync = desired.publish
+      ? full.published === desired.content && (draft === null || draft === desired.content)
+      : (draft ?? full.published) === desired.content;
+    if (!inSync && draft !== desired.content) changed.draft = desired.content;
+    if (hasAny(changed)) await client.put(`${CMS}/templates/${full.id}.json`, changed);
+    if (desired.publish && !inSync) await client.put(`${CMS}/templates/${full.id}/publish.json`);
+  }
+
+  /** Deletes managed items that are no longer wanted (dependents first); builtins get their original back. */
+  private async removeUnwanted(client: AdminClient, previous: ManagedItem[], wanted: ManagedItem[]): Promise<void> {
+    const stale = previous.filter((p) => !wanted.some((w) => w.kind === p.kind && w.key === p.key));
+    for (const { kind } of [...KINDS].reverse()) {
+      for (const item of stale.filter((s) => s.kind === kind)) {
+        if (item.original) {
+          const full = await client.find(`${CMS}/templates/${item.id}.json`);
+          if (!full) continue;
+          await this.writeTemplate(client, full, {
+            fields: { layout_id: item.original.layoutId },
+            content: item.original.content ?? "",
+            publish: true,
+          });
+        } else {
+          const collection = kind === "section" ? "sections" : kind === "file" ? "files" : "templates";
+          await client.deleteIfExists(`${CMS}/${collection}/${item.id}.json`);
+        }
+      }
+    }
+  }
+}
+
+function listAll(client: AdminClient, collection: keyof Remote): Promise<any[]> {
+  return client.list(`${CMS}/${collection}.json`, "collection", undefined, {}, PER_PAGE);
+}
+
+/** Sections whose parent is also in the list come after that parent. */
+function sortParentsFirst(sections: CmsSection[]): CmsSection[] {
+  const sorted: CmsSection[] = [];
+  const visit = (s: CmsSection, path: string[]) => {
+    if (sorted.includes(s)) return;
+    if (path.includes(s.systemName))
+      throw new Error(`CMS sections form a cycle: ${[...path, s.systemName].join(" → ")}`);
+    const parent = sections.find((p) => p.systemName === s.parent);
+    if (parent) visit(parent, [...path, s.systemName]);
+    sorted.push(s);
+  };
+  sections.forEach((s) => visit(s, []));
+  return sorted;
+}
+
+export const cmsContentProvider = new CmsContentProvider();
+
+export interface CmsContentArgs {
+  connection: pulumi.Input<Connection>;
+  sections: pulumi.Input<CmsSection[]>;
+  files: pulumi.Input<CmsFile[]>;
+  layouts: pulumi.Input<CmsLayout[]>;
+  partials: pulumi.Input<CmsPartial[]>;
+  pages: pulumi.Input<CmsPage[]>;
+  builtinPages: pulumi.Input<CmsBuiltinPage[]>;
+  builtinPartials?: pulumi.Input<CmsBuiltinPartial[]>;
+  publish?: pulumi.Input<boolean>;
+}
+
+export class CmsContent extends pulumi.dynamic.Resource {
+  declare public readonly managed: pulumi.Output<ManagedItem[]>;
+
+  constructor(name: string, args: CmsContentArgs, opts?: pulumi.CustomResourceOptions) {
+    super(cmsContentProvider, name, { ...args, managed: undefined }, opts, "threescale", "CmsContent");
+  }
+}

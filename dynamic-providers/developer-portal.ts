@@ -1,0 +1,322 @@
+/**
+ * Tenant-wide developer-portal state:
+ * - `DeveloperPortalAccess`: the portal access code and the portal settings (sign-ups, approval, ...). The values
+ *   found before the first write are kept in `previous` and written back on delete, so destroy returns the tenant to
+ *   what it was.
+ * - `TenantDefaults`: removes the sample product and backend every new tenant starts with (recorded in `removed` and
+ *   recreated on delete). 3scale refuses to delete a tenant's last product, so this must depend on another product.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AdminClient, Connection } from "./threescale/client";
+import { isAlreadyTaken, ThreescaleApiError } from "./threescale/client";
+import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { differences, fieldFailures, FieldRule, findOrCreate, hasAny, looseEqual } from "./threescale/provider-helpers";
+
+/** Developer-portal switches of /admin/api/settings.json, by input name. */
+export const PORTAL_SETTINGS: Record<string, { api: string; rule: FieldRule }> = {
+  useraccountareaEnabled: { api: "useraccountarea_enabled", rule: { kind: "boolean", example: "true" } },
+  hideService: { api: "hide_service", rule: { kind: "boolean", example: "false" } },
+  signupsEnabled: { api: "signups_enabled", rule: { kind: "boolean", example: "true" } },
+  accountApprovalRequired: { api: "account_approval_required", rule: { kind: "boolean", example: "false" } },
+  strongPasswordsEnabled: { api: "strong_passwords_enabled", rule: { kind: "boolean", example: "true" } },
+  publicSearch: { api: "public_search", rule: { kind: "boolean", example: "false" } },
+  accountPlansUiVisible: { api: "account_plans_ui_visible", rule: { kind: "boolean", example: "false" } },
+  changeAccountPlanPermission: { api: "change_account_plan_permission", rule: { kind: "boolean", example: "false" } },
+  servicePlansUiVisible: { api: "service_plans_ui_visible", rule: { kind: "boolean", example: "false" } },
+  changeServicePlanPermission: {
+    api: "change_service_plan_permission",
+    rule: { kind: "string", example: '"request"' },
+  },
+};
+
+export type PortalSettings = Partial<Record<keyof typeof PORTAL_SETTINGS, boolean | string>>;
+
+export interface DeveloperPortalAccessInputs extends ConnectionInputs {
+  /** Portal access code; "" removes it (the portal is then open). */
+  siteAccessCode?: string;
+  settings?: PortalSettings;
+}
+
+export interface PortalState {
+  siteAccessCode?: string;
+  settings?: PortalSettings;
+}
+
+export interface DeveloperPortalAccessOutputs extends DeveloperPortalAccessInputs {
+  /** The tenant's values before this resource first wrote them; restored on delete. */
+  previous: PortalState;
+}
+
+const PROVIDER_PATH = "/admin/api/provider.json";
+const SETTINGS_PATH = "/admin/api/settings.json";
+
+function settingsToApi(settings: PortalSettings = {}): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(settings)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [PORTAL_SETTINGS[k].api, v]),
+  );
+}
+
+export class DeveloperPortalAccessProvider extends ThreescaleProvider<DeveloperPortalAccessInputs> {
+  protected readonly createOnly: string[] = [];
+
+  protected validate(inputs: DeveloperPortalAccessInputs): Failure[] {
+    const failures = fieldFailures(inputs, {
+      siteAccessCode: { kind: "text", example: '"" (no code) or "d3v-portal"' },
+    });
+    const settings = inputs.settings ?? {};
+    for (const key of Object.keys(settings)) {
+      if (!PORTAL_SETTINGS[key]) {
+        failures.push({
+          property: `settings.${key}`,
+          reason: `is not a developer-portal setting; known: ${Object.keys(PORTAL_SETTINGS).join(", ")}`,
+        });
+      }
+    }
+    const rules = Object.fromEntries(
+      Object.keys(settings)
+        .filter((k) => PORTAL_SETTINGS[k])
+        .map((k) => [k, PORTAL_SETTINGS[k].rule]),
+    );
+    return [...failures, ...fieldFailures(settings, rules, "settings.")];
+  }
+
+  async create(inputs: DeveloperPortalAccessInputs): Promise<pulumi.dynamic.CreateResult> {
+    const client = this.client(inputs);
+    const current = await this.current(client, inputs);
+    await this.apply(client, inputs, current);
+    return { id: "developer-portal-access", outs: { ...inputs, previous: current } };
+  }
+
+  async read(id: string, props: DeveloperPortalAccessOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const current = await this.current(this.client(props), props);
+    return { id, props: { ...props, ...current } };
+  }
+
+  async update(_id: string, olds: DeveloperPortalAccessOutputs, news: DeveloperPortalAccessInputs) {
+    const client = this.client(news);
+    const current = await this.current(client, news);
+    // Newly managed values get their pre-existing value recorded; already recorded ones keep the original.
+    const previous: PortalState = { ...olds.previous };
+    if (previous.siteAccessCode === undefined) previous.siteAccessCode = current.siteAccessCode;
+    if (current.settings) previous.settings = { ...current.settings, ...olds.previous?.settings };
+    await this.apply(client, news, current);
+    return { outs: { ...news, previous } };
+  }
+
+  async delete(_id: string, props: DeveloperPortalAccessOutputs): Promise<void> {
+    const client = this.client(props);
+    const previous = props.previous ?? {};
+    await this.apply(client, previous, await this.current(client, previous));
+  }
+
+  /** The tenant's current values of the managed fields (those present in `managed`). */
+  private async current(client: AdminClient, managed: PortalState): Promise<PortalState> {
+    const state: PortalState = {};
+    if (managed.siteAccessCode !== undefined) {
+      const account = (await client.get(PROVIDER_PATH)).account;
+      state.siteAccessCode = account.site_access_code ?? "";
+    }
+    if (managed.settings !== undefined) {
+      const settings = (await client.get(SETTINGS_PATH)).settings ?? {};
+      state.settings = Object.fromEntries(
+        Object.keys(managed.settings).map((k) => [k, settings[PORTAL_SETTINGS[k]?.api ?? k]]),
+      );
+    }
+    return state;
+  }
+
+  private async apply(client: AdminClient, desired: PortalState, current: PortalState): Promise<void> {
+    if (desired.siteAccessCode !== undefined && !looseEqual(desired.siteAccessCode, current.siteAccessCode)) {
+      await client.put(PROVIDER_PATH, { site_access_code: desired.siteAccessCode });
+    }
+    const changed = differences(settingsToApi(desired.settings), settingsToApi(current.settings));
+    if (hasAny(changed)) await client.put(SETTINGS_PATH, changed);
+  }
+}
+
+export const developerPortalAccessProvider = new DeveloperPortalAccessProvider();
+
+export interface DeveloperPortalAccessArgs {
+  connection: pulumi.Input<Connection>;
+  siteAccessCode?: pulumi.Input<string>;
+  settings?: pulumi.Input<PortalSettings>;
+}
+
+export class DeveloperPortalAccess extends pulumi.dynamic.Resource {
+  declare public readonly previous: pulumi.Output<PortalState>;
+
+  constructor(name: string, args: DeveloperPortalAccessArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      developerPortalAccessProvider,
+      name,
+      { ...args, previous: undefined },
+      opts,
+      "threescale",
+      "DeveloperPortalAccess",
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface TenantDefaultsInputs extends ConnectionInputs {
+  removeDefaultProduct: boolean;
+  productSystemName: string;
+  backendSystemName: string;
+}
+
+/** What was removed, enough to recreate it. */
+export interface RemovedDefaults {
+  product?: { name: string; systemName: string; description: string | null };
+  backend?: { name: string; systemName: string; description: string | null; privateEndpoint: string };
+  /** Path of the product's usage of the backend. */
+  usagePath?: string;
+}
+
+export interface TenantDefaultsOutputs extends TenantDefaultsInputs {
+  removed: RemovedDefaults;
+}
+
+const SERVICES = "/admin/api/services";
+const BACKENDS = "/admin/api/backend_apis";
+
+export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInputs> {
+  protected readonly createOnly = ["productSystemName", "backendSystemName"];
+
+  protected validate(inputs: TenantDefaultsInputs): Failure[] {
+    return fieldFailures(inputs, {
+      removeDefaultProduct: { kind: "boolean", required: true, example: "true" },
+      productSystemName: { kind: "systemName", required: true, example: '"api"' },
+      backendSystemName: { kind: "systemName", required: true, example: '"api_backend"' },
+    });
+  }
+
+  async create(inputs: TenantDefaultsInputs): Promise<pulumi.dynamic.CreateResult> {
+    const removed = inputs.removeDefaultProduct ? await this.remove(this.client(inputs), inputs) : {};
+    return { id: `tenant-defaults-${inputs.productSystemName}`, outs: { ...inputs, removed } };
+  }
+
+  async read(id: string, props: TenantDefaultsOutputs): Promise<pulumi.dynamic.ReadResult> {
+    return { id, props };
+  }
+
+  async update(_id: string, olds: TenantDefaultsOutputs, news: TenantDefaultsInputs) {
+    const client = this.client(news);
+    if (news.removeDefaultProduct) {
+      const removedNow = await this.remove(client, news);
+      return { outs: { ...news, removed: { ...removedNow, ...olds.removed } } };
+    }
+    await this.restore(news, olds.removed ?? {});
+    return { outs: { ...news, removed: {} } };
+  }
+
+  async delete(_id: string, props: TenantDefaultsOutputs): Promise<void> {
+    await this.restore(props, props.removed ?? {});
+  }
+
+  /** Deletes the default product's backend usages, the product, then the backend when nothing else uses it. */
+  private async remove(client: AdminClient, inputs: TenantDefaultsInputs): Promise<RemovedDefaults> {
+    const removed: RemovedDefaults = {};
+    const product = (await client.list(`${SERVICES}.json`, "services", "service")).find(
+      (s) => s.system_name === inputs.productSystemName,
+    );
+    const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find(
+      (b) => b.system_name === inputs.backendSystemName,
+    );
+    if (product) {
+      const usages = await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage");
+      for (const usage of usages) {
+        if (backend && usage.backend_id === backend.id) removed.usagePath = usage.path;
+        await client.deleteIfExists(`${SERVICES}/${product.id}/backend_usages/${usage.id}.json`);
+      }
+      await client.deleteIfExists(`${SERVICES}/${product.id}.json`);
+      removed.product = { name: product.name, systemName: product.system_name, description: product.description };
+    }
+    if (backend) {
+      try {
+        await client.deleteIfExists(`${BACKENDS}/${backend.id}.json`);
+        removed.backend = {
+          name: backend.name,
+          systemName: backend.system_name,
+          description: backend.description,
+          privateEndpoint: backend.private_endpoint,
+        };
+      } catch (err) {
+        // Still used by a product someone else made: it is not a leftover default, so it stays.
+        if (!(err instanceof ThreescaleApiError && err.status === 403)) throw err;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Recreates what `remove` deleted. A just-deleted name stays reserved until 3scale's background deletion ends
+   * (422 "has already been taken"), which findOrCreate waits out within its retry budget.
+   */
+  private async restore(inputs: TenantDefaultsInputs, removed: RemovedDefaults): Promise<void> {
+    const options = { ...this.clientOptions, maxAttempts: Math.max(this.clientOptions.maxAttempts ?? 7, 10) };
+    const bySystemName = (path: string, list: string, item: string, systemName: string) => (client: AdminClient) =>
+      client.list(path, list, item).then((all) => all.find((o) => o.system_name === systemName));
+    const backend = removed.backend
+      ? await findOrCreate(
+          inputs.connection,
+          options,
+          bySystemName(`${BACKENDS}.json`, "backend_apis", "backend_api", removed.backend.systemName),
+          async (client) =>
+            (
+              await client.post(`${BACKENDS}.json`, {
+                name: removed.backend!.name,
+                system_name: removed.backend!.systemName,
+                description: removed.backend!.description ?? "",
+                private_endpoint: removed.backend!.privateEndpoint,
+              })
+            ).backend_api,
+        )
+      : undefined;
+    if (!removed.product) return;
+    const product = await findOrCreate(
+      inputs.connection,
+      options,
+      bySystemName(`${SERVICES}.json`, "services", "service", removed.product.systemName),
+      async (client) =>
+        (
+          await client.post(`${SERVICES}.json`, {
+            name: removed.product!.name,
+            system_name: removed.product!.systemName,
+            description: removed.product!.description ?? "",
+          })
+        ).service,
+    );
+    if (!backend) return;
+    const client = this.client(inputs);
+    const usages = await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage");
+    if (usages.some((u) => u.backend_id === backend.id)) return;
+    try {
+      await client.post(`${SERVICES}/${product.id}/backend_usages.json`, {
+        backend_api_id: backend.id,
+        path: removed.usagePath ?? "/",
+      });
+    } catch (err) {
+      if (!isAlreadyTaken(err)) throw err; // a retried POST that went through the first time
+    }
+  }
+}
+
+export const tenantDefaultsProvider = new TenantDefaultsProvider();
+
+export interface TenantDefaultsArgs {
+  connection: pulumi.Input<Connection>;
+  removeDefaultProduct: pulumi.Input<boolean>;
+  productSystemName: pulumi.Input<string>;
+  backendSystemName: pulumi.Input<string>;
+}
+
+export class TenantDefaults extends pulumi.dynamic.Resource {
+  declare public readonly removed: pulumi.Output<RemovedDefaults>;
+
+  constructor(name: string, args: TenantDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
+    super(tenantDefaultsProvider, name, { ...args, removed: undefined }, opts, "threescale", "TenantDefaults");
+  }
+}
