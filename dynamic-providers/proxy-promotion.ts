@@ -1,0 +1,108 @@
+/**
+ * Deploys a product's configuration to the staging gateway and promotes it to production
+ * (`proxy/deploy.json`, `proxy/configs/{env}/latest.json`, `.../promote.json`).
+ *
+ * `revision` is a hash of the product's desired configuration computed by the component: any change of it runs an
+ * update (deploy + promote). A refresh reads the live versions; a staging version that production does not run yet
+ * shows as a change too. Promotion only happens when the versions differ, so an unchanged product gets no new
+ * version.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "./threescale/client";
+import { idFailures, latestConfigVersion, promoteLatest } from "./threescale/common";
+import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+
+export interface ProxyPromotionInputs extends ConnectionInputs {
+  productId: number;
+  revision: string;
+  /** Promote the staging configuration to production (default true). */
+  promoteToProduction?: boolean;
+}
+
+export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInputs> {
+  protected readonly createOnly = ["productId"];
+
+  protected validate(inputs: ProxyPromotionInputs): Failure[] {
+    const failures = idFailures(inputs, ["productId"]);
+    if (inputs.revision !== undefined && (typeof inputs.revision !== "string" || inputs.revision === "")) {
+      failures.push({
+        property: "revision",
+        reason: `must be a non-empty string (a hash of the product's config), e.g. "3f2a9c"; got ${JSON.stringify(inputs.revision)}`,
+      });
+    }
+    if (inputs.promoteToProduction !== undefined && typeof inputs.promoteToProduction !== "boolean") {
+      failures.push({
+        property: "promoteToProduction",
+        reason: `must be a boolean, e.g. true; got ${JSON.stringify(inputs.promoteToProduction)}`,
+      });
+    }
+    return failures;
+  }
+
+  async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+    const result = await super.diff(id, olds, news);
+    const pending = news.promoteToProduction !== false && olds.stagingVersion !== olds.productionVersion;
+    return pending && !result.changes ? { ...result, changes: true } : result;
+  }
+
+  async create(inputs: ProxyPromotionInputs): Promise<pulumi.dynamic.CreateResult> {
+    return { id: String(inputs.productId), outs: await this.deploy(inputs) };
+  }
+
+  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
+    const client = this.client(props);
+    if (!(await client.find(`/admin/api/services/${props.productId}.json`))) return {};
+    const stagingVersion = (await latestConfigVersion(client, props.productId, "sandbox")) ?? null;
+    const productionVersion = (await latestConfigVersion(client, props.productId, "production")) ?? null;
+    return { id, props: { ...props, stagingVersion, productionVersion } };
+  }
+
+  async update(_id: string, _olds: any, news: ProxyPromotionInputs): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: await this.deploy(news) };
+  }
+
+  /** Configurations are history, not owned objects: nothing to delete. */
+  async delete(): Promise<void> {}
+
+  private async deploy(inputs: ProxyPromotionInputs): Promise<Record<string, unknown>> {
+    const client = this.client(inputs);
+    // Always 201, even when nothing was saved: the latest staging version tells what happened.
+    await client.post(`/admin/api/services/${inputs.productId}/proxy/deploy.json`);
+    const stagingVersion = await latestConfigVersion(client, inputs.productId, "sandbox");
+    if (stagingVersion === undefined) {
+      throw new Error(
+        `3scale product ${inputs.productId} has no staging configuration after deploy: give it a backend usage first`,
+      );
+    }
+    const productionVersion =
+      inputs.promoteToProduction === false
+        ? ((await latestConfigVersion(client, inputs.productId, "production")) ?? null)
+        : await promoteLatest(client, inputs.productId);
+    return { ...inputs, stagingVersion, productionVersion };
+  }
+}
+
+const provider = new ProxyPromotionProvider();
+
+export interface ProxyPromotionArgs {
+  connection: pulumi.Input<Connection>;
+  productId: pulumi.Input<number>;
+  revision: pulumi.Input<string>;
+  promoteToProduction?: pulumi.Input<boolean>;
+}
+
+export class ProxyPromotion extends pulumi.dynamic.Resource {
+  declare public readonly stagingVersion: pulumi.Output<number>;
+  declare public readonly productionVersion: pulumi.Output<number | null>;
+
+  constructor(name: string, args: ProxyPromotionArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      { ...args, stagingVersion: undefined, productionVersion: undefined },
+      opts,
+      "threescale",
+      "ProxyPromotion",
+    );
+  }
+}
