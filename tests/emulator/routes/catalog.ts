@@ -1,0 +1,760 @@
+/** Backends, products, backend usages, metrics/methods and mapping rules (reference §1-§4). */
+import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, notFound, undeletable } from "../errors";
+import {
+  checkSystemName,
+  createBackend,
+  createMetric,
+  createProduct,
+  destroyMetrics,
+  destroyOwnerContent,
+  dropBackendLimits,
+  hitsMetric,
+  isPendingDeletion,
+  metricIdsInLatestConfigs,
+  normalizeUrl,
+  normalizeUsagePath,
+  ownedBy,
+  renderedSystemName,
+  rulesOf,
+  scheduleDeletion,
+  systemNameFrom,
+} from "../model";
+import type { Params } from "../params";
+import {
+  ADMIN_PAGES,
+  collection,
+  created,
+  deleted,
+  findOr404,
+  has,
+  ok,
+  paginate,
+  pathId,
+  toInt,
+  toStr,
+  toBool,
+  wrappedInput,
+  type RequestContext,
+  type Router,
+} from "../router";
+import type { Backend, BackendUsage, EmulatorState, MappingRule, Metric, Owner, Product } from "../state";
+import { now, stamp } from "../state";
+
+const links = (pairs: Record<string, string>) => Object.entries(pairs).map(([rel, href]) => ({ rel, href }));
+const adminUrl = (state: EmulatorState, path: string) => `https://${state.tenant.adminDomain}${path}`;
+
+// ---------- backends ----------
+
+export function renderBackend(state: EmulatorState, b: Backend) {
+  return {
+    id: b.id,
+    name: b.name,
+    system_name: b.system_name,
+    description: b.description,
+    private_endpoint: b.private_endpoint,
+    account_id: state.provider.id,
+    created_at: b.created_at,
+    updated_at: b.updated_at,
+    links: links({
+      metrics: adminUrl(state, `/admin/api/backend_apis/${b.id}/metrics`),
+      mapping_rules: adminUrl(state, `/admin/api/backend_apis/${b.id}/mapping_rules`),
+    }),
+  };
+}
+
+const BACKEND_ATTRS = ["name", "system_name", "description", "private_endpoint"] as const;
+
+function validatedEndpoint(v: Validation, raw: unknown): string | null {
+  const text = toStr(raw) ?? "";
+  if (text === "") {
+    v.add("private_endpoint", BLANK);
+    return null;
+  }
+  const url = normalizeUrl(text, ["http", "https", "ws", "wss"]);
+  if (!url || /^\w+:\/\/localhost[:/]/i.test(url)) {
+    v.add("private_endpoint", INVALID);
+    return null;
+  }
+  return url;
+}
+
+function backendTaken(state: EmulatorState, systemName: string, exceptId?: number) {
+  return (
+    state.backends.some((b) => b.system_name === systemName && b.id !== exceptId) ||
+    isPendingDeletion(state, "backend_api", systemName)
+  );
+}
+
+function backend(ctx: RequestContext, name = "id"): Backend {
+  return findOr404(ctx.state.backends, pathId(ctx, name));
+}
+
+function registerBackends(router: Router) {
+  router
+    .add("GET", "/admin/api/backend_apis", (ctx) =>
+      ok(
+        collection("backend_apis", "backend_api", paginate(ctx, ctx.state.backends, ADMIN_PAGES), (b) =>
+          renderBackend(ctx.state, b),
+        ),
+      ),
+    )
+    .add(
+      "POST",
+      "/admin/api/backend_apis",
+      (ctx) => {
+        const input = wrappedInput(ctx, "backend_api", BACKEND_ATTRS);
+        const v = new Validation();
+        const name = toStr(input.name) ?? "";
+        v.check(name.trim() !== "", "name", BLANK);
+        const systemName = toStr(input.system_name) || systemNameFrom(name);
+        if (name.trim() !== "" || has(input, "system_name"))
+          checkSystemName(v, systemName, backendTaken(ctx.state, systemName));
+        const endpoint = validatedEndpoint(v, input.private_endpoint);
+        v.throwIfAny();
+        const b = createBackend(ctx.state, {
+          name,
+          system_name: systemName,
+          description: toStr(input.description),
+          private_endpoint: endpoint!,
+        });
+        return created({ backend_api: renderBackend(ctx.state, b) });
+      },
+      "backend_api",
+    )
+    .add("GET", "/admin/api/backend_apis/{id}", (ctx) => ok({ backend_api: renderBackend(ctx.state, backend(ctx)) }))
+    .add(
+      "PUT",
+      "/admin/api/backend_apis/{id}",
+      (ctx) => {
+        const b = backend(ctx);
+        const input = wrappedInput(ctx, "backend_api", BACKEND_ATTRS);
+        const v = new Validation();
+        const next = { name: b.name, description: b.description, private_endpoint: b.private_endpoint };
+        if (has(input, "name")) {
+          next.name = toStr(input.name) ?? "";
+          v.check(next.name.trim() !== "", "name", BLANK);
+        }
+        if (has(input, "description")) next.description = toStr(input.description);
+        if (has(input, "private_endpoint")) next.private_endpoint = validatedEndpoint(v, input.private_endpoint) ?? "";
+        v.throwIfAny();
+        applyChanges(b, next);
+        return ok({ backend_api: renderBackend(ctx.state, b) });
+      },
+      "backend_api",
+    )
+    .add("DELETE", "/admin/api/backend_apis/{id}", (ctx) => {
+      const b = backend(ctx);
+      if (ctx.state.backendUsages.some((u) => u.backend_id === b.id))
+        throw undeletable("cannot be deleted because it is used by at least one Product");
+      ctx.state.backends = ctx.state.backends.filter((x) => x !== b);
+      destroyOwnerContent(ctx.state, { type: "backend", id: b.id });
+      scheduleDeletion(ctx.state, "backend_api", b.id, b.system_name);
+      return deleted();
+    });
+}
+
+/** Assigns changed fields and touches updated_at only when something really changed. */
+export function applyChanges<T extends { updated_at: string }>(target: T, next: Partial<T>): boolean {
+  const changed = Object.entries(next).filter(
+    ([k, value]) => JSON.stringify((target as Record<string, unknown>)[k]) !== JSON.stringify(value),
+  );
+  if (changed.length === 0) return false;
+  for (const [k, value] of changed) (target as Record<string, unknown>)[k] = value;
+  target.updated_at = now();
+  return true;
+}
+
+// ---------- products ----------
+
+const PRODUCT_ATTRS = [
+  "name",
+  "system_name",
+  "description",
+  "deployment_option",
+  "backend_version",
+  "support_email",
+  "intentions_required",
+  "buyers_manage_apps",
+  "buyers_manage_keys",
+  "referrer_filters_required",
+  "custom_keys_enabled",
+  "buyer_key_regenerate_enabled",
+  "mandatory_app_key",
+  "buyer_can_select_plan",
+  "buyer_plan_change_permission",
+  "state_event",
+  "txt_support",
+  "terms",
+  "notification_settings",
+] as const;
+const BOOLEAN_PRODUCT_ATTRS = new Set([
+  "intentions_required",
+  "buyers_manage_apps",
+  "buyers_manage_keys",
+  "referrer_filters_required",
+  "custom_keys_enabled",
+  "buyer_key_regenerate_enabled",
+  "mandatory_app_key",
+  "buyer_can_select_plan",
+]);
+const DEPLOYMENT_OPTION = /^(hosted|self_managed|service_mesh_istio|plugin_\w+)$/;
+
+export function renderProduct(state: EmulatorState, p: Product) {
+  const { txt_support: _txt, terms: _terms, ...attributes } = p.attributes;
+  return {
+    id: p.id,
+    name: p.name,
+    state: p.state,
+    system_name: p.system_name,
+    ...attributes,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    links: links({
+      metrics: adminUrl(state, `/admin/api/services/${p.id}/metrics`),
+      self: adminUrl(state, `/admin/api/services/${p.id}`),
+      service_plans: adminUrl(state, `/admin/api/services/${p.id}/service_plans`),
+      application_plans: adminUrl(state, `/admin/api/services/${p.id}/application_plans`),
+      features: adminUrl(state, `/admin/api/services/${p.id}/features`),
+    }),
+  };
+}
+
+/** Product attributes from input (validated); name/system_name/state_event handled by the caller. */
+function productAttributes(v: Validation, input: Params): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const key of PRODUCT_ATTRS) {
+    if (!has(input, key) || key === "name" || key === "system_name" || key === "state_event") continue;
+    attributes[key] = BOOLEAN_PRODUCT_ATTRS.has(key) ? toBool(input[key]) : input[key];
+  }
+  if (has(attributes, "deployment_option"))
+    v.check(DEPLOYMENT_OPTION.test(String(attributes.deployment_option)), "deployment_option", NOT_INCLUDED);
+  if (has(attributes, "backend_version")) {
+    attributes.backend_version = String(attributes.backend_version);
+    v.check(["1", "2", "oidc"].includes(attributes.backend_version as string), "backend_version", NOT_INCLUDED);
+  }
+  return attributes;
+}
+
+export function product(ctx: RequestContext, name = "service_id"): Product {
+  return findOr404(ctx.state.products, pathId(ctx, name));
+}
+
+function registerProducts(router: Router) {
+  router
+    .add("GET", "/admin/api/services", (ctx) =>
+      ok(
+        collection("services", "service", paginate(ctx, ctx.state.products, ADMIN_PAGES), (p) =>
+          renderProduct(ctx.state, p),
+        ),
+      ),
+    )
+    .add(
+      "POST",
+      "/admin/api/services",
+      (ctx) => {
+        const input = wrappedInput(ctx, "service", PRODUCT_ATTRS);
+        const v = new Validation();
+        const name = toStr(input.name) ?? "";
+        v.check(name.trim() !== "", "name", BLANK);
+        const systemName = toStr(input.system_name) || systemNameFrom(name);
+        const taken =
+          ctx.state.products.some((p) => p.system_name === systemName) ||
+          isPendingDeletion(ctx.state, "service", systemName);
+        if (name.trim() !== "" || has(input, "system_name")) checkSystemName(v, systemName, taken);
+        const attributes = productAttributes(v, input);
+        v.throwIfAny();
+        const p = createProduct(ctx.state, name, systemName, attributes, ctx.random);
+        return created({ service: renderProduct(ctx.state, p) });
+      },
+      "service",
+    )
+    .add("GET", "/admin/api/services/{id}", (ctx) => ok({ service: renderProduct(ctx.state, product(ctx, "id")) }))
+    .add(
+      "PUT",
+      "/admin/api/services/{id}",
+      (ctx) => {
+        const p = product(ctx, "id");
+        const input = wrappedInput(ctx, "service", PRODUCT_ATTRS);
+        const v = new Validation();
+        const next: Partial<Product> = {};
+        if (has(input, "name")) {
+          next.name = toStr(input.name) ?? "";
+          v.check(next.name.trim() !== "", "name", BLANK);
+        }
+        const attributes = productAttributes(v, input);
+        v.throwIfAny();
+        if (Object.keys(attributes).length > 0) next.attributes = { ...p.attributes, ...attributes };
+        applyChanges(p, next);
+        return ok({ service: renderProduct(ctx.state, p) });
+      },
+      "service",
+    )
+    .add("DELETE", "/admin/api/services/{id}", (ctx) => {
+      const state = ctx.state;
+      const p = product(ctx, "id");
+      if (state.products.length === 1) {
+        throw new ApiError(422, {
+          error: {
+            from: p.state,
+            event: "mark_as_deleted",
+            error: 'State cannot transition via "mark_as_deleted"',
+            object: { service: renderProduct(state, p) },
+          },
+        });
+      }
+      destroyProduct(state, p);
+      return deleted();
+    });
+}
+
+function destroyProduct(state: EmulatorState, p: Product) {
+  const planIds = new Set(state.applicationPlans.filter((x) => x.service_id === p.id).map((x) => x.id));
+  state.products = state.products.filter((x) => x !== p);
+  destroyOwnerContent(state, { type: "service", id: p.id });
+  state.backendUsages = state.backendUsages.filter((u) => u.service_id !== p.id);
+  state.applicationPlans = state.applicationPlans.filter((x) => !planIds.has(x.id));
+  state.limits = state.limits.filter((l) => !planIds.has(l.plan_id));
+  state.applications = state.applications.filter((a) => a.service_id !== p.id);
+  state.servicePlans = state.servicePlans.filter((x) => x.service_id !== p.id);
+  state.proxyConfigs = state.proxyConfigs.filter((c) => c.service_id !== p.id);
+  for (const doc of state.activeDocs) if (doc.service_id === p.id) doc.service_id = null;
+  scheduleDeletion(state, "service", p.id, p.system_name);
+}
+
+// ---------- backend usages ----------
+
+function renderUsage(state: EmulatorState, u: BackendUsage) {
+  return {
+    id: u.id,
+    path: u.path,
+    service_id: u.service_id,
+    backend_id: u.backend_id,
+    links: links({
+      service: adminUrl(state, `/admin/api/services/${u.service_id}`),
+      backend_api: adminUrl(state, `/admin/api/backend_apis/${u.backend_id}`),
+    }),
+  };
+}
+
+function checkUsagePath(v: Validation, state: EmulatorState, u: Pick<BackendUsage, "service_id" | "path" | "id">) {
+  const clash = state.backendUsages.some(
+    (o) => o.service_id === u.service_id && o.id !== u.id && o.path.toLowerCase() === u.path.toLowerCase(),
+  );
+  v.check(!clash, "path", "This path is already taken. Specify a different path.");
+}
+
+function registerUsages(router: Router) {
+  const usage = (ctx: RequestContext) => {
+    const p = product(ctx);
+    return { p, u: findOr404(ctx.state.backendUsages, pathId(ctx), (u) => u.service_id === p.id) };
+  };
+  router
+    .add("GET", "/admin/api/services/{service_id}/backend_usages", (ctx) => {
+      const p = product(ctx);
+      const usages = ctx.state.backendUsages.filter((u) => u.service_id === p.id);
+      return ok(paginate(ctx, usages, ADMIN_PAGES).items.map((u) => ({ backend_usage: renderUsage(ctx.state, u) })));
+    })
+    .add(
+      "POST",
+      "/admin/api/services/{service_id}/backend_usages",
+      (ctx) => {
+        const p = product(ctx);
+        const input = wrappedInput(ctx, "backend_api_config", ["backend_api_id", "path"]);
+        const backendId = toInt(input.backend_api_id);
+        const b = ctx.state.backends.find((x) => x.id === backendId);
+        if (!b) throw notFound();
+        const path = normalizeUsagePath(toStr(input.path) ?? "");
+        const v = new Validation();
+        v.check(
+          !ctx.state.backendUsages.some((u) => u.service_id === p.id && u.backend_id === b.id),
+          "backend_api_id",
+          TAKEN,
+        );
+        checkUsagePath(v, ctx.state, { service_id: p.id, path, id: -1 });
+        v.throwIfAny();
+        const u: BackendUsage = { ...stamp(ctx.state), service_id: p.id, backend_id: b.id, path };
+        ctx.state.backendUsages.push(u);
+        return created({ backend_usage: renderUsage(ctx.state, u) });
+      },
+      "backend_api_config",
+    )
+    .add("GET", "/admin/api/services/{service_id}/backend_usages/{id}", (ctx) =>
+      ok({ backend_usage: renderUsage(ctx.state, usage(ctx).u) }),
+    )
+    .add(
+      "PUT",
+      "/admin/api/services/{service_id}/backend_usages/{id}",
+      (ctx) => {
+        const { u } = usage(ctx);
+        const input = wrappedInput(ctx, "backend_api_config", ["path"]);
+        if (has(input, "path")) {
+          const path = normalizeUsagePath(toStr(input.path) ?? "");
+          const v = new Validation();
+          checkUsagePath(v, ctx.state, { ...u, path });
+          v.throwIfAny();
+          applyChanges(u, { path });
+        }
+        return ok({ backend_usage: renderUsage(ctx.state, u) });
+      },
+      "backend_api_config",
+    )
+    .add("DELETE", "/admin/api/services/{service_id}/backend_usages/{id}", (ctx) => {
+      const { p, u } = usage(ctx);
+      ctx.state.backendUsages = ctx.state.backendUsages.filter((x) => x !== u);
+      dropBackendLimits(ctx.state, p.id, u.backend_id);
+      return deleted();
+    });
+}
+
+// ---------- metrics and methods (product and backend owners) ----------
+
+export function renderMetric(state: EmulatorState, m: Metric) {
+  const base =
+    m.owner.type === "service"
+      ? `/admin/api/services/${m.owner.id}/metrics`
+      : `/admin/api/backend_apis/${m.owner.id}/metrics`;
+  const systemName = renderedSystemName(m);
+  const body: Record<string, unknown> = { id: m.id };
+  if (m.owner.type === "service") body.name = systemName;
+  Object.assign(body, { system_name: systemName, friendly_name: m.friendly_name, description: m.description });
+  if (m.parent_id === null) body.unit = m.unit;
+  else body.parent_id = m.parent_id;
+  Object.assign(body, { created_at: m.created_at, updated_at: m.updated_at });
+  body.links =
+    m.parent_id === null
+      ? links({
+          [m.owner.type === "service" ? "service" : "backend_api"]: adminUrl(state, base.replace(/\/metrics$/, "")),
+          self: adminUrl(state, `${base}/${m.id}`),
+        })
+      : links({
+          parent: adminUrl(state, `${base}/${m.parent_id}`),
+          self: adminUrl(state, `${base}/${m.parent_id}/methods/${m.id}`),
+        });
+  return body;
+}
+
+/** Both owner kinds share handlers; only the path prefix, owner lookup and pagination differ. */
+interface OwnerKind {
+  type: Owner["type"];
+  prefix: string;
+  idParam: string;
+  paginated: boolean;
+  lookup: (ctx: RequestContext) => Owner;
+}
+
+const OWNERS: OwnerKind[] = [
+  {
+    type: "service",
+    prefix: "/admin/api/services/{service_id}",
+    idParam: "service_id",
+    paginated: false,
+    lookup: (ctx) => ({ type: "service", id: product(ctx).id }),
+  },
+  {
+    type: "backend",
+    prefix: "/admin/api/backend_apis/{backend_api_id}",
+    idParam: "backend_api_id",
+    paginated: true,
+    lookup: (ctx) => ({ type: "backend", id: backend(ctx, "backend_api_id").id }),
+  },
+];
+
+function listPage<T>(ctx: RequestContext, kind: OwnerKind, items: T[]) {
+  return kind.paginated ? paginate(ctx, items, ADMIN_PAGES) : { items };
+}
+
+function metricFields(
+  ctx: RequestContext,
+  owner: Owner,
+  input: Params,
+  existing: Metric | null,
+  isMethod: boolean,
+): Partial<Metric> {
+  const v = new Validation();
+  const siblings = ctx.state.metrics.filter((m) => ownedBy(owner)(m) && m !== existing);
+  const next: Partial<Metric> = {};
+  if (!existing || has(input, "friendly_name")) {
+    next.friendly_name = toStr(input.friendly_name) ?? "";
+    if (next.friendly_name.trim() === "") v.add("friendly_name", BLANK);
+    else v.check(!siblings.some((m) => m.friendly_name === next.friendly_name), "friendly_name", TAKEN);
+  }
+  if (!isMethod && (!existing || has(input, "unit"))) {
+    next.unit = toStr(input.unit) ?? "";
+    v.check(next.unit.trim() !== "", "unit", BLANK);
+  }
+  if (has(input, "description")) next.description = toStr(input.description);
+  if (!existing) {
+    const systemName = toStr(input.system_name) || systemNameFrom(next.friendly_name ?? "");
+    if (next.friendly_name || has(input, "system_name"))
+      checkSystemName(
+        v,
+        systemName,
+        siblings.some((m) => m.system_name === systemName),
+      );
+    next.system_name = systemName;
+  }
+  v.throwIfAny();
+  return next;
+}
+
+const METRIC_ATTRS = ["friendly_name", "system_name", "name", "unit", "description"] as const;
+
+function guardMetricDelete(state: EmulatorState, m: Metric) {
+  if (m.system_name === "hits" && m.parent_id === null) throw undeletable("The Hits metric cannot be deleted");
+  if (metricIdsInLatestConfigs(state).has(m.id)) {
+    const what = m.parent_id === null ? "Metric" : "Method";
+    throw undeletable(`${what} is used by the latest gateway configuration and cannot be deleted`);
+  }
+}
+
+function registerMetrics(router: Router, kind: OwnerKind) {
+  const base = `${kind.prefix}/metrics`;
+  const metric = (ctx: RequestContext, name = "id") => {
+    const owner = kind.lookup(ctx);
+    return { owner, m: findOr404(ctx.state.metrics, pathId(ctx, name), ownedBy(owner)) };
+  };
+  const method = (ctx: RequestContext) => {
+    const { owner, m: parent } = metric(ctx, "metric_id");
+    return { owner, parent, m: findOr404(ctx.state.metrics, pathId(ctx), (x) => x.parent_id === parent.id) };
+  };
+  router
+    .add("GET", base, (ctx) => {
+      const owner = kind.lookup(ctx);
+      const page = listPage(ctx, kind, ctx.state.metrics.filter(ownedBy(owner)));
+      return ok(collection("metrics", "metric", page, (m) => renderMetric(ctx.state, m)));
+    })
+    .add(
+      "POST",
+      base,
+      (ctx) => {
+        const owner = kind.lookup(ctx);
+        const fields = metricFields(ctx, owner, wrappedInput(ctx, "metric", METRIC_ATTRS), null, false);
+        const m = createMetric(ctx.state, owner, {
+          system_name: fields.system_name!,
+          friendly_name: fields.friendly_name!,
+          unit: fields.unit ?? null,
+          description: fields.description ?? null,
+          parent_id: null,
+        });
+        return created({ metric: renderMetric(ctx.state, m) });
+      },
+      "metric",
+    )
+    .add("GET", `${base}/{id}`, (ctx) => ok({ metric: renderMetric(ctx.state, metric(ctx).m) }))
+    .add(
+      "PUT",
+      `${base}/{id}`,
+      (ctx) => {
+        const { owner, m } = metric(ctx);
+        const input = wrappedInput(ctx, "metric", METRIC_ATTRS);
+        applyChanges(m, metricFields(ctx, owner, input, m, m.parent_id !== null));
+        return ok({ metric: renderMetric(ctx.state, m) });
+      },
+      "metric",
+    )
+    .add("DELETE", `${base}/{id}`, (ctx) => {
+      const { m } = metric(ctx);
+      guardMetricDelete(ctx.state, m);
+      destroyMetrics(ctx.state, new Set([m.id]));
+      return deleted();
+    })
+    .add("GET", `${base}/{metric_id}/methods`, (ctx) => {
+      const { parent } = { parent: metric(ctx, "metric_id").m };
+      const page = listPage(
+        ctx,
+        kind,
+        ctx.state.metrics.filter((x) => x.parent_id === parent.id),
+      );
+      return ok(collection("methods", "method", page, (m) => renderMetric(ctx.state, m)));
+    })
+    .add(
+      "POST",
+      `${base}/{metric_id}/methods`,
+      (ctx) => {
+        const { owner, m: parent } = metric(ctx, "metric_id");
+        const input = wrappedInput(ctx, "metric", ["friendly_name", "system_name", "description"]);
+        if (parent.id !== hitsMetric(ctx.state, owner)?.id)
+          throw new ApiError(422, { errors: { parent_id: ["You can only create methods under 'hits'"] } });
+        const fields = metricFields(ctx, owner, input, null, true);
+        const m = createMetric(ctx.state, owner, {
+          system_name: fields.system_name!,
+          friendly_name: fields.friendly_name!,
+          unit: parent.unit,
+          description: fields.description ?? null,
+          parent_id: parent.id,
+        });
+        return created({ method: renderMetric(ctx.state, m) });
+      },
+      "metric",
+    )
+    .add("GET", `${base}/{metric_id}/methods/{id}`, (ctx) => ok({ method: renderMetric(ctx.state, method(ctx).m) }))
+    .add(
+      "PUT",
+      `${base}/{metric_id}/methods/{id}`,
+      (ctx) => {
+        const { owner, m } = method(ctx);
+        const input = wrappedInput(ctx, "metric", ["friendly_name", "system_name", "description"]);
+        applyChanges(m, metricFields(ctx, owner, input, m, true));
+        return ok({ method: renderMetric(ctx.state, m) });
+      },
+      "metric",
+    )
+    .add("DELETE", `${base}/{metric_id}/methods/{id}`, (ctx) => {
+      const { m } = method(ctx);
+      guardMetricDelete(ctx.state, m);
+      destroyMetrics(ctx.state, new Set([m.id]));
+      return deleted();
+    });
+}
+
+// ---------- mapping rules ----------
+
+export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const RULE_ATTRS = ["http_method", "pattern", "delta", "metric_id", "position", "last", "redirect_url"] as const;
+
+function renderRule(state: EmulatorState, r: MappingRule) {
+  const owner: Record<string, string> =
+    r.owner.type === "service"
+      ? { service: adminUrl(state, `/admin/api/services/${r.owner.id}`) }
+      : { backend_api: adminUrl(state, `/admin/api/backend_apis/${r.owner.id}`) };
+  const self =
+    r.owner.type === "service"
+      ? `/admin/api/services/${r.owner.id}/proxy/mapping_rules/${r.id}`
+      : `/admin/api/backend_apis/${r.owner.id}/mapping_rules/${r.id}`;
+  return {
+    id: r.id,
+    metric_id: r.metric_id,
+    pattern: r.pattern,
+    http_method: r.http_method,
+    delta: r.delta,
+    position: r.position,
+    last: r.last,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    links: links({
+      self: adminUrl(state, self),
+      ...owner,
+      ...(r.owner.type === "service" ? { proxy: adminUrl(state, `/admin/api/services/${r.owner.id}/proxy`) } : {}),
+    }),
+  };
+}
+
+function validPattern(pattern: string): boolean {
+  if (!pattern.startsWith("/") || pattern.length > 255) return false;
+  const names = [...pattern.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  return new Set(names).size === names.length;
+}
+
+function ruleFields(ctx: RequestContext, owner: Owner, input: Params, existing: MappingRule | null) {
+  const v = new Validation();
+  const next: Partial<MappingRule> = {};
+  if (!existing || has(input, "http_method")) {
+    next.http_method = (toStr(input.http_method) ?? "").toUpperCase();
+    if (next.http_method === "") v.add("http_method", BLANK);
+    else v.check(HTTP_METHODS.includes(next.http_method), "http_method", NOT_INCLUDED);
+  }
+  if (!existing || has(input, "pattern")) {
+    next.pattern = toStr(input.pattern) ?? "";
+    if (next.pattern === "") v.add("pattern", BLANK);
+    else v.check(validPattern(next.pattern), "pattern", INVALID);
+  }
+  if (!existing || has(input, "delta")) {
+    const raw = input.delta;
+    const delta = toInt(raw);
+    if (raw === undefined || raw === null || raw === "") v.add("delta", BLANK);
+    else if (delta === null) v.add("delta", "is not a number");
+    else if (delta <= 0) v.add("delta", "must be greater than 0");
+    else next.delta = delta;
+  }
+  if (!existing || has(input, "metric_id")) {
+    const metricId = toInt(input.metric_id);
+    const metric = ctx.state.metrics.find((m) => m.id === metricId && ownedBy(owner)(m));
+    if (!metric) v.add("metric_id", metricId === null ? BLANK : INVALID);
+    else next.metric_id = metric.id;
+  }
+  if (has(input, "last")) next.last = toBool(input.last);
+  if (has(input, "position") && input.position !== "" && input.position !== null) {
+    const position = toInt(input.position);
+    if (position === null) v.add("position", "is not a number");
+    else next.position = position;
+  }
+  v.throwIfAny();
+  return next;
+}
+
+/** acts_as_list: take `rule` out of its list, then insert it at `position` (clamped), shifting the others. */
+function placeRule(state: EmulatorState, rule: MappingRule, position: number | undefined) {
+  const others = rulesOf(state, rule.owner).filter((r) => r !== rule);
+  const index = Math.min(Math.max((position ?? others.length + 1) - 1, 0), others.length);
+  others.splice(index, 0, rule);
+  others.forEach((r, i) => {
+    if (r.position !== i + 1 && r !== rule) r.updated_at = now();
+    r.position = i + 1;
+  });
+}
+
+function registerRules(router: Router, kind: OwnerKind) {
+  const base = kind.type === "service" ? `${kind.prefix}/proxy/mapping_rules` : `${kind.prefix}/mapping_rules`;
+  const rule = (ctx: RequestContext) => {
+    const owner = kind.lookup(ctx);
+    return { owner, r: findOr404(ctx.state.mappingRules, pathId(ctx), ownedBy(owner)) };
+  };
+  const update = (ctx: RequestContext) => {
+    const { owner, r } = rule(ctx);
+    const { position, ...fields } = ruleFields(ctx, owner, wrappedInput(ctx, "mapping_rule", RULE_ATTRS), r);
+    const moved = position !== undefined && position !== r.position;
+    const changed = applyChanges(r, fields);
+    if (moved) {
+      placeRule(ctx.state, r, position);
+      if (!changed) r.updated_at = now();
+    }
+    return ok({ mapping_rule: renderRule(ctx.state, r) });
+  };
+  router
+    .add("GET", base, (ctx) => {
+      const owner = kind.lookup(ctx);
+      const page = listPage(ctx, kind, rulesOf(ctx.state, owner));
+      return ok(collection("mapping_rules", "mapping_rule", page, (r) => renderRule(ctx.state, r)));
+    })
+    .add(
+      "POST",
+      base,
+      (ctx) => {
+        const owner = kind.lookup(ctx);
+        const { position, ...fields } = ruleFields(ctx, owner, wrappedInput(ctx, "mapping_rule", RULE_ATTRS), null);
+        const r: MappingRule = {
+          ...stamp(ctx.state),
+          owner,
+          http_method: fields.http_method!,
+          pattern: fields.pattern!,
+          delta: fields.delta!,
+          metric_id: fields.metric_id!,
+          last: fields.last ?? false,
+          position: 0,
+        };
+        ctx.state.mappingRules.push(r);
+        placeRule(ctx.state, r, position);
+        return created({ mapping_rule: renderRule(ctx.state, r) });
+      },
+      "mapping_rule",
+    )
+    .add("GET", `${base}/{id}`, (ctx) => ok({ mapping_rule: renderRule(ctx.state, rule(ctx).r) }))
+    .add("PUT", `${base}/{id}`, update, "mapping_rule")
+    .add("DELETE", `${base}/{id}`, (ctx) => {
+      const { owner, r } = rule(ctx);
+      ctx.state.mappingRules = ctx.state.mappingRules.filter((x) => x !== r);
+      rulesOf(ctx.state, owner).forEach((x, i) => (x.position = i + 1));
+      return deleted();
+    });
+  if (kind.type === "service") router.add("PATCH", `${base}/{id}`, update, "mapping_rule");
+}
+
+export function registerCatalog(router: Router): void {
+  registerBackends(router);
+  registerProducts(router);
+  registerUsages(router);
+  for (const kind of OWNERS) {
+    registerMetrics(router, kind);
+    registerRules(router, kind);
+  }
+}

@@ -1,0 +1,440 @@
+/** Developer Portal (CMS) API: sections, files, templates, publish (reference §11). */
+import { Liquid } from "liquidjs";
+import { ApiError, BLANK, NOT_INCLUDED, TAKEN, Validation, notFound } from "../errors";
+import { sha256, systemNameFrom } from "../model";
+import { isPlainObject, type Params } from "../params";
+import {
+  CMS_PAGES,
+  created,
+  deleted,
+  findOr404,
+  has,
+  ok,
+  paginate,
+  param,
+  toBool,
+  toInt,
+  toStr,
+  type RequestContext,
+  type Router,
+} from "../router";
+import type { CmsFile, CmsSection, CmsTemplate, EmulatorState, TemplateType } from "../state";
+import { stamp } from "../state";
+import { applyChanges } from "./catalog";
+
+const liquid = new Liquid();
+const ALWAYS_ALLOWED = ["access_token", "id", "page", "per_page", "format"];
+const CREATABLE_TYPES = ["page", "layout", "partial"];
+
+/** Fields per template type (create and update). */
+const TEMPLATE_FIELDS: Record<TemplateType, string[]> = {
+  page: [
+    "title",
+    "path",
+    "system_name",
+    "draft",
+    "content_type",
+    "liquid_enabled",
+    "handler",
+    "section_id",
+    "section_name",
+    "layout_id",
+    "layout_name",
+  ],
+  layout: ["system_name", "title", "draft", "liquid_enabled"],
+  partial: ["system_name", "draft"],
+  builtin_page: ["layout_id", "layout_name", "draft"],
+  builtin_partial: ["draft"],
+};
+const TEMPLATE_EXTRAS = ["type", "layout_name", "section_name", "content", "section_id"];
+
+/** CMS params (flat or under the wrapper); unknown names are rejected with 422 unlike the rest of the API. */
+function cmsInput(ctx: RequestContext, wrapper: string, allowed: string[]): Params {
+  const nested = ctx.body[wrapper];
+  const source: Params = isPlainObject(nested) ? { ...ctx.body, ...nested } : { ...ctx.query, ...ctx.body };
+  delete source[wrapper];
+  const unknown = Object.keys(source).filter((k) => !allowed.includes(k) && !ALWAYS_ALLOWED.includes(k));
+  if (unknown.length > 0) {
+    throw new ApiError(422, { error: `Unpermitted parameters: [${unknown.map((k) => JSON.stringify(k)).join(", ")}]` });
+  }
+  return Object.fromEntries(Object.entries(source).filter(([k]) => allowed.includes(k)));
+}
+
+function cmsList<T>(ctx: RequestContext, items: T[], render: (item: T) => Record<string, unknown>) {
+  return ok({ collection: paginate(ctx, items, CMS_PAGES).items.map(render) });
+}
+
+// ---------- sections ----------
+
+function renderSection(s: CmsSection) {
+  return {
+    id: s.id,
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+    title: s.title,
+    system_name: s.system_name,
+    public: s.public,
+    parent_id: s.parent_id,
+    partial_path: s.partial_path,
+  };
+}
+
+export function rootSection(state: EmulatorState): CmsSection {
+  return state.cmsSections.find((s) => s.system_name === "root")!;
+}
+
+/** `{id}` of a section may be its numeric id or its system_name. */
+function sectionByRef(state: EmulatorState, ref: string): CmsSection {
+  const id = toInt(ref);
+  const s = state.cmsSections.find((x) => (id !== null && x.id === id) || x.system_name === ref);
+  if (!s) throw notFound();
+  return s;
+}
+
+const SECTION_FIELDS = ["title", "system_name", "public", "parent_id", "partial_path"];
+
+function sectionFields(state: EmulatorState, input: Params, existing: CmsSection | null): Partial<CmsSection> {
+  const v = new Validation();
+  const next: Partial<CmsSection> = {};
+  if (has(input, "parent_id") || !existing) {
+    const parentId = has(input, "parent_id") ? toInt(input.parent_id) : rootSection(state).id;
+    if (!state.cmsSections.some((s) => s.id === parentId && s !== existing)) v.add("parent_id", NOT_INCLUDED);
+    else next.parent_id = parentId;
+  }
+  const parentId = next.parent_id ?? existing?.parent_id ?? null;
+  if (has(input, "title") || !existing) {
+    next.title = toStr(input.title) ?? "";
+    if (next.title.trim() === "") v.add("title", BLANK);
+    else {
+      const clash = state.cmsSections.some((s) => s.parent_id === parentId && s.title === next.title && s !== existing);
+      v.check(!clash, "title", TAKEN);
+    }
+  }
+  if (!existing || has(input, "system_name")) {
+    next.system_name = toStr(input.system_name) || systemNameFrom(next.title ?? existing?.title ?? "");
+    v.check(!state.cmsSections.some((s) => s.system_name === next.system_name && s !== existing), "system_name", TAKEN);
+  }
+  if (has(input, "public")) next.public = toBool(input.public);
+  if (has(input, "partial_path")) next.partial_path = toStr(input.partial_path) ?? "";
+  v.throwIfAny();
+  return next;
+}
+
+// ---------- files ----------
+
+function renderFile(state: EmulatorState, f: CmsFile) {
+  return {
+    id: f.id,
+    created_at: f.created_at,
+    updated_at: f.updated_at,
+    section_id: f.section_id,
+    path: f.path,
+    downloadable: f.downloadable,
+    url: `https://${state.tenant.portalDomain}${f.path}`,
+    title: f.title,
+    content_type: f.content_type,
+  };
+}
+
+const FILE_FIELDS = ["path", "section_id", "attachment", "downloadable"];
+
+function fileFields(ctx: RequestContext, input: Params, existing: CmsFile | null): Partial<CmsFile> {
+  const v = new Validation();
+  const next: Partial<CmsFile> = {};
+  if (!existing || has(input, "path")) {
+    next.path = toStr(input.path) ?? "";
+    if (next.path === "") v.add("path", BLANK);
+    else v.check(!ctx.state.cmsFiles.some((f) => f.path === next.path && f !== existing), "path", TAKEN);
+  }
+  if (has(input, "section_id") || !existing) {
+    const sectionId = has(input, "section_id") ? toInt(input.section_id) : rootSection(ctx.state).id;
+    const section = ctx.state.cmsSections.find((s) => s.id === sectionId);
+    if (!section) v.add("section_id", NOT_INCLUDED);
+    else next.section_id = section.id;
+  }
+  if (has(input, "downloadable")) next.downloadable = toBool(input.downloadable);
+  const upload = ctx.files.attachment;
+  if (upload) {
+    Object.assign(next, {
+      data: upload.data,
+      sha256: sha256(upload.data),
+      title: upload.filename,
+      content_type: upload.contentType,
+    });
+  } else if (!existing) v.add("attachment", BLANK);
+  v.throwIfAny();
+  return next;
+}
+
+// ---------- templates ----------
+
+function renderTemplate(t: CmsTemplate, withContent: boolean) {
+  const common = { id: t.id, type: t.type, created_at: t.created_at, updated_at: t.updated_at };
+  const content = withContent ? { draft: t.draft, published: t.published } : {};
+  switch (t.type) {
+    case "page":
+    case "builtin_page":
+      return {
+        ...common,
+        title: t.title,
+        system_name: t.system_name,
+        layout_id: t.layout_id,
+        section_id: t.section_id,
+        path: t.path,
+        content_type: t.content_type,
+        liquid_enabled: t.liquid_enabled,
+        handler: t.handler,
+        hidden: t.hidden,
+        ...content,
+      };
+    case "layout":
+      return { ...common, title: t.title, system_name: t.system_name, liquid_enabled: t.liquid_enabled, ...content };
+    default:
+      return { ...common, system_name: t.system_name, ...content };
+  }
+}
+
+function resolveSection(state: EmulatorState, input: Params): number | undefined {
+  if (has(input, "section_name")) {
+    const name = toStr(input.section_name) ?? "";
+    const s = state.cmsSections.find((x) => x.system_name === name);
+    if (!s) throw new ApiError(422, { error: `Unknown section: '${name}'` });
+    return s.id;
+  }
+  if (has(input, "section_id")) {
+    const id = toInt(input.section_id);
+    if (!state.cmsSections.some((s) => s.id === id))
+      throw new ApiError(422, { error: `Unknown section: '${input.section_id}'` });
+    return id!;
+  }
+  return undefined;
+}
+
+/** Layout reference: undefined = untouched, null = removed (empty value on update). */
+function resolveLayout(state: EmulatorState, input: Params): number | null | undefined {
+  const key = has(input, "layout_name") ? "layout_name" : has(input, "layout_id") ? "layout_id" : null;
+  if (!key) return undefined;
+  const raw = toStr(input[key]) ?? "";
+  if (raw === "") return null;
+  const id = toInt(raw);
+  const layout = state.cmsTemplates.find(
+    (t) => t.type === "layout" && (key === "layout_name" ? t.system_name === raw : t.id === id),
+  );
+  if (!layout) throw new ApiError(422, { error: `Unknown layout: '${raw}'` });
+  return layout.id;
+}
+
+const BUILTIN_PARTIAL_NAMES = (state: EmulatorState) =>
+  new Set(state.cmsTemplates.filter((t) => t.type === "builtin_partial").map((t) => t.system_name));
+
+function templateFields(state: EmulatorState, type: TemplateType, input: Params, existing: CmsTemplate | null) {
+  const v = new Validation();
+  const next: Partial<CmsTemplate> = {};
+  const sameType = (t: CmsTemplate) => t.type === type && t !== existing;
+  if (has(input, "draft")) next.draft = toStr(input.draft);
+  if (has(input, "liquid_enabled")) next.liquid_enabled = toBool(input.liquid_enabled);
+  if (type === "page" || type === "layout") {
+    if (has(input, "title") || (!existing && type === "page")) {
+      next.title = toStr(input.title) ?? "";
+      if (type === "page") v.check(next.title.trim() !== "", "title", BLANK);
+    }
+  }
+  if (type === "page") {
+    if (has(input, "path") || !existing) {
+      const raw = toStr(input.path) ?? "";
+      next.path = raw.length > 1 ? raw.replace(/\/+$/, "") : raw;
+      if (next.path === "") v.add("path", BLANK);
+      else v.check(!state.cmsTemplates.some((t) => t.path === next.path && t !== existing), "path", TAKEN);
+    }
+    if (has(input, "content_type")) next.content_type = toStr(input.content_type);
+    if (has(input, "handler")) {
+      const handler = toStr(input.handler) ?? "";
+      if (["", "markdown", "textile"].includes(handler)) next.handler = handler || null;
+      else v.add("handler", NOT_INCLUDED);
+    }
+    const section = resolveSection(state, input);
+    if (section !== undefined) next.section_id = section;
+    else if (!existing) next.section_id = rootSection(state).id;
+  }
+  if (type === "page" || type === "builtin_page") {
+    const layout = resolveLayout(state, input);
+    if (layout !== undefined) next.layout_id = layout;
+  }
+  if ((type === "page" || type === "layout" || type === "partial") && (!existing || has(input, "system_name"))) {
+    const given = toStr(input.system_name) ?? "";
+    const systemName = type === "page" && given === "" ? systemNameFrom(next.title ?? "") : given;
+    if (systemName === "") v.add("system_name", BLANK);
+    else if (state.cmsTemplates.some((t) => sameType(t) && t.system_name === systemName)) v.add("system_name", TAKEN);
+    else if (type === "partial" && BUILTIN_PARTIAL_NAMES(state).has(systemName)) v.add("system_name", TAKEN);
+    next.system_name = systemName;
+  }
+  const liquidOn = next.liquid_enabled ?? existing?.liquid_enabled ?? type !== "page";
+  if (liquidOn && next.draft) {
+    try {
+      liquid.parse(next.draft);
+    } catch (e) {
+      v.add("draft", `Liquid error: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  v.throwIfAny();
+  return next;
+}
+
+export function registerCms(router: Router): void {
+  const section = (ctx: RequestContext) => sectionByRef(ctx.state, ctx.pathParams.id);
+  router
+    .add("GET", "/admin/api/cms/sections", (ctx) => {
+      const parentId = toInt(param(ctx, "parent_id"));
+      const items = ctx.state.cmsSections.filter((s) => parentId === null || s.parent_id === parentId);
+      return cmsList(ctx, items, renderSection);
+    })
+    .add(
+      "POST",
+      "/admin/api/cms/sections",
+      (ctx) => {
+        const f = sectionFields(ctx.state, cmsInput(ctx, "section", SECTION_FIELDS), null);
+        const s: CmsSection = {
+          ...stamp(ctx.state),
+          title: f.title!,
+          system_name: f.system_name!,
+          public: f.public ?? true,
+          parent_id: f.parent_id!,
+          partial_path: f.partial_path ?? `/${f.system_name}`,
+          builtin: false,
+        };
+        ctx.state.cmsSections.push(s);
+        return created(renderSection(s));
+      },
+      "section",
+    )
+    .add("GET", "/admin/api/cms/sections/{id}", (ctx) => ok(renderSection(section(ctx))))
+    .add(
+      "PUT",
+      "/admin/api/cms/sections/{id}",
+      (ctx) => {
+        const s = section(ctx);
+        applyChanges(s, sectionFields(ctx.state, cmsInput(ctx, "section", SECTION_FIELDS), s));
+        return ok(renderSection(s));
+      },
+      "section",
+    )
+    .add("DELETE", "/admin/api/cms/sections/{id}", (ctx) => {
+      const s = section(ctx);
+      if (s.builtin) throw new ApiError(422, { error: "Built-in resources can't be deleted" });
+      const root = rootSection(ctx.state);
+      // Children move up to the root, as 3scale re-parents the content of a removed section.
+      for (const child of ctx.state.cmsSections) if (child.parent_id === s.id) child.parent_id = root.id;
+      for (const f of ctx.state.cmsFiles) if (f.section_id === s.id) f.section_id = root.id;
+      for (const t of ctx.state.cmsTemplates) if (t.section_id === s.id) t.section_id = root.id;
+      ctx.state.cmsSections = ctx.state.cmsSections.filter((x) => x !== s);
+      return deleted();
+    });
+
+  const file = (ctx: RequestContext) => findOr404(ctx.state.cmsFiles, toInt(ctx.pathParams.id) ?? -1);
+  router
+    .add("GET", "/admin/api/cms/files", (ctx) => {
+      const sectionId = toInt(param(ctx, "section_id"));
+      const items = ctx.state.cmsFiles.filter((f) => sectionId === null || f.section_id === sectionId);
+      return cmsList(ctx, items, (f) => renderFile(ctx.state, f));
+    })
+    .add(
+      "POST",
+      "/admin/api/cms/files",
+      (ctx) => {
+        const f = fileFields(ctx, cmsInput(ctx, "file", FILE_FIELDS), null);
+        const stored: CmsFile = {
+          ...stamp(ctx.state),
+          section_id: f.section_id!,
+          path: f.path!,
+          downloadable: f.downloadable ?? false,
+          title: f.title!,
+          content_type: f.content_type!,
+          data: f.data!,
+          sha256: f.sha256!,
+        };
+        ctx.state.cmsFiles.push(stored);
+        return created(renderFile(ctx.state, stored));
+      },
+      "file",
+    )
+    .add("GET", "/admin/api/cms/files/{id}", (ctx) => ok(renderFile(ctx.state, file(ctx))))
+    .add(
+      "PUT",
+      "/admin/api/cms/files/{id}",
+      (ctx) => {
+        const f = file(ctx);
+        applyChanges(f, fileFields(ctx, cmsInput(ctx, "file", FILE_FIELDS), f));
+        return ok(renderFile(ctx.state, f));
+      },
+      "file",
+    )
+    .add("DELETE", "/admin/api/cms/files/{id}", (ctx) => {
+      const f = file(ctx);
+      ctx.state.cmsFiles = ctx.state.cmsFiles.filter((x) => x !== f);
+      return deleted();
+    });
+
+  const template = (ctx: RequestContext) => findOr404(ctx.state.cmsTemplates, toInt(ctx.pathParams.id) ?? -1);
+  router
+    .add("GET", "/admin/api/cms/templates", (ctx) => {
+      const type = toStr(param(ctx, "type"));
+      const sectionId = toInt(param(ctx, "section_id"));
+      const items = ctx.state.cmsTemplates.filter(
+        (t) => (!type || t.type === type) && (sectionId === null || t.section_id === sectionId),
+      );
+      const withContent = toBool(param(ctx, "content"));
+      return cmsList(ctx, items, (t) => renderTemplate(t, withContent));
+    })
+    .add(
+      "POST",
+      "/admin/api/cms/templates",
+      (ctx) => {
+        const type = toStr(param(ctx, "type")) ?? toStr((ctx.body.template as Params | undefined)?.type) ?? "";
+        if (!CREATABLE_TYPES.includes(type)) throw new ApiError(422, { error: `Unknown template type '${type}'` });
+        const templateType = type as TemplateType;
+        const input = cmsInput(ctx, "template", [...TEMPLATE_FIELDS[templateType], ...TEMPLATE_EXTRAS]);
+        const f = templateFields(ctx.state, templateType, input, null);
+        const t: CmsTemplate = {
+          ...stamp(ctx.state),
+          type: templateType,
+          system_name: f.system_name ?? null,
+          title: f.title ?? null,
+          path: f.path ?? null,
+          section_id: f.section_id ?? null,
+          layout_id: f.layout_id ?? null,
+          content_type: templateType === "page" ? (f.content_type ?? "text/html") : null,
+          liquid_enabled: f.liquid_enabled ?? templateType !== "page",
+          handler: f.handler ?? null,
+          hidden: false,
+          draft: f.draft ?? null,
+          published: null,
+        };
+        ctx.state.cmsTemplates.push(t);
+        return created(renderTemplate(t, true));
+      },
+      "template",
+    )
+    .add("GET", "/admin/api/cms/templates/{id}", (ctx) => ok(renderTemplate(template(ctx), true)))
+    .add(
+      "PUT",
+      "/admin/api/cms/templates/{id}",
+      (ctx) => {
+        const t = template(ctx);
+        const input = cmsInput(ctx, "template", [...TEMPLATE_FIELDS[t.type], ...TEMPLATE_EXTRAS]);
+        applyChanges(t, templateFields(ctx.state, t.type, input, t));
+        return ok(renderTemplate(t, true));
+      },
+      "template",
+    )
+    .add("PUT", "/admin/api/cms/templates/{id}/publish", (ctx) => {
+      const t = template(ctx);
+      if (t.draft !== null) applyChanges(t, { published: t.draft, draft: null });
+      return ok(renderTemplate(t, true));
+    })
+    .add("DELETE", "/admin/api/cms/templates/{id}", (ctx) => {
+      const t = template(ctx);
+      if (t.type.startsWith("builtin_")) throw new ApiError(422, { error: "Built-in resources can't be deleted" });
+      ctx.state.cmsTemplates = ctx.state.cmsTemplates.filter((x) => x !== t);
+      return deleted();
+    });
+}

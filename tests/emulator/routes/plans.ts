@@ -1,0 +1,338 @@
+/** Application plans, service plans and limits (reference §8). */
+import { BLANK, NOT_INCLUDED, TAKEN, Validation, notFound, undeletable } from "../errors";
+import { checkSystemName, ownedBy, systemNameFrom } from "../model";
+import type { Params } from "../params";
+import {
+  ADMIN_PAGES,
+  collection,
+  created,
+  deleted,
+  findOr404,
+  has,
+  ok,
+  paginate,
+  pathId,
+  toBool,
+  toInt,
+  toStr,
+  wrappedInput,
+  type RequestContext,
+  type Router,
+} from "../router";
+import type { ApplicationPlan, EmulatorState, Limit, Metric, Plan } from "../state";
+import { stamp } from "../state";
+import { applyChanges, product } from "./catalog";
+
+export const LIMIT_PERIODS = ["eternity", "year", "month", "week", "day", "hour", "minute"];
+const PLAN_ATTRS = [
+  "name",
+  "system_name",
+  "description",
+  "approval_required",
+  "trial_period_days",
+  "cost_per_month",
+  "setup_fee",
+  "state_event",
+] as const;
+
+function renderPlan(state: EmulatorState, p: ApplicationPlan) {
+  const service = state.products.find((s) => s.id === p.service_id);
+  const admin = `https://${state.tenant.adminDomain}/admin/api/services/${p.service_id}`;
+  return {
+    id: p.id,
+    name: p.name,
+    state: p.state,
+    setup_fee: p.setup_fee,
+    cost_per_month: p.cost_per_month,
+    trial_period_days: p.trial_period_days,
+    cancellation_period: p.cancellation_period,
+    approval_required: p.approval_required,
+    default: service?.default_application_plan_id === p.id,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    custom: false,
+    system_name: p.system_name,
+    description: p.description,
+    links: [
+      { rel: "service", href: admin },
+      { rel: "self", href: `${admin}/application_plans/${p.id}` },
+    ],
+  };
+}
+
+function renderServicePlan(state: EmulatorState, p: Plan) {
+  const service = state.products.find((s) => s.id === p.service_id);
+  return {
+    id: p.id,
+    name: p.name,
+    state: p.state,
+    approval_required: p.approval_required,
+    setup_fee: 0.0,
+    cost_per_month: 0.0,
+    trial_period_days: null,
+    cancellation_period: 0,
+    default: service?.default_service_plan_id === p.id,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    system_name: p.system_name,
+    service_id: p.service_id,
+  };
+}
+
+function renderLimit(l: Limit) {
+  return {
+    id: l.id,
+    period: l.period,
+    value: l.value,
+    metric_id: l.metric_id,
+    plan_id: l.plan_id,
+    created_at: l.created_at,
+    updated_at: l.updated_at,
+  };
+}
+
+/** `publish` only from hidden, `hide` only from published; anything else fails validation on state_event. */
+function nextState(v: Validation, current: Plan["state"], event: unknown): Plan["state"] {
+  if (event === undefined || event === null || event === "") return current;
+  if (event === "publish" && current === "hidden") return "published";
+  if (event === "hide" && current === "published") return "hidden";
+  v.add("state_event", "is invalid");
+  return current;
+}
+
+function money(v: Validation, field: string, raw: unknown): number | undefined {
+  const value = typeof raw === "number" ? raw : Number(toStr(raw));
+  if (!Number.isFinite(value) || value < 0) {
+    v.add(field, "is not a number");
+    return undefined;
+  }
+  return value;
+}
+
+function planFields(input: Params, plan: ApplicationPlan | null): Partial<ApplicationPlan> {
+  const v = new Validation();
+  const next: Partial<ApplicationPlan> = {};
+  if (!plan || has(input, "name")) {
+    next.name = toStr(input.name) ?? "";
+    v.check(next.name.trim() !== "", "name", BLANK);
+  }
+  if (has(input, "description")) next.description = toStr(input.description);
+  if (has(input, "approval_required")) next.approval_required = toBool(input.approval_required);
+  if (has(input, "trial_period_days")) {
+    const days = toInt(input.trial_period_days);
+    if (input.trial_period_days !== "" && input.trial_period_days !== null && (days === null || days < 0))
+      v.add("trial_period_days", "is not a number");
+    else next.trial_period_days = days;
+  }
+  for (const field of ["cost_per_month", "setup_fee"] as const) {
+    if (has(input, field)) next[field] = money(v, field, input[field]);
+  }
+  next.state = nextState(v, plan?.state ?? "hidden", input.state_event);
+  v.throwIfAny();
+  return next;
+}
+
+function appPlan(ctx: RequestContext, name = "id"): ApplicationPlan {
+  return findOr404(ctx.state.applicationPlans, pathId(ctx, name));
+}
+
+/** Metrics a plan may limit: its product's metrics and those of backends the product uses. */
+function limitableMetric(state: EmulatorState, plan: ApplicationPlan, metricId: number): Metric {
+  const backendIds = new Set(
+    state.backendUsages.filter((u) => u.service_id === plan.service_id).map((u) => u.backend_id),
+  );
+  const metric = state.metrics.find(
+    (m) =>
+      m.id === metricId &&
+      (ownedBy({ type: "service", id: plan.service_id })(m) ||
+        (m.owner.type === "backend" && backendIds.has(m.owner.id))),
+  );
+  if (!metric) throw notFound();
+  return metric;
+}
+
+function limitFields(state: EmulatorState, input: Params, planId: number, metricId: number, existing: Limit | null) {
+  const v = new Validation();
+  const next: Partial<Limit> = {};
+  if (!existing || has(input, "period")) {
+    next.period = toStr(input.period) ?? "";
+    if (next.period === "") v.add("period", BLANK);
+    else if (!LIMIT_PERIODS.includes(next.period)) v.add("period", NOT_INCLUDED);
+    else {
+      const clash = state.limits.some(
+        (l) => l.plan_id === planId && l.metric_id === metricId && l.period === next.period && l !== existing,
+      );
+      v.check(!clash, "period", TAKEN);
+    }
+  }
+  if (!existing || has(input, "value")) {
+    const value = toInt(input.value);
+    if (input.value === undefined || input.value === "") v.add("value", BLANK);
+    else if (value === null) v.add("value", "is not a number");
+    else if (value < 0) v.add("value", "must be greater than or equal to 0");
+    else next.value = value;
+  }
+  v.throwIfAny();
+  return next;
+}
+
+export function registerPlans(router: Router): void {
+  const plans = "/admin/api/services/{service_id}/application_plans";
+  const scopedPlan = (ctx: RequestContext) => {
+    const service = product(ctx);
+    return { service, plan: findOr404(ctx.state.applicationPlans, pathId(ctx), (p) => p.service_id === service.id) };
+  };
+  router
+    .add("GET", "/admin/api/application_plans", (ctx) =>
+      ok(
+        collection("plans", "application_plan", { items: ctx.state.applicationPlans }, (p) => renderPlan(ctx.state, p)),
+      ),
+    )
+    .add("GET", plans, (ctx) => {
+      const service = product(ctx);
+      const items = ctx.state.applicationPlans.filter((p) => p.service_id === service.id);
+      return ok(collection("plans", "application_plan", { items }, (p) => renderPlan(ctx.state, p)));
+    })
+    .add(
+      "POST",
+      plans,
+      (ctx) => {
+        const service = product(ctx);
+        const input = wrappedInput(ctx, "application_plan", PLAN_ATTRS);
+        const fields = planFields(input, null);
+        const systemName = toStr(input.system_name) || systemNameFrom(fields.name!);
+        const v = new Validation();
+        const taken = ctx.state.applicationPlans.some(
+          (p) => p.service_id === service.id && p.system_name === systemName,
+        );
+        checkSystemName(v, systemName, taken);
+        v.throwIfAny();
+        const plan: ApplicationPlan = {
+          ...stamp(ctx.state),
+          service_id: service.id,
+          name: fields.name!,
+          system_name: systemName,
+          state: fields.state!,
+          approval_required: fields.approval_required ?? false,
+          description: fields.description ?? null,
+          trial_period_days: fields.trial_period_days ?? null,
+          cost_per_month: fields.cost_per_month ?? 0,
+          setup_fee: fields.setup_fee ?? 0,
+          cancellation_period: 0,
+        };
+        ctx.state.applicationPlans.push(plan);
+        return created({ application_plan: renderPlan(ctx.state, plan) });
+      },
+      "application_plan",
+    )
+    .add("GET", `${plans}/{id}`, (ctx) => ok({ application_plan: renderPlan(ctx.state, scopedPlan(ctx).plan) }))
+    .add(
+      "PUT",
+      `${plans}/{id}`,
+      (ctx) => {
+        const { plan } = scopedPlan(ctx);
+        applyChanges(plan, planFields(wrappedInput(ctx, "application_plan", PLAN_ATTRS), plan));
+        return ok({ application_plan: renderPlan(ctx.state, plan) });
+      },
+      "application_plan",
+    )
+    .add("DELETE", `${plans}/{id}`, (ctx) => {
+      const { service, plan } = scopedPlan(ctx);
+      if (ctx.state.applications.some((a) => a.plan_id === plan.id))
+        throw undeletable("This application plan cannot be deleted because it has applications");
+      ctx.state.applicationPlans = ctx.state.applicationPlans.filter((p) => p !== plan);
+      ctx.state.limits = ctx.state.limits.filter((l) => l.plan_id !== plan.id);
+      if (service.default_application_plan_id === plan.id) service.default_application_plan_id = null;
+      return deleted();
+    })
+    .add("PUT", `${plans}/{id}/default`, (ctx) => {
+      const { service, plan } = scopedPlan(ctx);
+      service.default_application_plan_id = plan.id;
+      return ok({ application_plan: renderPlan(ctx.state, plan) });
+    });
+
+  // service plans (read + default only: the seeded Default plan is all this project needs)
+  router
+    .add("GET", "/admin/api/service_plans", (ctx) =>
+      ok(
+        collection("plans", "service_plan", { items: ctx.state.servicePlans }, (p) => renderServicePlan(ctx.state, p)),
+      ),
+    )
+    .add("GET", "/admin/api/services/{id}/service_plans", (ctx) => {
+      const service = product(ctx, "id");
+      const items = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
+      return ok(collection("plans", "service_plan", { items }, (p) => renderServicePlan(ctx.state, p)));
+    })
+    .add("GET", "/admin/api/services/{service_id}/service_plans/{id}", (ctx) => {
+      const service = product(ctx);
+      const plan = findOr404(ctx.state.servicePlans, pathId(ctx), (p) => p.service_id === service.id);
+      return ok({ service_plan: renderServicePlan(ctx.state, plan) });
+    })
+    .add("PUT", "/admin/api/services/{service_id}/service_plans/{id}/default", (ctx) => {
+      const service = product(ctx);
+      const plan = findOr404(ctx.state.servicePlans, pathId(ctx), (p) => p.service_id === service.id);
+      service.default_service_plan_id = plan.id;
+      return ok({ service_plan: renderServicePlan(ctx.state, plan) });
+    });
+
+  // limits
+  const perMetric = "/admin/api/application_plans/{application_plan_id}/metrics/{metric_id}/limits";
+  const planMetric = (ctx: RequestContext) => {
+    const plan = appPlan(ctx, "application_plan_id");
+    const metricId = toInt(ctx.pathParams.metric_id);
+    if (metricId === null) throw notFound();
+    return { plan, metric: limitableMetric(ctx.state, plan, metricId) };
+  };
+  // The per-metric endpoints look limits up through the metric, so they see every plan's limits (a 3scale quirk).
+  const metricLimit = (ctx: RequestContext) => {
+    const { plan, metric } = planMetric(ctx);
+    return { plan, metric, limit: findOr404(ctx.state.limits, pathId(ctx), (l) => l.metric_id === metric.id) };
+  };
+  router
+    .add("GET", "/admin/api/application_plans/{application_plan_id}/limits", (ctx) => {
+      const plan = appPlan(ctx, "application_plan_id");
+      const items = ctx.state.limits.filter((l) => l.plan_id === plan.id);
+      return ok(collection("limits", "limit", paginate(ctx, items, ADMIN_PAGES), renderLimit));
+    })
+    .add("GET", perMetric, (ctx) => {
+      const { metric } = planMetric(ctx);
+      const items = ctx.state.limits.filter((l) => l.metric_id === metric.id);
+      return ok(collection("limits", "limit", { items }, renderLimit));
+    })
+    .add(
+      "POST",
+      perMetric,
+      (ctx) => {
+        const { plan, metric } = planMetric(ctx);
+        const input = wrappedInput(ctx, "usage_limit", ["period", "value"]);
+        const fields = limitFields(ctx.state, input, plan.id, metric.id, null);
+        const limit: Limit = {
+          ...stamp(ctx.state),
+          plan_id: plan.id,
+          metric_id: metric.id,
+          period: fields.period!,
+          value: fields.value!,
+        };
+        ctx.state.limits.push(limit);
+        return created({ limit: renderLimit(limit) });
+      },
+      "usage_limit",
+    )
+    .add("GET", `${perMetric}/{id}`, (ctx) => ok({ limit: renderLimit(metricLimit(ctx).limit) }))
+    .add(
+      "PUT",
+      `${perMetric}/{id}`,
+      (ctx) => {
+        const { limit } = metricLimit(ctx);
+        const input = wrappedInput(ctx, "usage_limit", ["period", "value"]);
+        applyChanges(limit, limitFields(ctx.state, input, limit.plan_id, limit.metric_id, limit));
+        return ok({ limit: renderLimit(limit) });
+      },
+      "usage_limit",
+    )
+    .add("DELETE", `${perMetric}/{id}`, (ctx) => {
+      const { limit } = metricLimit(ctx);
+      ctx.state.limits = ctx.state.limits.filter((l) => l !== limit);
+      return deleted();
+    });
+}

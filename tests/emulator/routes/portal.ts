@@ -1,0 +1,397 @@
+/** Provider account (access code), settings, developer-portal SSO, ActiveDocs, object status (§9, §10, §1). */
+import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, notFound } from "../errors";
+import { checkSystemName, systemNameFrom } from "../model";
+import type { Params } from "../params";
+import {
+  collection,
+  created,
+  deleted,
+  findOr404,
+  has,
+  ok,
+  param,
+  pathId,
+  toBool,
+  toInt,
+  toStr,
+  wrappedInput,
+  type RequestContext,
+  type Router,
+} from "../router";
+import type { ActiveDoc, AuthProvider, EmulatorState, ObjectType } from "../state";
+import { now, stamp } from "../state";
+import { applyChanges } from "./catalog";
+
+// ---------- provider account ----------
+
+const PROVIDER_ATTRS = ["from_email", "support_email", "finance_support_email", "site_access_code"] as const;
+
+function renderProvider(state: EmulatorState) {
+  const p = state.provider;
+  const { adminDomain, portalDomain } = state.tenant;
+  return {
+    id: p.id,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    state: "approved",
+    org_name: p.org_name,
+    extra_fields: {},
+    site_access_code: p.site_access_code,
+    from_email: p.from_email,
+    support_email: p.support_email,
+    finance_support_email: p.finance_support_email,
+    admin_domain: adminDomain,
+    domain: portalDomain,
+    admin_base_url: `https://${adminDomain}`,
+    base_url: `https://${portalDomain}`,
+    links: [{ rel: "self", href: `https://${adminDomain}/admin/api/provider` }],
+  };
+}
+
+// ---------- settings ----------
+
+export const DEFAULT_SETTINGS: Record<string, unknown> = {
+  useraccountarea_enabled: true,
+  hide_service: true,
+  signups_enabled: true,
+  account_approval_required: false,
+  strong_passwords_enabled: false,
+  public_search: false,
+  account_plans_ui_visible: false,
+  change_account_plan_permission: "request",
+  service_plans_ui_visible: false,
+  change_service_plan_permission: "request",
+  enforce_sso: false,
+};
+const PLAN_PERMISSIONS = ["request", "direct", "credit_card", "request_credit_card", "none"];
+
+function updateSettings(state: EmulatorState, input: Params) {
+  const v = new Validation();
+  const next: Record<string, unknown> = {};
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    if (!has(input, key)) continue;
+    if (typeof fallback === "boolean") next[key] = toBool(input[key]);
+    else {
+      const value = toStr(input[key]) ?? "";
+      if (PLAN_PERMISSIONS.includes(value)) next[key] = value;
+      else v.add(key, NOT_INCLUDED);
+    }
+  }
+  if (next.enforce_sso === true)
+    v.add("enforce_sso", "Password-based authentication could not be disabled. No published authentication providers.");
+  v.throwIfAny();
+  Object.assign(state.settings, next);
+}
+
+// ---------- developer-portal authentication providers ----------
+
+const KIND_NAMES: Record<string, string> = { keycloak: "Red Hat Single Sign-On", auth0: "Auth0", github: "GitHub" };
+const AUTH_CREATE_ATTRS = [
+  "kind",
+  "name",
+  "system_name",
+  "client_id",
+  "client_secret",
+  "site",
+  "token_url",
+  "user_info_url",
+  "authorize_url",
+  "identifier_key",
+  "username_key",
+  "trust_email",
+  "published",
+  "branding_state_event",
+  "skip_ssl_certificate_verification",
+  "automatically_approve_accounts",
+] as const;
+const AUTH_UPDATE_ATTRS = [
+  "client_id",
+  "client_secret",
+  "site",
+  "published",
+  "skip_ssl_certificate_verification",
+  "automatically_approve_accounts",
+] as const;
+
+function renderAuthProvider(state: EmulatorState, a: AuthProvider) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    account_type: "developer",
+    name: a.name,
+    system_name: a.system_name,
+    client_id: a.client_id,
+    client_secret: a.client_secret,
+    site: a.site,
+    token_url: a.token_url,
+    user_info_url: a.user_info_url,
+    authorize_url: a.authorize_url,
+    skip_ssl_certificate_verification: a.skip_ssl_certificate_verification,
+    automatically_approve_accounts: a.automatically_approve_accounts,
+    branding_state: a.branding_state,
+    account_id: state.provider.id,
+    username_key: a.username_key,
+    identifier_key: a.identifier_key,
+    trust_email: a.trust_email,
+    published: a.published,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+    callback_url: `https://${state.tenant.portalDomain}/auth/${a.system_name}/callback`,
+  };
+}
+
+function validateCredentials(v: Validation, a: Pick<AuthProvider, "kind" | "client_id" | "client_secret" | "site">) {
+  if (!(a.kind in KIND_NAMES)) return;
+  v.check(!!a.client_id, "client_id", BLANK);
+  v.check(!!a.client_secret, "client_secret", BLANK);
+  if (a.kind === "keycloak") {
+    if (!a.site) v.add("site", BLANK);
+    else v.check(!/\s/.test(a.site) && /^https?:\/\/\S+$/.test(a.site), "site", INVALID);
+  }
+}
+
+// ---------- ActiveDocs ----------
+
+const DOC_ATTRS = [
+  "name",
+  "system_name",
+  "service_id",
+  "body",
+  "description",
+  "published",
+  "skip_swagger_validations",
+] as const;
+
+function renderDoc(d: ActiveDoc) {
+  return {
+    id: d.id,
+    name: d.name,
+    system_name: d.system_name,
+    description: d.description,
+    published: d.published,
+    skip_swagger_validations: d.skip_swagger_validations,
+    body: d.body,
+    service_id: d.service_id,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+  };
+}
+
+function docFields(ctx: RequestContext, input: Params, existing: ActiveDoc | null): Partial<ActiveDoc> {
+  const v = new Validation();
+  const next: Partial<ActiveDoc> = {};
+  if (!existing || has(input, "name")) {
+    next.name = toStr(input.name) ?? "";
+    v.check(next.name.trim() !== "", "name", BLANK);
+  }
+  if (has(input, "description")) next.description = toStr(input.description);
+  if (has(input, "published")) next.published = toBool(input.published);
+  if (has(input, "skip_swagger_validations")) next.skip_swagger_validations = toBool(input.skip_swagger_validations);
+  if (has(input, "service_id")) {
+    const serviceId = input.service_id === "" || input.service_id === null ? null : toInt(input.service_id);
+    if (serviceId !== null && !ctx.state.products.some((p) => p.id === serviceId)) v.add("service_id", INVALID);
+    else next.service_id = serviceId;
+  }
+  if (!existing || has(input, "body")) {
+    next.body = toStr(input.body) ?? "";
+    const skip = next.skip_swagger_validations ?? existing?.skip_swagger_validations ?? false;
+    let spec: unknown;
+    try {
+      spec = JSON.parse(next.body);
+    } catch {
+      spec = undefined;
+    }
+    if (next.body.trim() === "") v.add("body", BLANK);
+    else if (!spec || typeof spec !== "object") v.add("body", "JSON Spec is invalid");
+    else if (!skip && !("swagger" in spec || "openapi" in spec))
+      v.add("body", "JSON Spec is invalid: it is neither Swagger 2.0 nor OpenAPI 3.0");
+  }
+  if (!existing) {
+    const systemName = toStr(input.system_name) || systemNameFrom(next.name ?? "");
+    if (next.name)
+      checkSystemName(
+        v,
+        systemName,
+        ctx.state.activeDocs.some((d) => d.system_name === systemName),
+      );
+    next.system_name = systemName;
+  }
+  v.throwIfAny();
+  return next;
+}
+
+// ---------- object status ----------
+
+const OBJECT_TYPES: ObjectType[] = ["service", "account", "proxy", "backend_api"];
+
+function objectExists(state: EmulatorState, type: ObjectType, id: number): boolean {
+  if (state.pendingDeletions.some((p) => p.objectType === type && p.id === id)) return true;
+  switch (type) {
+    case "service":
+    case "proxy":
+      return state.products.some((p) => p.id === id);
+    case "backend_api":
+      return state.backends.some((b) => b.id === id);
+    case "account":
+      return state.accounts.some((a) => a.id === id);
+  }
+}
+
+export function registerPortal(router: Router): void {
+  router
+    .add("GET", "/admin/api/provider", (ctx) => ok({ account: renderProvider(ctx.state) }))
+    .add(
+      "PUT",
+      "/admin/api/provider",
+      (ctx) => {
+        const input = wrappedInput(ctx, "account", PROVIDER_ATTRS);
+        const p = ctx.state.provider;
+        const next: Partial<typeof p> = {};
+        for (const key of PROVIDER_ATTRS) if (has(input, key)) next[key] = toStr(input[key]) || null;
+        applyChanges(p, next);
+        return ok({ account: renderProvider(ctx.state) });
+      },
+      "account",
+    )
+    .add("GET", "/admin/api/settings", (ctx) => ok({ settings: { ...ctx.state.settings } }))
+    .add(
+      "PUT",
+      "/admin/api/settings",
+      (ctx) => {
+        updateSettings(ctx.state, wrappedInput(ctx, "settings", Object.keys(DEFAULT_SETTINGS)));
+        return ok({ settings: { ...ctx.state.settings } });
+      },
+      "settings",
+    );
+
+  const authProvider = (ctx: RequestContext) => findOr404(ctx.state.authProviders, pathId(ctx));
+  router
+    .add("GET", "/admin/api/authentication_providers", (ctx) =>
+      ok(
+        collection("authentication_providers", "authentication_provider", { items: ctx.state.authProviders }, (a) =>
+          renderAuthProvider(ctx.state, a),
+        ),
+      ),
+    )
+    .add(
+      "POST",
+      "/admin/api/authentication_providers",
+      (ctx) => {
+        const input = wrappedInput(ctx, "authentication_provider", AUTH_CREATE_ATTRS);
+        const v = new Validation();
+        const kind = toStr(input.kind) ?? "";
+        if (kind === "") v.add("kind", BLANK);
+        else v.check(!ctx.state.authProviders.some((a) => a.kind === kind), "kind", TAKEN);
+        const systemName = toStr(input.system_name) || kind;
+        if (kind !== "")
+          checkSystemName(
+            v,
+            systemName,
+            ctx.state.authProviders.some((a) => a.system_name === systemName),
+          );
+        const a: AuthProvider = {
+          ...stamp(ctx.state),
+          kind,
+          name: toStr(input.name) || KIND_NAMES[kind] || kind,
+          system_name: systemName,
+          client_id: toStr(input.client_id),
+          client_secret: toStr(input.client_secret),
+          site: toStr(input.site),
+          token_url: toStr(input.token_url),
+          user_info_url: toStr(input.user_info_url),
+          authorize_url: toStr(input.authorize_url),
+          identifier_key: toStr(input.identifier_key) || "id",
+          username_key: toStr(input.username_key) || "login",
+          trust_email: toBool(input.trust_email),
+          published: toBool(input.published),
+          skip_ssl_certificate_verification: toBool(input.skip_ssl_certificate_verification),
+          automatically_approve_accounts: toBool(input.automatically_approve_accounts),
+          branding_state: kind === "github" ? "threescale_branded" : null,
+        };
+        validateCredentials(v, a);
+        v.throwIfAny();
+        ctx.state.authProviders.push(a);
+        return created({ authentication_provider: renderAuthProvider(ctx.state, a) });
+      },
+      "authentication_provider",
+    )
+    .add("GET", "/admin/api/authentication_providers/{id}", (ctx) =>
+      ok({ authentication_provider: renderAuthProvider(ctx.state, authProvider(ctx)) }),
+    )
+    .add(
+      "PUT",
+      "/admin/api/authentication_providers/{id}",
+      (ctx) => {
+        const a = authProvider(ctx);
+        const input = wrappedInput(ctx, "authentication_provider", AUTH_UPDATE_ATTRS);
+        const next: Partial<AuthProvider> = {};
+        for (const key of ["client_id", "client_secret", "site"] as const) {
+          if (has(input, key)) next[key] = toStr(input[key]);
+        }
+        for (const key of [
+          "published",
+          "skip_ssl_certificate_verification",
+          "automatically_approve_accounts",
+        ] as const) {
+          if (has(input, key)) next[key] = toBool(input[key]);
+        }
+        const v = new Validation();
+        validateCredentials(v, { ...a, ...next });
+        v.throwIfAny();
+        applyChanges(a, next);
+        return ok({ authentication_provider: renderAuthProvider(ctx.state, a) });
+      },
+      "authentication_provider",
+    );
+
+  const doc = (ctx: RequestContext) => findOr404(ctx.state.activeDocs, pathId(ctx));
+  router
+    .add("GET", "/admin/api/active_docs", (ctx) =>
+      ok(collection("api_docs", "api_doc", { items: ctx.state.activeDocs }, renderDoc)),
+    )
+    .add(
+      "POST",
+      "/admin/api/active_docs",
+      (ctx) => {
+        const f = docFields(ctx, wrappedInput(ctx, "api_doc", DOC_ATTRS), null);
+        const d: ActiveDoc = {
+          ...stamp(ctx.state),
+          name: f.name!,
+          system_name: f.system_name!,
+          service_id: f.service_id ?? null,
+          body: f.body!,
+          description: f.description ?? null,
+          published: f.published ?? false,
+          skip_swagger_validations: f.skip_swagger_validations ?? false,
+        };
+        ctx.state.activeDocs.push(d);
+        return created({ api_doc: renderDoc(d) });
+      },
+      "api_doc",
+    )
+    .add("GET", "/admin/api/active_docs/{id}", (ctx) => ok({ api_doc: renderDoc(doc(ctx)) }))
+    .add(
+      "PUT",
+      "/admin/api/active_docs/{id}",
+      (ctx) => {
+        const d = doc(ctx);
+        applyChanges(d, docFields(ctx, wrappedInput(ctx, "api_doc", DOC_ATTRS), d));
+        return ok({ api_doc: renderDoc(d) });
+      },
+      "api_doc",
+    )
+    .add("DELETE", "/admin/api/active_docs/{id}", (ctx) => {
+      const d = doc(ctx);
+      ctx.state.activeDocs = ctx.state.activeDocs.filter((x) => x !== d);
+      return deleted();
+    });
+
+  router.add("GET", "/admin/api/objects/status", (ctx) => {
+    const type = toStr(param(ctx, "object_type")) as ObjectType;
+    const id = toInt(param(ctx, "object_id"));
+    if (!OBJECT_TYPES.includes(type)) throw new ApiError(422, { errors: { object_type: [NOT_INCLUDED] } });
+    if (id === null || !objectExists(ctx.state, type, id)) throw notFound();
+    const pending = ctx.state.pendingDeletions.some((p) => p.objectType === type && p.id === id);
+    return ok({ object_type: type, object_id: id, state: pending ? "deleted" : "live", checked_at: now() });
+  });
+}

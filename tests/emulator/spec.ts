@@ -1,0 +1,107 @@
+/**
+ * Spec strictness: every request must hit a path documented in the 3scale 2.15 OpenAPI files (`.xml` paths also
+ * answer `.json`) and use only documented parameter names, plus the exceptions in spec-exceptions.ts.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { isPlainObject, type Params } from "./params";
+import { compileTemplate } from "./router";
+import { METHOD_EXCEPTIONS, PARAM_EXCEPTIONS } from "./spec-exceptions";
+
+export const SPEC_FILES = ["3scale-api/account_management_api.json", "3scale-api/cms_api.json"];
+
+export function contractsDir(): string {
+  return process.env.CONTRACTS_DIR ?? path.resolve(__dirname, "../../../shared/contracts");
+}
+
+interface Operation {
+  /** Documented names; null when the body schema allows additional properties. */
+  bodyNames: Set<string> | null;
+  queryNames: Set<string>;
+}
+
+interface SpecPath {
+  template: string;
+  regex: RegExp;
+  params: number;
+  operations: Map<string, Operation>;
+}
+
+function resolveSchema(doc: any, schema: any): any {
+  if (schema?.$ref)
+    return schema.$ref
+      .split("/")
+      .slice(1)
+      .reduce((node: any, key: string) => node?.[key], doc);
+  return schema;
+}
+
+function loadFile(file: string): SpecPath[] {
+  const doc = JSON.parse(readFileSync(file, "utf8"));
+  return Object.entries<any>(doc.paths).map(([rawPath, item]) => {
+    const template = rawPath.replace(/\.(xml|json)$/, "");
+    const operations = new Map<string, Operation>();
+    for (const [method, op] of Object.entries<any>(item)) {
+      if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
+      const queryNames = new Set<string>(
+        (op.parameters ?? []).filter((p: any) => p.in === "query").map((p: any) => p.name as string),
+      );
+      let bodyNames: Set<string> | null = new Set();
+      for (const content of Object.values<any>(op.requestBody?.content ?? {})) {
+        const schema = resolveSchema(doc, content.schema);
+        if (schema?.additionalProperties) bodyNames = null;
+        else for (const name of Object.keys(schema?.properties ?? {})) bodyNames?.add(name);
+      }
+      operations.set(method.toUpperCase(), { bodyNames, queryNames });
+    }
+    const { regex, paramNames } = compileTemplate(template);
+    return { template, regex, params: paramNames.length, operations };
+  });
+}
+
+export class SpecIndex {
+  private readonly paths: SpecPath[];
+
+  constructor(dir = contractsDir()) {
+    this.paths = SPEC_FILES.flatMap((f) => loadFile(path.join(dir, f))).sort((a, b) => a.params - b.params);
+  }
+
+  /**
+   * Null when the request conforms, else the emulator's 400 message. `wrapper` is the Rails wrapper key whose
+   * nested fields count as top-level parameters.
+   */
+  violation(method: string, requestPath: string, query: Params, body: Params, wrapper?: string): string | null {
+    const where = `emulator: ${method} ${requestPath}`;
+    const specPath = this.paths.find((p) => p.regex.test(requestPath));
+    if (!specPath) return `${where}: path is not in the OpenAPI spec`;
+    const alias = METHOD_EXCEPTIONS.find((e) => e.method === method && e.path === specPath.template);
+    const documentedMethod = alias?.documentedAs ?? method;
+    const op = specPath.operations.get(documentedMethod);
+    if (!op) return `${where}: method is not in the OpenAPI spec`;
+    const allowed = new Set([...op.queryNames, ...(op.bodyNames ?? [])]);
+    for (const e of PARAM_EXCEPTIONS) {
+      const methodOk = e.method === "*" || e.method === method || e.method === documentedMethod;
+      if (methodOk && (e.path === "*" || e.path === specPath.template)) e.params.forEach((p) => allowed.add(p));
+    }
+    const bodyNames = Object.keys(body).flatMap((k) =>
+      k === wrapper && isPlainObject(body[k]) ? Object.keys(body[k] as Params) : [k],
+    );
+    for (const name of Object.keys(query)) {
+      if (!allowed.has(name)) return `${where}: parameter '${name}' is not in the OpenAPI spec`;
+    }
+    if (op.bodyNames === null) return null;
+    for (const name of bodyNames) {
+      if (!allowed.has(name)) return `${where}: parameter '${name}' is not in the OpenAPI spec`;
+    }
+    return null;
+  }
+}
+
+let cached: { dir: string; index: SpecIndex } | null = null;
+
+/** Specs are parsed once per process (300 KB of JSON). */
+export function specIndex(): SpecIndex {
+  const dir = contractsDir();
+  if (!cached || cached.dir !== dir) cached = { dir, index: new SpecIndex(dir) };
+  return cached.index;
+}
