@@ -15,6 +15,7 @@ import { OpenShiftAi } from "../openshift-ai";
 import { Sso } from "../sso";
 import { Storage } from "../storage";
 import { ThreescalePlatform } from "../threescale-platform";
+import { ThreescaleConfiguration } from "../threescale";
 
 export interface PlatformArgs {
   config: PlatformConfig;
@@ -39,6 +40,8 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
   readonly models: Record<string, ModelServing>;
   readonly threescale: ThreescalePlatform;
   readonly sso: Sso;
+  /** Products per model, tenant portal settings and the post-deploy verification. */
+  readonly threescaleConfiguration: ThreescaleConfiguration;
   readonly adminUrl: pulumi.Output<string>;
   readonly portalUrl: pulumi.Output<string>;
   readonly modelEndpoints: pulumi.Output<Record<string, string>>;
@@ -91,6 +94,11 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
     this.sso = sso;
 
     // <3scale-configuration>
+    this.threescaleConfiguration = new ThreescaleConfiguration(
+      `${name}-3scale-config`,
+      { config, tenant: threescale, models, k8sProvider: provider },
+      layer([threescale.apiManager, sso.ready]),
+    );
 
     // <portal-and-sso>
 

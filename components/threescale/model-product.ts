@@ -1,0 +1,215 @@
+/**
+ * One model exposed through 3scale: backend → product → usage, token metrics, a method and mapping rule per served
+ * endpoint, auth settings, policy chain, plans and limits, the ActiveDoc, and last the promotion of the gateway
+ * configuration to staging and production. Thin wiring of `productSpec`/`policyChain`/`openApiDocument`.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ModelConfig, PlatformConfig } from "../config/schema";
+import type { Connection } from "../../dynamic-providers/threescale/client";
+import { ActiveDoc } from "../../dynamic-providers/active-doc";
+import { ApplicationPlan } from "../../dynamic-providers/application-plan";
+import { Backend } from "../../dynamic-providers/backend";
+import { BackendUsage } from "../../dynamic-providers/backend-usage";
+import { ProductMappingRule } from "../../dynamic-providers/mapping-rule";
+import { ProductMethod, ProductMetric } from "../../dynamic-providers/metric";
+import { PlanLimit } from "../../dynamic-providers/plan-limit";
+import { PolicyChain } from "../../dynamic-providers/policy-chain";
+import { Product } from "../../dynamic-providers/product";
+import { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
+import { ProxySettings } from "../../dynamic-providers/proxy-settings";
+import {
+  gatewayRevision,
+  HITS,
+  llmMetricsConfiguration,
+  openApiDocument,
+  policyChain,
+  PolicyManifest,
+  productSpec,
+  servedEndpoints,
+} from "./builders";
+
+export const METERING_MANIFEST = path.resolve(
+  __dirname,
+  "../../assets/apicast-policies/llm-metrics/apicast-policy.json",
+);
+
+export function readMeteringManifest(file: string = METERING_MANIFEST): PolicyManifest {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyManifest;
+}
+
+export interface ModelProductArgs {
+  model: ModelConfig;
+  threescale: PlatformConfig["threescale"];
+  /** Tenant admin API; a Pulumi secret (it holds the access token). */
+  connection: pulumi.Input<Connection>;
+  /** The predictor's in-cluster URL (the backend's private base URL). */
+  inClusterUrl: pulumi.Input<string>;
+  /** The `model` value clients send; also the product name the portal shows as "Model Name". */
+  servedModelName: pulumi.Input<string>;
+  /** Production public base URL of this product's gateway (ActiveDoc server). */
+  gatewayUrl: pulumi.Input<string>;
+  /** CORS `allow_origin` (see `corsAllowOrigin`). */
+  allowOrigin: pulumi.Input<string>;
+  /** The LLM metering policy as deployed on APIcast. */
+  metering: { name: string; version: string };
+  meteringManifest?: PolicyManifest;
+}
+
+export class ModelProduct extends pulumi.ComponentResource {
+  readonly product: Product;
+  readonly productId: pulumi.Output<number>;
+  readonly promotion: ProxyPromotion;
+  /** Plan system name → plan id. */
+  readonly planIds: Record<string, pulumi.Output<number>>;
+  /** The product's default application plan. */
+  readonly defaultPlanId: pulumi.Output<number>;
+  readonly gatewayUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelProductArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("maas:threescale:ModelProduct", name, {}, opts);
+    const spec = productSpec(args.model, args.threescale);
+    const endpoints = servedEndpoints(args.model);
+    const manifest = args.meteringManifest ?? readMeteringManifest();
+    const connection = args.connection;
+    const child = { parent: this };
+
+    const backend = new Backend(
+      `${name}-backend`,
+      { connection, ...spec.backend, privateEndpoint: args.inClusterUrl },
+      child,
+    );
+    this.product = new Product(
+      `${name}-product`,
+      { connection, ...spec.product, name: args.servedModelName, removeDefaultMappingRule: true },
+      child,
+    );
+    const productId = this.product.productId;
+    this.productId = productId;
+    const usage = new BackendUsage(
+      `${name}-usage`,
+      { connection, productId, backendId: backend.backendId, path: spec.usagePath },
+      child,
+    );
+    const metrics: Record<string, pulumi.Output<number>> = { [HITS]: this.product.hitsMetricId };
+    const metricResources = spec.metrics.map((m) => {
+      const metric = new ProductMetric(`${name}-metric-${m.systemName}`, { connection, productId, ...m }, child);
+      metrics[m.systemName] = metric.metricId;
+      return metric;
+    });
+    const methodResources = spec.methods.map((m) => {
+      const method = new ProductMethod(`${name}-method-${m.systemName}`, { connection, productId, ...m }, child);
+      metrics[m.systemName] = method.metricId;
+      return method;
+    });
+    const rules = spec.mappingRules.map(
+      (r) =>
+        new ProductMappingRule(
+          `${name}-rule-${r.method}`,
+          {
+            connection,
+            productId,
+            httpMethod: r.httpMethod,
+            pattern: r.pattern,
+            delta: r.delta,
+            metricId: metrics[r.method],
+          },
+          child,
+        ),
+    );
+    const proxy = new ProxySettings(`${name}-proxy`, { connection, productId, ...spec.proxy }, child);
+    const policies = pulumi.output(args.allowOrigin).apply((allowOrigin) =>
+      policyChain({
+        allowOrigin,
+        httpMethods: endpoints.map((e) => e.method),
+        metering: { ...args.metering, configuration: llmMetricsConfiguration(manifest) },
+        upstreamTimeoutSeconds: args.threescale.upstreamTimeoutSeconds,
+      }),
+    );
+    const chain = new PolicyChain(
+      `${name}-policies`,
+      { connection, productId, policies, schemas: { [args.metering.name]: manifest.configuration as object } },
+      child,
+    );
+
+    this.planIds = {};
+    const planResources: pulumi.Resource[] = [];
+    for (const plan of spec.plans) {
+      const { limits, ...planArgs } = plan;
+      const resource = new ApplicationPlan(
+        `${name}-plan-${plan.systemName}`,
+        { connection, productId, ...planArgs },
+        child,
+      );
+      this.planIds[plan.systemName] = resource.planId;
+      planResources.push(resource);
+      for (const limit of limits) {
+        planResources.push(
+          new PlanLimit(
+            `${name}-limit-${plan.systemName}-${limit.metric}-${limit.period}`,
+            {
+              connection,
+              planId: resource.planId,
+              metricId: metrics[limit.metric],
+              period: limit.period,
+              value: limit.value,
+            },
+            { parent: this, dependsOn: [...metricResources, ...methodResources] },
+          ),
+        );
+      }
+    }
+    const defaultPlan = spec.plans.find((p) => p.default);
+    this.defaultPlanId = defaultPlan ? this.planIds[defaultPlan.systemName] : pulumi.output(-1);
+
+    this.gatewayUrl = pulumi.output(args.gatewayUrl);
+    const activeDoc = new ActiveDoc(
+      `${name}-doc`,
+      {
+        connection,
+        productId,
+        systemName: spec.activeDoc.systemName,
+        name: args.servedModelName,
+        description: spec.activeDoc.description,
+        published: true,
+        body: pulumi.all([args.servedModelName, this.gatewayUrl]).apply(([served, gatewayUrl]) =>
+          JSON.stringify(
+            openApiDocument({
+              model: served,
+              title: args.model.displayName ?? served,
+              description: args.model.description || spec.activeDoc.description,
+              endpoints,
+              gatewayUrl,
+            }),
+          ),
+        ),
+      },
+      child,
+    );
+
+    const revision = pulumi
+      .all([args.inClusterUrl, policies])
+      .apply(([privateEndpoint, chainSpec]) => gatewayRevision(spec, { privateEndpoint, policies: chainSpec }));
+    // Depends on everything so it runs last on up; on destroy it goes first (its delete makes no call).
+    this.promotion = new ProxyPromotion(
+      `${name}-promotion`,
+      { connection, productId, revision, promoteToProduction: true },
+      {
+        parent: this,
+        dependsOn: [
+          backend,
+          usage,
+          ...metricResources,
+          ...methodResources,
+          ...rules,
+          proxy,
+          chain,
+          ...planResources,
+          activeDoc,
+        ],
+      },
+    );
+    this.registerOutputs({ productId: this.productId, gatewayUrl: this.gatewayUrl });
+  }
+}
