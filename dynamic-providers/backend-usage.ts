@@ -77,7 +77,8 @@ function listUsages(client: AdminClient, productId: number): Promise<any[]> {
   return client.list(`/admin/api/services/${productId}/backend_usages.json`, undefined, "backend_usage");
 }
 
-const provider = new BackendUsageProvider();
+/** The one instance every resource of this type shares (serialized once). */
+export const backendUsageProvider = new BackendUsageProvider();
 
 export interface BackendUsageArgs {
   connection: pulumi.Input<Connection>;
@@ -89,6 +90,6 @@ export interface BackendUsageArgs {
 export class BackendUsage extends pulumi.dynamic.Resource {
   declare public readonly backendUsageId: pulumi.Output<number>;
   constructor(name: string, args: BackendUsageArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, backendUsageId: undefined }, opts, "threescale", "BackendUsage");
+    super(backendUsageProvider, name, { ...args, backendUsageId: undefined }, opts, "threescale", "BackendUsage");
   }
 }

@@ -87,7 +87,8 @@ export class BackendProvider extends ThreescaleProvider<BackendInputs> {
   }
 }
 
-const provider = new BackendProvider();
+/** The one instance every resource of this type shares (serialized once). */
+export const backendProvider = new BackendProvider();
 
 export interface BackendArgs {
   connection: pulumi.Input<Connection>;
@@ -102,6 +103,6 @@ export class Backend extends pulumi.dynamic.Resource {
   declare public readonly systemName: pulumi.Output<string>;
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, backendId: undefined }, opts, "threescale", "Backend");
+    super(backendProvider, name, { ...args, backendId: undefined }, opts, "threescale", "Backend");
   }
 }

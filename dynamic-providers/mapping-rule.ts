@@ -130,8 +130,8 @@ export class MappingRuleProvider extends ThreescaleProvider<MappingRuleInputs> {
   }
 }
 
-const productRuleProvider = new MappingRuleProvider("product");
-const backendRuleProvider = new MappingRuleProvider("backend");
+export const productRuleProvider = new MappingRuleProvider("product");
+export const backendRuleProvider = new MappingRuleProvider("backend");
 
 interface CommonArgs {
   connection: pulumi.Input<Connection>;

@@ -166,10 +166,10 @@ export class MetricProvider extends ThreescaleProvider<MetricInputs> {
 }
 
 // One provider instance per resource type, each serialized once and shared by all its resources.
-const backendMetricProvider = new MetricProvider("backend", "metric");
-const backendMethodProvider = new MetricProvider("backend", "method");
-const productMetricProvider = new MetricProvider("product", "metric");
-const productMethodProvider = new MetricProvider("product", "method");
+export const backendMetricProvider = new MetricProvider("backend", "metric");
+export const backendMethodProvider = new MetricProvider("backend", "method");
+export const productMetricProvider = new MetricProvider("product", "metric");
+export const productMethodProvider = new MetricProvider("product", "method");
 
 interface CommonArgs {
   connection: pulumi.Input<Connection>;

@@ -24,7 +24,7 @@ export interface PolicyChainInputs extends ConnectionInputs {
   schemas?: Record<string, JsonSchema>;
 }
 
-const APICAST: PolicyEntry = { name: "apicast", version: "builtin", configuration: {}, enabled: true };
+const APICAST: Required<PolicyEntry> = { name: "apicast", version: "builtin", configuration: {}, enabled: true };
 
 /** The chain as 3scale will store it: only the kept keys, `enabled` explicit, apicast appended when absent. */
 export function normalizeChain(policies: PolicyEntry[]): Required<PolicyEntry>[] {
@@ -141,7 +141,8 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
   }
 }
 
-const provider = new PolicyChainProvider();
+/** The one instance every resource of this type shares (serialized once). */
+export const policyChainProvider = new PolicyChainProvider();
 
 export interface PolicyChainArgs {
   connection: pulumi.Input<Connection>;
@@ -154,6 +155,6 @@ export class PolicyChain extends pulumi.dynamic.Resource {
   declare public readonly policies: pulumi.Output<PolicyEntry[]>;
 
   constructor(name: string, args: PolicyChainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args }, opts, "threescale", "PolicyChain");
+    super(policyChainProvider, name, { ...args }, opts, "threescale", "PolicyChain");
   }
 }

@@ -133,7 +133,8 @@ async function publishDefaultServicePlan(client: AdminClient, productId: number)
   if (plan.default !== true) await client.put(`${base}/default.json`);
 }
 
-const provider = new ProductProvider();
+/** The one instance every resource of this type shares (serialized once). */
+export const productProvider = new ProductProvider();
 
 export interface ProductArgs {
   connection: pulumi.Input<Connection>;
@@ -151,6 +152,13 @@ export class Product extends pulumi.dynamic.Resource {
   declare public readonly systemName: pulumi.Output<string>;
 
   constructor(name: string, args: ProductArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, productId: undefined, hitsMetricId: undefined }, opts, "threescale", "Product");
+    super(
+      productProvider,
+      name,
+      { ...args, productId: undefined, hitsMetricId: undefined },
+      opts,
+      "threescale",
+      "Product",
+    );
   }
 }

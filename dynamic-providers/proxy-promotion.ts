@@ -82,7 +82,8 @@ export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInp
   }
 }
 
-const provider = new ProxyPromotionProvider();
+/** The one instance every resource of this type shares (serialized once). */
+export const proxyPromotionProvider = new ProxyPromotionProvider();
 
 export interface ProxyPromotionArgs {
   connection: pulumi.Input<Connection>;
@@ -97,7 +98,7 @@ export class ProxyPromotion extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ProxyPromotionArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      provider,
+      proxyPromotionProvider,
       name,
       { ...args, stagingVersion: undefined, productionVersion: undefined },
       opts,

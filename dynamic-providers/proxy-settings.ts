@@ -105,7 +105,8 @@ function endpoints(proxy: any): { endpoint: string; sandboxEndpoint: string } {
   return { endpoint: proxy.endpoint ?? "", sandboxEndpoint: proxy.sandbox_endpoint ?? "" };
 }
 
-const provider = new ProxySettingsProvider();
+/** The one instance every resource of this type shares (serialized once). */
+export const proxySettingsProvider = new ProxySettingsProvider();
 
 export type ProxySettingsArgs = {
   [K in keyof Omit<ProxySettingsInputs, "connection">]: pulumi.Input<ProxySettingsInputs[K]>;
@@ -119,7 +120,7 @@ export class ProxySettings extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ProxySettingsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      provider,
+      proxySettingsProvider,
       name,
       { ...args, endpoint: undefined, sandboxEndpoint: undefined },
       opts,
