@@ -30,7 +30,10 @@ function parseArgs(argv: string[]): { port: number; options: EmulatorOptions } {
     else if (arg === "--seed") options.seed = number();
     else if (arg === "--no-strict") options.strictSpec = false;
     else if (arg === "--no-seed") options.seedDefaults = false;
-    else throw new Error(`unknown option ${arg}; known: --port --token --tenant --wildcard-domain --latency --fault-rate --seed --no-strict --no-seed`);
+    else
+      throw new Error(
+        `unknown option ${arg}; known: --port --token --tenant --wildcard-domain --latency --fault-rate --seed --no-strict --no-seed`,
+      );
   }
   return { port, options };
 }

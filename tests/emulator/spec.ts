@@ -83,8 +83,9 @@ export class SpecIndex {
       const methodOk = e.method === "*" || e.method === method || e.method === documentedMethod;
       if (methodOk && (e.path === "*" || e.path === specPath.template)) e.params.forEach((p) => allowed.add(p));
     }
+    // The wrapper key itself is always acceptable (a scalar there is the handler's 422 to give).
     const bodyNames = Object.keys(body).flatMap((k) =>
-      k === wrapper && isPlainObject(body[k]) ? Object.keys(body[k] as Params) : [k],
+      k !== wrapper ? [k] : isPlainObject(body[k]) ? Object.keys(body[k] as Params) : [],
     );
     for (const name of Object.keys(query)) {
       if (!allowed.has(name)) return `${where}: parameter '${name}' is not in the OpenAPI spec`;
