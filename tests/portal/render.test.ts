@@ -51,7 +51,7 @@ describe.each([1, 5])("portal with %i model(s)", (modelCount) => {
       expect(html).toContain(`curl -sS ${url}/v1/chat/completions`);
       expect(html).toContain(`base_url="${url}/v1"`);
       expect(html).toContain(`model="${m}"`);
-      expect(html).toContain(`&quot;model&quot;: &quot;${m}&quot;`.replace(/&quot;/g, '"'));
+      expect(html).toContain(`"model": "${m}"`);
     }
     expect(html).not.toContain("apps.cluster-");
   });
