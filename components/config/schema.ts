@@ -313,6 +313,8 @@ export const ssoSchema = z
     github: githubSchema,
     /** Accounts signing in through SSO are approved automatically. */
     autoApproveAccounts: z.boolean().default(true),
+    /** Skip TLS verification of the Keycloak route (Pulumi's admin calls and 3scale's token calls); self-signed only. */
+    tlsInsecureSkipVerify: z.boolean().default(false),
   })
   .prefault({});
 
