@@ -1,6 +1,7 @@
 /**
  * A developer (buyer) account with its admin user, created through the signup endpoint and adopted by username.
- * The password cannot be read back: it is sent only when the input changes.
+ * The admin user's e-mail and password are set at signup only (3scale cannot return a password to compare with);
+ * the organisation name is kept in sync.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
@@ -52,24 +53,19 @@ export class DeveloperAccountProvider extends ThreescaleProvider<DeveloperAccoun
           })
         ).account,
     );
-    await this.sync(this.client(inputs), account, inputs, undefined);
+    await this.sync(this.client(inputs), account, inputs);
     return { id: String(account.id), outs: { ...inputs, accountId: account.id } };
   }
 
   async read(id: string, props: DeveloperAccountOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const client = this.client(props);
-    const account = await unlessGone(async () => (await client.get(`${ACCOUNTS}/${id}.json`)).account);
+    const account = await unlessGone(async () => (await this.client(props).get(`${ACCOUNTS}/${id}.json`)).account);
     if (!account) return {};
-    const user = await this.adminUser(client, id, props.username);
-    return {
-      id,
-      props: { ...props, orgName: account.org_name, email: user?.email ?? props.email, accountId: account.id },
-    };
+    return { id, props: { ...props, orgName: account.org_name, accountId: account.id } };
   }
 
-  async update(id: string, olds: DeveloperAccountOutputs, news: DeveloperAccountInputs) {
+  async update(id: string, _olds: DeveloperAccountOutputs, news: DeveloperAccountInputs) {
     const client = this.client(news);
-    await this.sync(client, (await client.get(`${ACCOUNTS}/${id}.json`)).account, news, olds.password);
+    await this.sync(client, (await client.get(`${ACCOUNTS}/${id}.json`)).account, news);
     return { outs: { ...news, accountId: Number(id) } };
   }
 
@@ -77,22 +73,10 @@ export class DeveloperAccountProvider extends ThreescaleProvider<DeveloperAccoun
     await this.client(props).deleteIfExists(`${ACCOUNTS}/${id}.json`);
   }
 
-  private async adminUser(client: AdminClient, accountId: string, username: string): Promise<any> {
-    const users = await unlessGone(() => client.list(`${ACCOUNTS}/${accountId}/users.json`, "users", "user"));
-    return users?.find((u) => u.username === username);
-  }
-
-  /** Organisation name on the account; e-mail (and password when its input changed) on the admin user. */
-  private async sync(client: AdminClient, account: any, inputs: DeveloperAccountInputs, oldPassword?: string) {
+  private async sync(client: AdminClient, account: any, inputs: DeveloperAccountInputs): Promise<void> {
     if (!looseEqual(inputs.orgName, account.org_name)) {
       await client.put(`${ACCOUNTS}/${account.id}.json`, { org_name: inputs.orgName });
     }
-    const user = await this.adminUser(client, String(account.id), inputs.username);
-    if (!user) return;
-    const changes: Record<string, unknown> = {};
-    if (!looseEqual(inputs.email, user.email)) changes.email = inputs.email;
-    if (oldPassword !== undefined && oldPassword !== inputs.password) changes.password = inputs.password;
-    if (Object.keys(changes).length > 0) await client.put(`${ACCOUNTS}/${account.id}/users/${user.id}.json`, changes);
   }
 }
 
