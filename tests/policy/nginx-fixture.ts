@@ -117,6 +117,12 @@ function closeServer(server: http.Server): Promise<void> {
  */
 export async function startFakeUpstream(record = true): Promise<FakeUpstream> {
   const exchanges = new Map<string, UpstreamExchange>();
+  // Bodies are generated once per shape so that the upstream is not the bottleneck of the benchmark.
+  const bodies = new Map<string, unknown>();
+  const memo = <T>(key: string, make: () => T): T => {
+    if (!bodies.has(key)) bodies.set(key, make());
+    return bodies.get(key) as T;
+  };
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on("data", (d: Buffer) => parts.push(d));
@@ -152,7 +158,9 @@ export async function startFakeUpstream(record = true): Promise<FakeUpstream> {
       };
       if (mode === "sse" || mode === "sse-no-usage") {
         const includeUsage = mode === "sse" && request.stream_options?.include_usage === true;
-        const { chunks, usage } = sseChunks(size, model, includeUsage);
+        const { chunks, usage } = memo(`sse:${size}:${model}:${includeUsage}`, () =>
+          sseChunks(size, model, includeUsage),
+        );
         exchange.usage = usage;
         send(200, "text/event-stream", chunks);
       } else if (mode === "error500") {
@@ -162,7 +170,7 @@ export async function startFakeUpstream(record = true): Promise<FakeUpstream> {
       } else if (mode === "empty") {
         send(200, "application/json", []);
       } else {
-        const { body, usage } = jsonBody(size, model);
+        const { body, usage } = memo(`json:${size}:${model}`, () => jsonBody(size, model));
         exchange.usage = usage;
         send(200, "application/json", [body.slice(0, 100), body.slice(100)]);
       }
