@@ -1,0 +1,108 @@
+import {
+  DeveloperPortalAccessProvider,
+  TenantDefaultsProvider,
+  type DeveloperPortalAccessInputs,
+} from "../../dynamic-providers/developer-portal";
+import { FAST_CLIENT, serialize, useEmulator } from "./support";
+import { makeProduct } from "./support-b";
+
+const ctx = useEmulator();
+
+describe.each(["direct", "serialized"] as const)("DeveloperPortalAccess (%s)", (form) => {
+  const provider = async () => {
+    const instance = new DeveloperPortalAccessProvider(FAST_CLIENT);
+    return form === "direct" ? instance : (await serialize(instance)).provider;
+  };
+
+  it("sets the access code and settings, records what was there, and restores it on delete", async () => {
+    const p = await provider();
+    const initialCode = ctx.emulator.state.provider.site_access_code;
+    const initialSignups = ctx.emulator.state.settings.signups_enabled;
+    const inputs: DeveloperPortalAccessInputs = {
+      connection: ctx.connection,
+      siteAccessCode: "",
+      settings: { signupsEnabled: !initialSignups, accountApprovalRequired: false },
+    };
+    const { id, outs } = await p.create(inputs);
+    expect(ctx.emulator.state.provider.site_access_code ?? "").toBe("");
+    expect(ctx.emulator.state.settings.signups_enabled).toBe(!initialSignups);
+    expect(outs.previous).toMatchObject({ siteAccessCode: initialCode, settings: { signupsEnabled: initialSignups } });
+
+    ctx.emulator.resetCalls();
+    await p.update(id, outs, inputs);
+    expect(ctx.emulator.writes()).toEqual([]);
+
+    // drift: someone sets a code again in the admin portal
+    ctx.emulator.state.provider.site_access_code = "reinstated";
+    const read = await p.read(id, outs);
+    expect(read).toMatchObject({ id, props: { siteAccessCode: "reinstated" } });
+    expect((await p.diff(id, read.props, inputs)).changes).toBe(true);
+    const updated = await p.update(id, read.props, inputs);
+    expect(ctx.emulator.state.provider.site_access_code ?? "").toBe("");
+    expect(updated.outs.previous.siteAccessCode).toBe(initialCode);
+
+    await p.delete(id, updated.outs);
+    expect(ctx.emulator.state.provider.site_access_code).toBe(initialCode);
+    expect(ctx.emulator.state.settings.signups_enabled).toBe(initialSignups);
+  });
+
+  it("rejects unknown settings and wrong types in check without API calls", async () => {
+    const p = await provider();
+    const result = await p.check(
+      {},
+      {
+        connection: ctx.connection,
+        siteAccessCode: 7,
+        settings: { signupsEnabled: "yes", signupEnabled: true },
+      },
+    );
+    expect(result.failures?.map((f) => f.property).sort()).toEqual([
+      "settings.signupEnabled",
+      "settings.signupsEnabled",
+      "siteAccessCode",
+    ]);
+    expect(ctx.emulator.calls).toEqual([]);
+  });
+});
+
+describe("TenantDefaults", () => {
+  const inputs = () => ({
+    connection: ctx.connection,
+    removeDefaultProduct: true,
+    productSystemName: "api",
+    backendSystemName: "api_backend",
+  });
+
+  it("removes the sample product and backend, and recreates them on delete", async () => {
+    const provider = (await serialize(new TenantDefaultsProvider(FAST_CLIENT))).provider;
+    await makeProduct(ctx.connection, "models_first"); // 3scale refuses to delete the last product
+    const { id, outs } = await provider.create(inputs());
+    expect(ctx.emulator.state.products.map((p) => p.system_name)).not.toContain("api");
+    expect(ctx.emulator.state.backends.map((b) => b.system_name)).not.toContain("api_backend");
+    expect(outs.removed).toMatchObject({
+      product: { systemName: "api" },
+      backend: { systemName: "api_backend", privateEndpoint: "https://echo-api.3scale.net:443" },
+      usagePath: "/",
+    });
+
+    ctx.emulator.resetCalls();
+    const again = await provider.update(id, outs, inputs());
+    expect(ctx.emulator.writes()).toEqual([]);
+    expect(again.outs.removed).toEqual(outs.removed);
+
+    await provider.delete(id, again.outs);
+    const product = ctx.emulator.state.products.find((p) => p.system_name === "api");
+    const backend = ctx.emulator.state.backends.find((b) => b.system_name === "api_backend");
+    expect(product && backend).toBeTruthy();
+    expect(ctx.emulator.state.backendUsages.filter((u) => u.service_id === product!.id)).toEqual([
+      expect.objectContaining({ backend_id: backend!.id, path: "/" }),
+    ]);
+  });
+
+  it("rejects a bad system name in check", async () => {
+    const provider = new TenantDefaultsProvider(FAST_CLIENT);
+    const result = await provider.check({}, { ...inputs(), productSystemName: "a" });
+    expect(result.failures?.map((f) => f.property)).toEqual(["productSystemName"]);
+    expect(ctx.emulator.calls).toEqual([]);
+  });
+});
