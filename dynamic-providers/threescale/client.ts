@@ -60,6 +60,9 @@ export class ThreescaleApiError extends Error {
     readonly causeCode?: string,
   ) {
     super(describeFailure(method, path, status, body, causeCode));
+    // Set explicitly: once serialized into a dynamic provider, the class is re-emitted as a plain function whose
+    // `super(...)` call does not initialise `this.message`, and the host reports errors by their message.
+    this.message = describeFailure(method, path, status, body, causeCode);
     this.name = "ThreescaleApiError";
   }
 }
