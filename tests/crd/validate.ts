@@ -47,6 +47,8 @@ export function toJsonSchema(node: Schema, partial = false): Schema {
   return out;
 }
 
+const ROOT_FIELDS = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" } };
+
 /** Compiled on first use: compiling every version of every CRD up front takes seconds. */
 interface Entry {
   schema: Schema;
@@ -103,7 +105,9 @@ export function loadCrds(dir: string = CONTRACTS_DIR): CrdIndex {
         if (!schema) continue;
         const key = `${group}/${v.name}/${names.kind}`;
         if (index.has(key)) continue;
-        index.set(key, { schema, compiled: {} });
+        // Every object has apiVersion/kind/metadata, whether or not the CRD's root schema declares them.
+        const root = { ...schema, properties: { ...ROOT_FIELDS, ...(schema.properties ?? {}) } };
+        index.set(key, { schema: root, compiled: {} });
       }
     }
   }
