@@ -116,7 +116,11 @@ describe("live state and snapshot", () => {
     expect(a).toEqual(b);
     const keys = new Set<string>();
     const walk = (v: unknown) => {
-      if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (keys.add(k), walk(x));
+      if (!v || typeof v !== "object") return;
+      for (const [k, x] of Object.entries(v)) {
+        keys.add(k);
+        walk(x);
+      }
     };
     walk(a);
     expect(
