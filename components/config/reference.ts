@@ -197,6 +197,10 @@ const DOCS: Record<string, DocEntry> = {
     example: "Iv1.0123456789abcdef",
   },
   "sso.autoApproveAccounts": { description: "Accounts signing in through SSO are approved automatically." },
+  "sso.tlsInsecureSkipVerify": {
+    description:
+      "Skip TLS verification of the Keycloak route (Pulumi's admin calls and 3scale's token calls); self-signed only.",
+  },
   capacity: { description: "Cluster capacity changes." },
   "capacity.machineSets": { description: "Scale existing worker MachineSets." },
   "capacity.machineSets[].name": { description: "MachineSet name.", example: "cluster-abc-worker-us-east-2a" },
