@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Liquid } from "liquidjs";
 import type { ModelConfig, PlatformConfig } from "../config/schema";
+import type { CmsContentInputs } from "../../dynamic-providers/cms-content";
 import { productSpec, servedEndpoints, PlanSpec } from "../threescale/builders";
 
 export const PORTAL_ASSETS_DIR = path.resolve(__dirname, "../../assets/portal");
@@ -30,57 +31,11 @@ export const PAGES = [
   { file: "examples", systemName: "maas_examples", title: "Code examples", path: "/examples" },
 ] as const;
 
-export interface CmsSection {
-  systemName: string;
-  title: string;
-  parent?: string;
-  public?: boolean;
-  partialPath?: string;
-}
-export interface CmsFile {
-  path: string;
-  section?: string;
-  contentType: string;
-  contentBase64: string;
-  downloadable?: boolean;
-}
-export interface CmsLayout {
-  systemName: string;
-  title: string;
-  content: string;
-  liquidEnabled?: boolean;
-}
-export interface CmsPartial {
-  systemName: string;
-  content: string;
-}
-export interface CmsPage {
-  systemName: string;
-  title: string;
-  path: string;
-  section?: string;
-  layout?: string;
-  contentType?: string;
-  content: string;
-  liquidEnabled?: boolean;
-  handler?: string;
-}
-export interface CmsBuiltinPage {
-  systemName: string;
-  layout?: string;
-  content: string;
-}
 /** The CmsContent dynamic resource's inputs (without `connection`). */
-export interface PortalContent {
-  sections: CmsSection[];
-  files: CmsFile[];
-  layouts: CmsLayout[];
-  partials: CmsPartial[];
-  pages: CmsPage[];
-  builtinPages: CmsBuiltinPage[];
-  builtinPartials: CmsPartial[];
+export type PortalContent = Omit<CmsContentInputs, "connection" | "builtinPartials" | "publish"> & {
+  builtinPartials: NonNullable<CmsContentInputs["builtinPartials"]>;
   publish: boolean;
-}
+};
 
 export interface PortalBranding {
   name: string;

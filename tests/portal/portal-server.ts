@@ -68,17 +68,20 @@ export async function startPortalServer(content: PortalContent, models: string[]
     const file = files.get(url.pathname);
     if (file) {
       res.writeHead(200, { "content-type": file.contentType });
-      return res.end(Buffer.from(file.contentBase64, "base64"));
+      res.end(Buffer.from(file.contentBase64, "base64"));
+      return;
     }
     const spec = /^\/swagger\/spec\/([\w-]+)\.json$/.exec(url.pathname);
     if (spec && models.includes(spec[1])) {
       res.writeHead(200, { "content-type": "application/json" });
-      return res.end(JSON.stringify(openApiFixture(spec[1])));
+      res.end(JSON.stringify(openApiFixture(spec[1])));
+      return;
     }
     const page = ROUTES.find(([re]) => re.test(url.pathname))?.[1];
     if (!page) {
       res.writeHead(404, { "content-type": "text/plain" });
-      return res.end("not found");
+      res.end("not found");
+      return;
     }
     try {
       const ctx = { ...pageContext(page, persona, models), request: { path: url.pathname } };
