@@ -84,7 +84,7 @@ export function portalOrigin(tenantName: string, wildcardDomain: string): string
 }
 
 function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**

@@ -93,13 +93,16 @@ export class ModelProduct extends pulumi.ComponentResource {
       child,
     );
     const metrics: Record<string, pulumi.Output<number>> = { [HITS]: this.product.hitsMetricId };
+    // After the usage on create, before it on delete: 3scale only saves a gateway config while the product has a
+    // backend, and a metric can only be deleted once a saved config no longer references it.
+    const afterUsage = { parent: this, dependsOn: [usage] };
     const metricResources = spec.metrics.map((m) => {
-      const metric = new ProductMetric(`${name}-metric-${m.systemName}`, { connection, productId, ...m }, child);
+      const metric = new ProductMetric(`${name}-metric-${m.systemName}`, { connection, productId, ...m }, afterUsage);
       metrics[m.systemName] = metric.metricId;
       return metric;
     });
     const methodResources = spec.methods.map((m) => {
-      const method = new ProductMethod(`${name}-method-${m.systemName}`, { connection, productId, ...m }, child);
+      const method = new ProductMethod(`${name}-method-${m.systemName}`, { connection, productId, ...m }, afterUsage);
       metrics[m.systemName] = method.metricId;
       return method;
     });

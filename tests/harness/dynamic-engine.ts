@@ -136,6 +136,8 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     const startedAt = Date.now();
     try {
       return await counters.run(counter, fn);
+    } catch (err) {
+      throw describeError(resource.urn, kind, err);
     } finally {
       operations.push({
         urn: resource.urn,
@@ -284,6 +286,17 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     destroy,
     criticalPath,
   };
+}
+
+/**
+ * Providers may throw non-Error values (e.g. the host's partial-failure object `{id, properties, reasons}`):
+ * turn them into Errors that name the resource and keep what the provider said.
+ */
+function describeError(urn: string, kind: OperationKind, err: unknown): Error {
+  if (err instanceof Error) return err;
+  const reasons = (err as { reasons?: unknown })?.reasons;
+  const detail = Array.isArray(reasons) ? reasons.join("; ") : JSON.stringify(err);
+  return new Error(`${kind} of ${urn} failed: ${detail}`);
 }
 
 function sorted(value: unknown): unknown {
