@@ -18,7 +18,14 @@ const content = (extra = ""): CmsContentInputs => ({
     },
   ],
   // EMULATOR GAP: its Liquid validation rejects 3scale's own `{% content %}` layout tag, so this layout avoids it.
-  layouts: [{ systemName: "maas_layout", title: "MaaS", content: "<html><body>{{ page.title }}</body></html>", liquidEnabled: true }],
+  layouts: [
+    {
+      systemName: "maas_layout",
+      title: "MaaS",
+      content: "<html><body>{{ page.title }}</body></html>",
+      liquidEnabled: true,
+    },
+  ],
   partials: [{ systemName: "model_card", content: "<div>{{ model }}</div>" }],
   pages: [
     {

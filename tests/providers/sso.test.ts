@@ -1,5 +1,15 @@
 import { SsoIntegrationProvider, type SsoIntegrationInputs } from "../../dynamic-providers/sso-integration";
-import { FAST_CLIENT, rejectionOf, useEmulator } from "./support";
+import {
+  FAST_CLIENT,
+  expectNoToken,
+  isSecretEnvelope,
+  rejectionOf,
+  secret,
+  serialize,
+  startHost,
+  urnOf,
+  useEmulator,
+} from "./support";
 import { lifecycleSuite } from "./support-b";
 
 const ctx = useEmulator();
@@ -67,5 +77,39 @@ describe("SsoIntegration", () => {
     expect(err.message).toContain("/admin/api/authentication_providers");
     expect(err.message).not.toContain(CLIENT_SECRET);
     expect(err.message).not.toContain(ctx.emulator.accessToken);
+  });
+});
+
+describe("SsoIntegration through the real dynamic-provider host (gRPC)", () => {
+  it("checks, creates, reads, diffs, updates and deletes with secrets kept secret", async () => {
+    const { text } = await serialize(new SsoIntegrationProvider(FAST_CLIENT));
+    const host = await startHost();
+    try {
+      const urn = urnOf("pulumi-nodejs:dynamic/threescale:SsoIntegration", "portal-sso");
+      const props = {
+        __provider: text,
+        connection: secret(ctx.connection),
+        ...inputsFor("grpc"),
+        clientSecret: secret(CLIENT_SECRET),
+      };
+      const bad = await host.check(urn, { ...props, site: "not a url" });
+      expect(bad.failures.map((f) => f.property)).toEqual(["site"]);
+
+      const created = await host.create(urn, props);
+      expect(created.properties.callbackUrl).toMatch(/\/auth\/keycloak\/callback$/);
+      expect(isSecretEnvelope(created.properties.clientSecret)).toBe(true);
+      const read = await host.read(urn, created.id, created.properties);
+      expect(read.id).toBe(created.id);
+      expect((await host.diff(urn, created.id, created.properties, props)).changes).toBe("none");
+      const changed = { ...props, published: false };
+      expect((await host.diff(urn, created.id, created.properties, changed)).changes).toBe("some");
+      const updated = await host.update(urn, created.id, created.properties, changed);
+      expect(updated.published).toBe(false);
+      await host.delete(urn, created.id, updated);
+      expectNoToken(host.logs(), ctx.emulator.accessToken);
+      expect(host.logs()).not.toContain(CLIENT_SECRET);
+    } finally {
+      await host.close();
+    }
   });
 });
