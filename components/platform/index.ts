@@ -12,6 +12,7 @@ import { Capacity } from "../capacity";
 import { appsDomain, createKubernetesProvider } from "../k8s";
 import { ModelServing } from "../models";
 import { OpenShiftAi } from "../openshift-ai";
+import { DeveloperPortal } from "../portal";
 import { Sso } from "../sso";
 import { Storage } from "../storage";
 import { ThreescalePlatform } from "../threescale-platform";
@@ -101,6 +102,17 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
     );
 
     // <portal-and-sso>
+    new DeveloperPortal(
+      `${name}-portal`,
+      {
+        config,
+        tenant: threescale,
+        sso,
+        githubClientSecret: secrets.githubClientSecret,
+        products: Object.values(this.threescaleConfiguration.products).map((p) => p.product),
+      },
+      layer([threescale.apiManager, sso.ready]),
+    );
 
     this.adminUrl = threescale.adminUrl;
     this.portalUrl = threescale.portalUrl;
