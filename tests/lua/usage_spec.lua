@@ -111,7 +111,7 @@ describe('SSE parser', function()
     parser:feed('data: {"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18},"pad":"')
     for _ = 1, 64 do
       parser:feed(huge)
-      assert.is_true(parser.line_bytes <= 1024 and parser.data_bytes <= 1024)
+      assert.is_true(parser.pending_bytes <= 1024)
     end
     parser:feed('"}\n\n')
     assert.is_nil(parser:usage())
@@ -238,5 +238,20 @@ describe('rewrite_request', function()
     local rewritten, model = usage.rewrite_request('{"model":"granite","stream":false}')
     assert.is_nil(rewritten)
     assert.equal('granite', model)
+  end)
+end)
+
+describe('SSE parser edge cases', function()
+  it('treats extra blank lines, a usage event split over chunks and CR-only line ends alike', function()
+    local u = '{"usage":{"prompt_tokens":2,"completion_tokens":3,"total_tokens":5}}'
+    for _, chunks in ipairs({
+      { 'data: {"a":1}\n\n\n\n', 'data: ' .. u .. '\n\n' },
+      { 'data: {"a":1}\n\n\n', '\ndata: ' .. u:sub(1, 9), u:sub(10) .. '\n', '\n' },
+      { 'data: ' .. u .. '\r', '\r' },
+      { 'data: ' .. u .. '\r', '\n\r', '\n' },
+    }) do
+      assert.same({ prompt_tokens = 2, completion_tokens = 3, total_tokens = 5 },
+        feed_all(usage.new_sse_parser(), chunks):usage())
+    end
   end)
 end)

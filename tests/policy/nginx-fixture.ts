@@ -78,9 +78,10 @@ export function sseChunks(size: number, model: string, includeUsage: boolean): {
   return { chunks, usage: includeUsage ? usage : undefined };
 }
 
-/** A non-streamed chat completion of about `size` bytes with its usage at the end. */
+/** A non-streamed chat completion of about `size` bytes (decoys, then prose) with its usage at the end. */
 export function jsonBody(size: number, model: string): { body: string; usage: Usage } {
-  const content = PIECES.join("").repeat(Math.max(1, Math.ceil(size / 60)));
+  const prose = " The quick brown fox jumps over the lazy dog — naïvely, 速い.\n";
+  const content = PIECES.join("") + prose.repeat(Math.max(1, Math.ceil(size / prose.length)));
   const usage = { prompt_tokens: 21, completion_tokens: Math.ceil(content.length / 4), total_tokens: 0 };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   const body = JSON.stringify({

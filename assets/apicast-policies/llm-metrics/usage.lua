@@ -10,6 +10,7 @@ local concat = table.concat
 local find = string.find
 local sub = string.sub
 local byte = string.byte
+local gsub = string.gsub
 
 local _M = {}
 
@@ -65,23 +66,27 @@ end
 local SseParser = {}
 SseParser.__index = SseParser
 
+-- Events are split at blank lines ("\n\n" once line ends are normalized). An event is only looked at closely when
+-- it mentions "usage" or [DONE]; the others are skipped with two plain searches and no copy, which keeps the parser
+-- cheap on long streams. Only an event that spans chunks is kept (in `pending`), up to max_event_bytes.
 function _M.new_sse_parser(max_event_bytes)
   return setmetatable({
     max_event_bytes = max_event_bytes or _M.MAX_SSE_EVENT_BYTES,
-    line = {}, -- pieces of the current, not yet terminated line
-    line_bytes = 0,
-    data = {}, -- data lines of the current event
-    data_bytes = 0,
-    oversize = false, -- the current event grew beyond max_event_bytes: ignore it up to its end
+    pending = {}, -- pieces of the event that started in an earlier chunk
+    pending_bytes = 0,
+    pending_last_lf = false, -- the text so far ends with a line end: a leading "\n" in the next chunk ends the event
+    oversize = false, -- the current event grew beyond max_event_bytes: skip it up to its end
     skip_lf = false, -- the previous chunk ended with CR: a leading LF belongs to that line end
     done = false, -- [DONE] seen: later events are ignored
+    data = {}, -- data lines of the event being read
+    data_bytes = 0,
     last_usage = nil,
     last_model = nil,
   }, SseParser)
 end
 
 -- Only events that carry a usage object are decoded: cheap pre-check, then cjson.
-local function sse_event(self, data)
+local function sse_data(self, data)
   if data == '[DONE]' then
     self.done = true
     return
@@ -101,17 +106,17 @@ local function sse_event(self, data)
 end
 
 local function dispatch(self)
-  if not self.oversize and #self.data > 0 then
-    sse_event(self, concat(self.data, '\n'))
+  if #self.data > 0 then
+    sse_data(self, concat(self.data, '\n'))
   end
-  self.data, self.data_bytes, self.oversize = {}, 0, false
+  self.data, self.data_bytes = {}, 0
 end
 
 local function sse_line(self, line)
   if line == '' then
     return dispatch(self)
   end
-  if self.oversize or byte(line, 1) == 58 then -- ':' starts a comment
+  if byte(line, 1) == 58 then -- ':' starts a comment
     return
   end
   local field, value = line, ''
@@ -120,41 +125,60 @@ local function sse_line(self, line)
     field = sub(line, 1, colon - 1)
     value = sub(line, colon + (byte(line, colon + 1) == 32 and 2 or 1))
   end
-  if field ~= 'data' then
-    return -- event, id and retry do not matter for usage
+  if field == 'data' then -- event, id and retry do not matter for usage
+    self.data[#self.data + 1] = value
   end
-  self.data_bytes = self.data_bytes + #value + 1
-  if self.data_bytes > self.max_event_bytes then
-    self.oversize, self.data = true, {}
-    return
-  end
-  self.data[#self.data + 1] = value
 end
 
-local function append_partial(self, piece)
-  if self.line_bytes + #piece > self.max_event_bytes then
-    -- A line this long can only belong to an oversize event: forget it, keep skipping up to the next blank line.
-    self.line, self.line_bytes, self.oversize, self.data = {}, 0, true, {}
-    self.line_overflow = true
-    return
+-- `text`: the lines of one event (possibly preceded by empty lines), without the blank line that ends it.
+local function sse_event(self, text)
+  local pos = 1
+  while not self.done do
+    local eol = find(text, '\n', pos, true)
+    sse_line(self, sub(text, pos, (eol or 0) - 1))
+    if not eol then
+      break
+    end
+    pos = eol + 1
   end
-  self.line[#self.line + 1] = piece
-  self.line_bytes = self.line_bytes + #piece
+  dispatch(self)
 end
 
-local function end_line(self, tail)
-  local line
-  if self.line_overflow then
-    self.line_overflow = false
-    line = 'overflow' -- not empty: the event continues, its content is ignored because oversize is set
-  elseif self.line_bytes > 0 then
-    self.line[#self.line + 1] = tail
-    line = concat(self.line)
-  else
-    line = tail
+local function keep_pending(self, piece)
+  self.pending_last_lf = byte(piece, -1) == 10
+  if self.oversize then
+    return
   end
-  self.line, self.line_bytes = {}, 0
-  sse_line(self, line)
+  if self.pending_bytes + #piece > self.max_event_bytes then
+    self.oversize, self.pending, self.pending_bytes = true, {}, 0
+    return
+  end
+  self.pending[#self.pending + 1] = piece
+  self.pending_bytes = self.pending_bytes + #piece
+end
+
+local function take_pending(self, tail)
+  local oversize = self.oversize
+  local text = not oversize and concat(self.pending) .. tail
+  self.pending, self.pending_bytes, self.pending_last_lf, self.oversize = {}, 0, false, false
+  if text and #text <= self.max_event_bytes then
+    sse_event(self, text)
+  end
+end
+
+-- SSE allows CRLF, LF and CR line ends; turn them all into LF (a CRLF may be split between chunks).
+local function normalize_line_ends(self, chunk)
+  if self.skip_lf then
+    self.skip_lf = false
+    if byte(chunk, 1) == 10 then
+      chunk = sub(chunk, 2)
+    end
+  end
+  if not find(chunk, '\r', 1, true) then
+    return chunk
+  end
+  self.skip_lf = byte(chunk, -1) == 13
+  return (gsub(gsub(chunk, '\r\n', '\n'), '\r', '\n'))
 end
 
 --- Feeds any slice of the stream (any byte boundaries; LF, CRLF or CR line ends).
@@ -162,28 +186,42 @@ function SseParser:feed(chunk)
   if self.done or type(chunk) ~= 'string' or chunk == '' then
     return
   end
-  local pos, len = 1, #chunk
-  if self.skip_lf then
-    self.skip_lf = false
-    if byte(chunk, 1) == 10 then
+  chunk = normalize_line_ends(self, chunk)
+  local len = #chunk
+  if len == 0 then
+    return
+  end
+  local pos = 1
+  if self.pending_bytes > 0 or self.oversize then
+    if self.pending_last_lf and byte(chunk, 1) == 10 then
+      take_pending(self, '')
       pos = 2
+    else
+      local blank = find(chunk, '\n\n', 1, true)
+      if not blank then
+        return keep_pending(self, chunk)
+      end
+      take_pending(self, sub(chunk, 1, blank - 1))
+      pos = blank + 2
     end
   end
+  local next_usage, next_done = 0, 0
   while pos <= len and not self.done do
-    local eol = find(chunk, '[\r\n]', pos)
-    if not eol then
-      append_partial(self, sub(chunk, pos))
-      return
+    local blank = find(chunk, '\n\n', pos, true)
+    if not blank then
+      return keep_pending(self, sub(chunk, pos))
     end
-    end_line(self, sub(chunk, pos, eol - 1))
-    if byte(chunk, eol) == 13 then
-      if eol == len then
-        self.skip_lf = true
-      elseif byte(chunk, eol + 1) == 10 then
-        eol = eol + 1
-      end
+    if next_usage and next_usage < pos then
+      next_usage = find(chunk, '"usage"', pos, true)
     end
-    pos = eol + 1
+    if next_done and next_done < pos then
+      next_done = find(chunk, '[DONE]', pos, true)
+    end
+    local relevant = (next_usage and next_usage < blank) or (next_done and next_done < blank)
+    if relevant and blank - pos <= self.max_event_bytes then
+      sse_event(self, sub(chunk, pos, blank - 1))
+    end
+    pos = blank + 2
   end
 end
 
@@ -287,6 +325,26 @@ local function structural(self, c)
   return true
 end
 
+-- True when an odd number of backslashes precede index `at` (not looking before `from`): the character at `at`
+-- is escaped.
+local function odd_backslashes_before(text, at, from)
+  local i = at - 1
+  while i >= from and byte(text, i) == 92 do
+    i = i - 1
+  end
+  return (at - 1 - i) % 2 == 1
+end
+
+-- Index of the quote that closes a string whose content starts at `pos`, or nil when it is not in `text`.
+-- Plain searches for '"' only: escapes are told apart by counting the backslashes before a quote.
+local function string_end_at(text, pos)
+  local quote = find(text, '"', pos, true)
+  while quote and odd_backslashes_before(text, quote, pos) do
+    quote = find(text, '"', quote + 1, true)
+  end
+  return quote
+end
+
 local function scan(self, chunk)
   local pos, len = 1, #chunk
   if self.capture then
@@ -313,36 +371,27 @@ local function scan(self, chunk)
     end
     if self.in_string then
       local sink = self.key or self.string_sink
-      if self.escaped then
+      if self.escaped then -- the previous chunk ended with the backslash of an escape
         if sink then
           keep(sink, sub(chunk, pos, pos))
         end
         self.escaped = false
         pos = pos + 1
       end
-      local stop = find(chunk, '["\\]', pos)
+      local stop = string_end_at(chunk, pos)
       if not stop then
         if sink then
           keep(sink, sub(chunk, pos))
         end
+        self.escaped = odd_backslashes_before(chunk, #chunk + 1, pos)
         break
       end
       if sink then
         keep(sink, sub(chunk, pos, stop - 1))
       end
-      if byte(chunk, stop) == 92 then -- backslash: the escaped character may be in the next chunk
-        if sink then
-          keep(sink, sub(chunk, stop, stop + 1))
-        end
-        if stop == len then
-          self.escaped = true
-        end
-        pos = stop + 2
-      else
-        self.in_string = false
-        string_end(self)
-        pos = stop + 1
-      end
+      self.in_string = false
+      string_end(self)
+      pos = stop + 1
     else
       local stop = find(chunk, '[{}%[%]",:]', pos)
       if not stop then
