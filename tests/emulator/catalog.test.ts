@@ -58,6 +58,12 @@ describe("tenant and product seeding", () => {
     try {
       expect(bare.state.products).toEqual([]);
       expect(bare.state.cmsTemplates).toEqual([]);
+      // Settings and the root section exist in every tenant, so the CMS works on an empty one too.
+      const page = await apiFor(bare)("POST", "/admin/api/cms/templates.json", {
+        json: { type: "page", title: "Home", path: "/" },
+      });
+      expect(page.status).toBe(201);
+      expect((await apiFor(bare)("GET", "/admin/api/settings.json")).body.settings.signups_enabled).toBe(true);
     } finally {
       await bare.close();
     }

@@ -46,6 +46,31 @@ describe("staging deploy", () => {
     expect(all.body.proxy_configs.map((c: any) => c.proxy_config.version)).toEqual([1, 2]);
   });
 
+  it("routes PATCH to updates like Rails, while spec strictness refuses undocumented PATCHes", async () => {
+    const { backendId } = await productWithBackend(ctx.api);
+    const hits = ctx.emulator.state.metrics.find((m) => m.owner.type === "backend" && m.owner.id === backendId)!;
+    const rule = await ctx.api("POST", `/admin/api/backend_apis/${backendId}/mapping_rules.json`, {
+      json: { http_method: "GET", pattern: "/p", delta: 1, metric_id: hits.id },
+    });
+    const patch = await ctx.api(
+      "PATCH",
+      `/admin/api/backend_apis/${backendId}/mapping_rules/${rule.body.mapping_rule.id}.json`,
+      {
+        json: { delta: 2 },
+      },
+    );
+    expect(patch.status).toBe(400);
+    expect(patch.body.error).toContain("method is not in the OpenAPI spec");
+    const put = await ctx.api(
+      "PUT",
+      `/admin/api/backend_apis/${backendId}/mapping_rules/${rule.body.mapping_rule.id}.json`,
+      {
+        json: { delta: 2 },
+      },
+    );
+    expect(put.body.mapping_rule.delta).toBe(2);
+  });
+
   it("validates environments", async () => {
     const { serviceId } = await productWithBackend(ctx.api);
     const res = await ctx.api("GET", `/admin/api/services/${serviceId}/proxy/configs/preprod/latest.json`);

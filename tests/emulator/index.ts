@@ -14,7 +14,7 @@ import { registerCms } from "./routes/cms";
 import { registerGateway } from "./routes/gateway";
 import { registerPlans } from "./routes/plans";
 import { registerPortal } from "./routes/portal";
-import { seedTenant } from "./seed";
+import { seedInfrastructure, seedTenant } from "./seed";
 import { buildSnapshot, type TenantSnapshot } from "./snapshot";
 import { specIndex } from "./spec";
 import { emptyState, type EmulatorState } from "./state";
@@ -159,6 +159,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     opts.deletionLag ?? 2,
   );
+  seedInfrastructure(state);
   if (opts.seedDefaults ?? true) seedTenant(state, random);
   const strict = opts.strictSpec ?? true;
   const spec = strict ? specIndex() : null;

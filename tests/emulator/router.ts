@@ -54,19 +54,24 @@ export class Router {
     return this;
   }
 
-  /** Literal routes win over parameterised ones (`accounts/find` before `accounts/{id}`). */
+  /**
+   * Literal routes win over parameterised ones (`accounts/find` before `accounts/{id}`). Like Rails resource
+   * routes, PATCH reaches the PUT handler where no PATCH route exists (spec strictness may still refuse it).
+   */
   match(method: string, path: string): { route: Route; pathParams: Record<string, string> } | "method" | null {
-    let pathMatched = false;
-    const candidates = [...this.routes].sort((a, b) => a.paramNames.length - b.paramNames.length);
-    for (const route of candidates) {
-      const m = route.regex.exec(path);
-      if (!m) continue;
-      pathMatched = true;
-      if (route.method !== method) continue;
-      const pathParams = Object.fromEntries(route.paramNames.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
-      return { route, pathParams };
-    }
-    return pathMatched ? "method" : null;
+    const candidates = [...this.routes]
+      .sort((a, b) => a.paramNames.length - b.paramNames.length)
+      .map((route) => ({ route, m: route.regex.exec(path) }))
+      .filter((c): c is { route: Route; m: RegExpExecArray } => c.m !== null);
+    if (candidates.length === 0) return null;
+    const found =
+      candidates.find((c) => c.route.method === method) ??
+      (method === "PATCH" ? candidates.find((c) => c.route.method === "PUT") : undefined);
+    if (!found) return "method";
+    const pathParams = Object.fromEntries(
+      found.route.paramNames.map((n, i) => [n, decodeURIComponent(found.m[i + 1])]),
+    );
+    return { route: found.route, pathParams };
   }
 }
 

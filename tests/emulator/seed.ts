@@ -1,7 +1,6 @@
 /** What a brand-new 3scale tenant contains before anyone configures it. */
 import { createBackend, createProduct } from "./model";
 import { randomHex } from "./router";
-import { DEFAULT_SETTINGS } from "./routes/portal";
 import type { CmsTemplate, EmulatorState, TemplateType } from "./state";
 import { stamp } from "./state";
 
@@ -12,6 +11,21 @@ const MAIN_LAYOUT = `<!DOCTYPE html>
 </html>`;
 const ERROR_LAYOUT = `<!DOCTYPE html>
 <html><body><h1>{{ error.status }}</h1>{% content %}</body></html>`;
+
+/** Developer-portal settings of a new tenant. */
+export const DEFAULT_SETTINGS: Record<string, unknown> = {
+  useraccountarea_enabled: true,
+  hide_service: true,
+  signups_enabled: true,
+  account_approval_required: false,
+  strong_passwords_enabled: false,
+  public_search: false,
+  account_plans_ui_visible: false,
+  change_account_plan_permission: "request",
+  service_plans_ui_visible: false,
+  change_service_plan_permission: "request",
+  enforce_sso: false,
+};
 
 /** Builtin pages/partials are part of every tenant; the API can edit their drafts but never delete them. */
 export const BUILTIN_PAGES = [
@@ -25,9 +39,23 @@ export const BUILTIN_PAGES = [
 ];
 export const BUILTIN_PARTIALS = ["shared/pagination", "submenu", "field", "login/sso"];
 
+/** What every tenant has, even an otherwise empty one: settings and the root CMS section. */
+export function seedInfrastructure(state: EmulatorState): void {
+  Object.assign(state.settings, DEFAULT_SETTINGS);
+  state.cmsSections.push({
+    ...stamp(state),
+    title: "Root",
+    system_name: "root",
+    public: true,
+    parent_id: null,
+    partial_path: "/",
+    builtin: true,
+  });
+}
+
+/** The content a new tenant starts with: default product and backend, access code, portal templates. */
 export function seedTenant(state: EmulatorState, random: () => number): void {
   state.provider.site_access_code = randomHex(random, 10);
-  Object.assign(state.settings, DEFAULT_SETTINGS);
   const backend = createBackend(state, {
     name: "API Backend",
     system_name: "api_backend",
@@ -48,16 +76,7 @@ export function seedTenant(state: EmulatorState, random: () => number): void {
     last: false,
   });
 
-  const root = {
-    ...stamp(state),
-    title: "Root",
-    system_name: "root",
-    public: true,
-    parent_id: null,
-    partial_path: "/",
-    builtin: true,
-  };
-  state.cmsSections.push(root);
+  const root = state.cmsSections.find((s) => s.system_name === "root")!;
   const template = (type: TemplateType, fields: Partial<CmsTemplate>): CmsTemplate => {
     const t: CmsTemplate = {
       ...stamp(state),

@@ -746,7 +746,6 @@ function registerRules(router: Router, kind: OwnerKind) {
       rulesOf(ctx.state, owner).forEach((x, i) => (x.position = i + 1));
       return deleted();
     });
-  if (kind.type === "service") router.add("PATCH", `${base}/{id}`, update, "mapping_rule");
 }
 
 export function registerCatalog(router: Router): void {

@@ -191,7 +191,6 @@ export function registerGateway(router: Router): void {
   };
   router
     .add("GET", base, (ctx) => ok({ proxy: renderProxy(ctx.state, product(ctx)) }))
-    .add("PATCH", base, updateProxy, "proxy")
     .add("PUT", base, updateProxy, "proxy")
     .add("POST", `${base}/deploy`, (ctx) => {
       const p = product(ctx);

@@ -20,6 +20,7 @@ import {
 } from "../router";
 import type { ActiveDoc, AuthProvider, EmulatorState, ObjectType } from "../state";
 import { now, stamp } from "../state";
+import { DEFAULT_SETTINGS } from "../seed";
 import { applyChanges } from "./catalog";
 
 // ---------- provider account ----------
@@ -50,19 +51,6 @@ function renderProvider(state: EmulatorState) {
 
 // ---------- settings ----------
 
-export const DEFAULT_SETTINGS: Record<string, unknown> = {
-  useraccountarea_enabled: true,
-  hide_service: true,
-  signups_enabled: true,
-  account_approval_required: false,
-  strong_passwords_enabled: false,
-  public_search: false,
-  account_plans_ui_visible: false,
-  change_account_plan_permission: "request",
-  service_plans_ui_visible: false,
-  change_service_plan_permission: "request",
-  enforce_sso: false,
-};
 const PLAN_PERMISSIONS = ["request", "direct", "credit_card", "request_credit_card", "none"];
 
 function updateSettings(state: EmulatorState, input: Params) {
