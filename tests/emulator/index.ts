@@ -266,7 +266,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (token === null || !tokens.includes(token)) throw accessDenied();
       if (parseError) throw new ApiError(400, { error: parseError });
       if (spec) {
-        const violation = spec.violation(method, path, query, body, matched.route.wrapper);
+        const violation = spec.violation(method, url.pathname, query, body, matched.route.wrapper);
         if (violation) throw new ApiError(400, { error: violation });
       }
       const isWrite = method !== "GET" && method !== "HEAD";

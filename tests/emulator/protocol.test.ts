@@ -131,7 +131,7 @@ describe("spec strictness", () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe(
-      "emulator: POST /admin/api/backend_apis: parameter 'privte_endpoint' is not in the OpenAPI spec",
+      "emulator: POST /admin/api/backend_apis.json: parameter 'privte_endpoint' is not in the OpenAPI spec",
     );
     expect(ctx.emulator.state.backends.some((b) => b.name === "Typo")).toBe(false);
   });

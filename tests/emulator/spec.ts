@@ -67,12 +67,13 @@ export class SpecIndex {
   }
 
   /**
-   * Null when the request conforms, else the emulator's 400 message. `wrapper` is the Rails wrapper key whose
-   * nested fields count as top-level parameters.
+   * Null when the request conforms, else the emulator's 400 message. `requestPath` is the path as sent (with its
+   * format suffix); `wrapper` is the Rails wrapper key whose nested fields count as top-level parameters.
    */
   violation(method: string, requestPath: string, query: Params, body: Params, wrapper?: string): string | null {
     const where = `emulator: ${method} ${requestPath}`;
-    const specPath = this.paths.find((p) => p.regex.test(requestPath));
+    const bare = requestPath.replace(/\.(json|xml)$/, "");
+    const specPath = this.paths.find((p) => p.regex.test(bare));
     if (!specPath) return `${where}: path is not in the OpenAPI spec`;
     const alias = METHOD_EXCEPTIONS.find((e) => e.method === method && e.path === specPath.template);
     const documentedMethod = alias?.documentedAs ?? method;
