@@ -180,10 +180,13 @@ export function buildTimeEngine(): Liquid {
 
 function listFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]))
-    .sort();
+  // Copied into an array literal: arrays derived from `fs` results can belong to another JS realm (jest's module
+  // sandbox), where Pulumi's `instanceof Array` check fails and the list would serialize as an object.
+  return [
+    ...fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)])),
+  ].sort();
 }
 
 const TEMPLATE_EXT = ".html.liquid";
