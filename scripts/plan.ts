@@ -61,7 +61,12 @@ export async function plan(opts: PlanOptions): Promise<RunResult> {
   progress(
     `plan: running the program for stack "${opts.stack}" under mocks${opts.stackFile ? ` (${opts.stackFile})` : ""}`,
   );
-  const result = await runProgram({ stack: opts.stack, stackFile: opts.stackFile, secrets: opts.secrets, preview: true });
+  const result = await runProgram({
+    stack: opts.stack,
+    stackFile: opts.stackFile,
+    secrets: opts.secrets,
+    preview: true,
+  });
   progress(
     `plan: ${result.resources.length} resources registered; writing ${path.relative(process.cwd(), outDir) || "."}`,
   );
