@@ -2,12 +2,40 @@
  * End-to-end driver: the whole program under the harness, with every 3scale dynamic resource executed by the REAL
  * providers (through their serialized form, like the Pulumi host) against the emulator. Each `up` is one
  * `pulumi up`: register the program's resources, then delete the ones no longer declared.
+ * Only the 3scale configuration layer runs against the emulator; the portal layer's dynamic resources (CMS content,
+ * SSO integration) get the harness's default handler: they have their own tests.
  */
 import type { ClientOptions } from "../../dynamic-providers/threescale/client";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
 import { createDynamicEngine, DynamicEngine, RefreshResult } from "../harness/dynamic-engine";
-import { HarnessState, runProgram, RunResult } from "../harness";
+import { HarnessState, ResourceHandler, runProgram, RunResult } from "../harness";
+import { FIXTURE_APPS_DOMAIN } from "../harness/cluster-fixture";
+import { defaultHandler } from "../harness/default-handlers";
 import type { ConfigInput } from "../../components/config/schema";
+
+export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${name}`;
+
+/** The layer under test: the 3scale configuration (products, tenant settings, verification account). */
+export const THREESCALE_LAYER = "maas:threescale:ThreescaleConfiguration";
+export const inThreescaleLayer = (r: { urn: string }) => r.urn.includes(THREESCALE_LAYER);
+
+/**
+ * Stand-in for the dynamic resources of other layers: inputs echoed, plus the computed outputs the program reads
+ * from them (the SSO integration's callback URL on the fixture's portal domain).
+ */
+export const otherLayers: ResourceHandler = async (a) => {
+  const echoed = await defaultHandler(a);
+  if (a.type !== DYNAMIC("SsoIntegration")) return echoed;
+  const systemName = a.inputs.systemName ?? a.inputs.kind;
+  return {
+    ...echoed,
+    state: {
+      ...echoed.state,
+      providerId: 1,
+      callbackUrl: `https://maas.${FIXTURE_APPS_DOMAIN}/auth/${systemName}/callback`,
+    },
+  };
+};
 
 /** Quick retries: the emulator answers instantly, so waiting only slows tests down. */
 export const FAST_RETRIES: ClientOptions = { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 20, timeoutMs: 10_000 };
@@ -38,6 +66,8 @@ export async function startDeployment(opts: DeploymentOptions = {}): Promise<Dep
   const engine = createDynamicEngine({
     connection: { adminUrl: emulator.url, accessToken: emulator.accessToken, verifyTls: false },
     clientOptions: opts.clientOptions ?? FAST_RETRIES,
+    manages: inThreescaleLayer,
+    fallback: otherLayers,
   });
   const deployment: Deployment = {
     emulator,
@@ -86,5 +116,3 @@ export function manyModels(count: number): NonNullable<ConfigInput["models"]> {
 export function describeCalls(calls: Array<{ method: string; path: string }>): string[] {
   return calls.map((c) => `${c.method} ${c.path}`);
 }
-
-export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${name}`;

@@ -17,6 +17,7 @@ import * as diagnostics from "diagnostics_channel";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClientOptions, Connection } from "../../dynamic-providers/threescale/client";
+import { defaultHandler } from "./default-handlers";
 import type { HarnessState, RecordedResource, ResourceHandler, ResourceHandlerArgs } from "./index";
 
 export const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic/";
@@ -44,6 +45,13 @@ export interface DynamicEngineOptions {
   connection?: Connection;
   /** Admin client options set on every loaded provider (tests: fast retries; bench: concurrency). */
   clientOptions?: ClientOptions;
+  /**
+   * Which dynamic resources this engine runs (default: all). Others get the harness's default handler and are left
+   * out of refresh and destroy, e.g. to exercise one layer against the emulator.
+   */
+  manages?: (resource: { urn: string; type: string }) => boolean;
+  /** Handler for the dynamic resources it does not manage (default: the harness's default handler). */
+  fallback?: ResourceHandler;
 }
 
 export interface RefreshResult {
@@ -105,6 +113,7 @@ export class CheckFailedError extends Error {
 export function createDynamicEngine(options: DynamicEngineOptions = {}): DynamicEngine {
   countRequests();
   const mode = options.mode ?? "up";
+  const manages = (r: { urn: string; type: string }) => isDynamic(r.type) && (options.manages?.(r) ?? true);
   const providers = new Map<string, Provider>();
   const operations: EngineOperation[] = [];
   const planned = new Map<string, OperationKind>();
@@ -160,6 +169,7 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
   }
 
   const handler: ResourceHandler = async (a: ResourceHandlerArgs) => {
+    if (!manages(a)) return (options.fallback ?? defaultHandler)(a);
     const provider = load(a.inputs.__provider, a.urn);
     const withProvider = (outs: Record<string, any> | undefined) => ({ ...outs, __provider: a.inputs.__provider });
     const news = providerInputs(a.inputs);
@@ -202,7 +212,7 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     const gone: string[] = [];
     await Promise.all(
       Object.values(state.resources).map(async (r) => {
-        if (!isDynamic(r.type)) {
+        if (!manages(r)) {
           resources[r.urn] = r;
           return;
         }
@@ -227,7 +237,7 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
   }
 
   async function destroy(resources: RecordedResource[]): Promise<void> {
-    const dynamic = resources.filter((r) => isDynamic(r.type));
+    const dynamic = resources.filter(manages);
     const byUrn = new Map(dynamic.map((r) => [r.urn, r]));
     const dependents = new Map<string, RecordedResource[]>();
     for (const r of dynamic) {
