@@ -35,7 +35,7 @@ interface DocEntry {
  * `models[].plans[]` and `threescale.defaultPlans[]`.
  */
 const DOCS: Record<string, DocEntry> = {
-  environment: { description: "Environment tag; `prod` enables stricter checks in some components." },
+  environment: { description: "Kind of environment this stack is (dev, test or prod)." },
   cluster: { description: "Which cluster to deploy to." },
   "cluster.kubeconfig": {
     description: "Path to a kubeconfig file; default: the current `oc login` context (KUBECONFIG or ~/.kube/config).",

@@ -1,7 +1,12 @@
 /**
  * Runs a Pulumi program under the SDK's mock monitor with a stack file as config, and records every registered (or
  * read) resource with its inputs, parent, dependencies and provider. Tests plug in handlers per resource type; the
- * offline plan (scripts/plan.ts) uses the same runner. Several runs per process are fine: each run resets the runtime.
+ * offline plan (scripts/plan.ts) uses the same runner.
+ *
+ *   const result = await runProgram({ stack: "dev", config: { models: [...] } });
+ *   const isvc = result.get("kubernetes:serving.kserve.io/v1beta1:InferenceService", "maas-model-x-isvc");
+ *
+ * Runs are sequential (the SDK's runtime state is global); each run resets it, so a test file may run many.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
