@@ -1,5 +1,7 @@
 /** Cross-cutting protocol behaviour: auth, formats, Rails params, envelopes, pagination, strictness, recording. */
 import { startEmulator } from "./index";
+import { specIndex } from "./spec";
+import { METHOD_EXCEPTIONS, PARAM_EXCEPTIONS } from "./spec-exceptions";
 import { apiFor, unique, useEmulator } from "./test-support";
 
 describe("authentication", () => {
@@ -160,6 +162,15 @@ describe("spec strictness", () => {
       json: { secret_token: "changed-secret" },
     });
     expect(put.status).toBe(200);
+  });
+
+  it("keeps every exception anchored to a documented path and cites a source", () => {
+    const templates = new Set(specIndex().templates());
+    expect(templates.size).toBeGreaterThan(100);
+    for (const e of [...PARAM_EXCEPTIONS, ...METHOD_EXCEPTIONS]) {
+      if (e.path !== "*") expect(templates).toContain(e.path);
+      expect(e.source).toMatch(/§\d/);
+    }
   });
 
   it("lets a non-strict emulator drop unknown fields silently, as the real server does", async () => {

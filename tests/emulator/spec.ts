@@ -66,6 +66,11 @@ export class SpecIndex {
     this.paths = SPEC_FILES.flatMap((f) => loadFile(path.join(dir, f))).sort((a, b) => a.params - b.params);
   }
 
+  /** Documented path templates (format suffix removed). */
+  templates(): string[] {
+    return this.paths.map((p) => p.template);
+  }
+
   /**
    * Null when the request conforms, else the emulator's 400 message. `requestPath` is the path as sent (with its
    * format suffix); `wrapper` is the Rails wrapper key whose nested fields count as top-level parameters.

@@ -559,7 +559,7 @@ function registerMetrics(router: Router, kind: OwnerKind) {
       return deleted();
     })
     .add("GET", `${base}/{metric_id}/methods`, (ctx) => {
-      const { parent } = { parent: metric(ctx, "metric_id").m };
+      const parent = metric(ctx, "metric_id").m;
       const page = listPage(
         ctx,
         kind,
