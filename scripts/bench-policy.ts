@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { startFakeBackend, startFakeUpstream, startNginx } from "../tests/policy/nginx-fixture";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /** Policy configuration under test; max_json_bytes is raised so that the 10 MB JSON case is metered too. */
 const POLICY_CONFIG = JSON.parse(process.env.BENCH_POLICY_CONFIG ?? '{"max_json_bytes": 67108864}');
 /** Alternating rounds per variant; the best round counts, which filters out load from other processes. */
@@ -29,7 +29,6 @@ interface RunResult {
   p50ms: number;
   p99ms: number;
   hwmKb: number;
-  rssKb: number;
   errors: string;
 }
 
@@ -80,12 +79,22 @@ function wrkScript(dir: string, mode: "sse" | "json", size: number): string {
   return file;
 }
 
-async function run(withPolicy: boolean, mode: "sse" | "json", size: number, scriptDir: string): Promise<RunResult> {
+/** One wrk run; `policyConfig` null means the location without the policy. */
+async function run(
+  policyConfig: Record<string, unknown> | null,
+  mode: "sse" | "json",
+  size: number,
+  scriptDir: string,
+): Promise<RunResult> {
   const upstream = await startFakeUpstream(false);
   const backend = await startFakeBackend();
-  const nginx = await startNginx({ upstreamPort: upstream.port, backendUrl: backend.url, policyConfig: POLICY_CONFIG });
+  const nginx = await startNginx({
+    upstreamPort: upstream.port,
+    backendUrl: backend.url,
+    policyConfig: policyConfig ?? {},
+  });
   try {
-    const url = `${withPolicy ? nginx.url : nginx.baselineUrl}/chat/completions`;
+    const url = `${policyConfig ? nginx.url : nginx.baselineUrl}/chat/completions`;
     // Asynchronous: the fake upstream and backend live in this process's event loop.
     const out = await runWrk([
       "-t1",
@@ -103,7 +112,6 @@ async function run(withPolicy: boolean, mode: "sse" | "json", size: number, scri
       p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
       p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
       hwmKb: procStatusKb(worker, "VmHWM"),
-      rssKb: procStatusKb(worker, "VmRSS"),
       errors,
     };
   } finally {
@@ -122,21 +130,24 @@ async function main() {
   const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-policy-"));
   const rows: string[] = [];
   for (const c of CASES) {
-    const bases: RunResult[] = [];
-    const policies: RunResult[] = [];
+    // Without the policy, with it, and with it but without 3scale reports: the fake backend shares this
+    // process with the fake upstream, so each report also takes upstream capacity.
+    const variants = [null, POLICY_CONFIG, { ...POLICY_CONFIG, report_to_backend: false }];
+    const results: RunResult[][] = variants.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
-      bases.push(await run(false, c.mode, c.size, scriptDir));
-      policies.push(await run(true, c.mode, c.size, scriptDir));
+      for (const [i, config] of variants.entries()) results[i].push(await run(config, c.mode, c.size, scriptDir));
     }
-    const base = best(bases);
-    const policy = best(policies);
-    const cost = ((1 - policy.rps / base.rps) * 100).toFixed(1);
-    const notes = [base.errors, policy.errors].filter(Boolean).join("; ");
+    const [base, policy, metering] = results.map(best);
+    const all = [base, policy, metering];
+    const notes = all
+      .map((r) => r.errors)
+      .filter(Boolean)
+      .join("; ");
     rows.push(
-      `| ${c.mode.toUpperCase()} | ${c.label} | ${base.rps.toFixed(0)} | ${policy.rps.toFixed(0)} | ` +
-        `${(policy.rps / base.rps).toFixed(3)} (${cost}% cost) | ${ms(base.p50ms)} / ${ms(policy.p50ms)} | ` +
-        `${ms(base.p99ms)} / ${ms(policy.p99ms)} | ${mb(base.hwmKb)} / ${mb(policy.hwmKb)} | ` +
-        `${mb(base.rssKb)} / ${mb(policy.rssKb)} |${notes ? ` ${notes}` : ""}`,
+      `| ${c.mode.toUpperCase()} | ${c.label} | ${all.map((r) => r.rps.toFixed(0)).join(" / ")} | ` +
+        `${(policy.rps / base.rps).toFixed(2)} / ${(metering.rps / base.rps).toFixed(2)} | ` +
+        `${all.map((r) => ms(r.p50ms)).join(" / ")} | ${all.map((r) => ms(r.p99ms)).join(" / ")} | ` +
+        `${all.map((r) => mb(r.hwmKb)).join(" / ")} |${notes ? ` ${notes}` : ""}`,
     );
     console.error(rows[rows.length - 1]);
   }
@@ -145,12 +156,13 @@ async function main() {
     `# llm-metrics policy benchmark`,
     ``,
     `${new Date().toISOString()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), nginx + lua module, ` +
-      `best of ${ROUNDS} alternating wrk runs of ${SECONDS}s, fake upstream on loopback, policy configuration ` +
-      `${JSON.stringify(POLICY_CONFIG)}, 1-minute load average ${loadBefore.toFixed(1)} before / ${os.loadavg()[0].toFixed(1)} after. "a / b" = without / with the policy; memory is the nginx ` +
-      `worker's peak (VmHWM) and resident (VmRSS) size in MiB after the run.`,
+      `best of ${ROUNDS} alternating wrk runs of ${SECONDS}s, fake upstream and 3scale backend on loopback, ` +
+      `policy configuration ${JSON.stringify(POLICY_CONFIG)}, 1-minute load average ${loadBefore.toFixed(1)} ` +
+      `before / ${os.loadavg()[0].toFixed(1)} after. a / b / c = without the policy / with it / with it and ` +
+      `report_to_backend false. Memory: the nginx worker's peak resident size (VmHWM) during the run.`,
     ``,
-    `| Response | Size | req/s without | req/s with | with/without | p50 ms | p99 ms | worker VmHWM MiB | worker VmRSS MiB |`,
-    `|---|---|---|---|---|---|---|---|---|`,
+    `| Response | Size | req/s a / b / c | b÷a / c÷a | p50 ms a / b / c | p99 ms a / b / c | worker VmHWM MiB a / b / c |`,
+    `|---|---|---|---|---|---|---|`,
     ...rows,
     ``,
   ].join("\n");
