@@ -135,6 +135,22 @@ describe("proxy settings", () => {
     expect(await latest(ctx.api, serviceId, "sandbox")).toBe(2);
   });
 
+  it("runs the staging deploy on every successful update, so a no-op bump publishes pending rule changes", async () => {
+    const { serviceId } = await productWithBackend(ctx.api);
+    await ctx.api("POST", `/admin/api/services/${serviceId}/proxy/deploy.json`);
+    const hits = (await ctx.api("GET", `/admin/api/services/${serviceId}/metrics.json`)).body.metrics[0].metric.id;
+    await ctx.api("POST", `/admin/api/services/${serviceId}/proxy/mapping_rules.json`, {
+      json: { http_method: "POST", pattern: "/bump", delta: 1, metric_id: hits },
+    });
+    const bump = await ctx.api("PATCH", `/admin/api/services/${serviceId}/proxy.json`, {
+      form: { service_id: String(serviceId) },
+    });
+    expect(bump.status).toBe(200);
+    expect(await latest(ctx.api, serviceId, "sandbox")).toBe(2);
+    await ctx.api("PATCH", `/admin/api/services/${serviceId}/proxy.json`, { form: { service_id: String(serviceId) } });
+    expect(await latest(ctx.api, serviceId, "sandbox")).toBe(2);
+  });
+
   it("refuses blank endpoints on hosted products", async () => {
     const { serviceId } = await productWithBackend(ctx.api);
     const res = await ctx.api("PUT", `/admin/api/services/${serviceId}/proxy.json`, { json: { endpoint: "" } });
@@ -195,6 +211,8 @@ describe("policy chain", () => {
       name: "alaska",
       errors: { version: ["can't be blank"], configuration: ["can't be blank"] },
     });
+    const missing = await ctx.api("PUT", `/admin/api/services/${serviceId}/proxy/policies.json`, { json: {} });
+    expect([missing.status, missing.text]).toEqual([400, "Required parameter missing: proxy"]);
     const notJson = await ctx.api("PUT", `/admin/api/services/${serviceId}/proxy/policies.json`, {
       form: { policies_config: "[not json" },
     });

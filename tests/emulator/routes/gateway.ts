@@ -185,8 +185,10 @@ export function registerGateway(router: Router): void {
     if (Object.keys(changes).length > 0) {
       Object.assign(p.proxy.settings, changes);
       touchProxy(p);
-      deployStaging(ctx.state, p);
     }
+    // Every successful update runs the staging deploy (porta ProxiesController#update), so a no-op "bump"
+    // still publishes pending rule changes; an unchanged product gets no new version.
+    deployStaging(ctx.state, p);
     return ok({ proxy: renderProxy(ctx.state, p) });
   };
   router
@@ -207,13 +209,14 @@ export function registerGateway(router: Router): void {
         const p = product(ctx);
         const nested = ctx.body.proxy;
         const raw = param(ctx, "policies_config") ?? (isPlainObject(nested) ? nested.policies_config : undefined);
-        if (raw === undefined) throw missingParameter("policies_config");
+        // `policies_config` is wrapped under `proxy`, which the controller requires.
+        if (raw === undefined) throw missingParameter("proxy");
         const chain = normalizePolicyChain(raw);
         if (canonical(chain) !== canonical(p.proxy.policies_config)) {
           p.proxy.policies_config = chain;
           touchProxy(p);
-          deployStaging(ctx.state, p);
         }
+        deployStaging(ctx.state, p);
         return ok({ policies_config: renderPolicies(p.proxy.policies_config) });
       },
       "proxy",
