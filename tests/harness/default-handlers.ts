@@ -42,6 +42,14 @@ const computedOutputs: Record<string, Computed> = {
     const bytes = Buffer.from(fakeRandom(a.urn, 2 * Number(a.inputs.length ?? 16)), "hex");
     return { hex: bytes.toString("hex"), base64: bytes.toString("base64") };
   },
+  // 3scale answers with the portal's callback URL for the provider (https://<tenant>.<wildcard>/auth/<name>/callback).
+  "pulumi-nodejs:dynamic/threescale:SsoIntegration": (a) => {
+    const adminUrl = a.inputs.connection?.adminUrl;
+    if (typeof adminUrl !== "string" || !/^https?:\/\//.test(adminUrl)) return {};
+    const portalHost = new URL(adminUrl).host.replace(/^([^.]+)-admin\./, "$1.");
+    const systemName = a.inputs.systemName ?? a.inputs.kind;
+    return { providerId: 1, callbackUrl: `https://${portalHost}/auth/${systemName}/callback` };
+  },
   "keycloak:openid/client:Client": (a) => ({
     clientSecret: a.inputs.clientSecret ?? `fake-client-secret-${fakeRandom(a.urn, 16)}`,
   }),
