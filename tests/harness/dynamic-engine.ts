@@ -304,8 +304,13 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
  */
 function describeError(urn: string, kind: OperationKind, err: unknown): Error {
   if (err instanceof Error) return err;
-  const reasons = (err as { reasons?: unknown })?.reasons;
-  const detail = Array.isArray(reasons) ? reasons.join("; ") : JSON.stringify(err);
+  // Errors from the provider module may come from another realm (jest's sandbox): instanceof fails, keep message.
+  const { reasons, message, stack } = (err ?? {}) as { reasons?: unknown; message?: unknown; stack?: unknown };
+  const detail = Array.isArray(reasons)
+    ? reasons.join("; ")
+    : typeof message === "string"
+      ? `${message}${typeof stack === "string" ? `\n${stack}` : ""}`
+      : JSON.stringify(err);
   return new Error(`${kind} of ${urn} failed: ${detail}`);
 }
 
