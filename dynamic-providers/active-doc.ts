@@ -4,17 +4,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider, canonical } from "./threescale/provider-kit";
 import {
-  differences,
+  canonical,
+  differingBody,
+  failure,
+  Failure,
   fieldFailures,
-  findOrCreate,
-  fromApi,
   hasAny,
+  known,
   looseEqual,
   toApi,
-  unlessGone,
-} from "./threescale/provider-helpers";
+} from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface ActiveDocInputs extends ConnectionInputs {
   systemName: string;
@@ -31,19 +32,7 @@ export interface ActiveDocOutputs extends ActiveDocInputs {
   activeDocId: number;
 }
 
-const ATTRIBUTES = {
-  name: "name",
-  productId: "service_id",
-  description: "description",
-  published: "published",
-};
-
 const BASE = "/admin/api/active_docs";
-
-/** 3scale names the ActiveDocs envelope `api_doc` (older representers used `active_doc`). */
-function unwrapDoc(data: any): any {
-  return data?.api_doc ?? data?.active_doc ?? data;
-}
 
 function parsedBody(body: string): unknown {
   try {
@@ -53,8 +42,16 @@ function parsedBody(body: string): unknown {
   }
 }
 
-export class ActiveDocProvider extends ThreescaleProvider<ActiveDocInputs> {
+export class ActiveDocProvider extends ObjectProvider<ActiveDocInputs> {
   protected readonly createOnly = ["systemName"];
+  protected readonly idOutput = "activeDocId";
+  protected readonly envelope = "api_doc";
+  protected readonly fields = {
+    name: "name",
+    productId: "service_id",
+    description: "description",
+    published: "published",
+  };
 
   protected normalize(inputs: Record<string, any>): Record<string, any> {
     return typeof inputs.body === "string" ? { ...inputs, body: canonical(parsedBody(inputs.body)) } : inputs;
@@ -70,71 +67,60 @@ export class ActiveDocProvider extends ThreescaleProvider<ActiveDocInputs> {
       published: { kind: "boolean", example: "true" },
       skipSwaggerValidations: { kind: "boolean", example: "false" },
     });
-    if (typeof inputs.body === "string" && inputs.body.trim() !== "") {
+    if (known(inputs.body) && typeof inputs.body === "string" && inputs.body.trim() !== "") {
       const parsed = parsedBody(inputs.body);
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        failures.push({
-          property: "body",
-          reason: 'must be an OpenAPI document as a JSON object string, e.g. \'{"openapi":"3.0.2",...}\'',
-        });
+        failures.push(
+          failure("body", "must be an OpenAPI document as a JSON object string", '\'{"openapi":"3.0.2",...}\''),
+        );
       }
     }
     return failures;
   }
 
-  async create(inputs: ActiveDocInputs): Promise<pulumi.dynamic.CreateResult> {
-    const doc = await findOrCreate(
-      inputs.connection,
-      this.clientOptions,
-      (client) => this.findBySystemName(client, inputs.systemName),
-      async (client) =>
-        unwrapDoc(
-          await client.post(`${BASE}.json`, {
-            ...toApi(inputs, ATTRIBUTES),
-            system_name: inputs.systemName,
-            body: inputs.body,
-            ...this.validationFlag(inputs),
-          }),
-        ),
-    );
-    await this.sync(this.client(inputs), doc, inputs);
-    return { id: String(doc.id), outs: { ...inputs, activeDocId: doc.id } };
+  /** 3scale names the ActiveDocs envelope `api_doc` (older representers used `active_doc`). */
+  protected unwrap(data: any): ApiObject | undefined {
+    return data?.api_doc ?? data?.active_doc;
   }
 
-  async read(id: string, props: ActiveDocOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const doc = await unlessGone(async () => unwrapDoc(await this.client(props).get(`${BASE}/${id}.json`)));
-    if (!doc) return {};
-    // Keep the stored text when 3scale's copy means the same document, so formatting never shows as drift.
-    const body = looseEqual(parsedBody(props.body), parsedBody(doc.body)) ? props.body : doc.body;
-    return { id, props: { ...props, ...fromApi(doc, ATTRIBUTES, props), body, activeDocId: doc.id } };
+  protected path(_inputs: ActiveDocInputs, item: { id: number | string }): string {
+    return `${BASE}/${item.id}`;
   }
 
-  async update(id: string, _olds: ActiveDocOutputs, news: ActiveDocInputs) {
-    const client = this.client(news);
-    await this.sync(client, unwrapDoc(await client.get(`${BASE}/${id}.json`)), news);
-    return { outs: { ...news, activeDocId: Number(id) } };
-  }
-
-  async delete(id: string, props: ActiveDocOutputs): Promise<void> {
-    await this.client(props).deleteIfExists(`${BASE}/${id}.json`);
-  }
-
-  private async findBySystemName(client: AdminClient, systemName: string): Promise<any> {
+  protected async find(client: AdminClient, inputs: ActiveDocInputs) {
     const data = await client.get(`${BASE}.json`);
     const items: any[] = data?.api_docs ?? data?.active_docs ?? [];
-    return items.map(unwrapDoc).find((d) => d.system_name === systemName);
+    return items.map((d) => this.unwrap(d) ?? d).find((d) => d.system_name === inputs.systemName);
+  }
+
+  protected async post(client: AdminClient, inputs: ActiveDocInputs) {
+    const body = {
+      ...toApi(inputs, this.fields),
+      system_name: inputs.systemName,
+      body: inputs.body,
+      ...this.validationFlag(inputs),
+    };
+    return this.unwrap(await client.post(`${BASE}.json`, body))!;
+  }
+
+  /** Keeps the stored text when 3scale's copy means the same document, so formatting never shows as drift. */
+  protected refresh(props: Record<string, any>, doc: ApiObject): Record<string, any> {
+    const body = looseEqual(parsedBody(props.body), parsedBody(doc.body)) ? props.body : doc.body;
+    return { ...super.refresh(props, doc), body };
+  }
+
+  protected async sync(client: AdminClient, inputs: ActiveDocInputs, doc: ApiObject): Promise<ApiObject> {
+    const body = differingBody(inputs, doc, this.fields);
+    if (!looseEqual(parsedBody(inputs.body), parsedBody(doc.body))) body.body = inputs.body;
+    if (!hasAny(body)) return doc;
+    const answer = await client.put(`${BASE}/${doc.id}.json`, { ...body, ...this.validationFlag(inputs) });
+    return this.unwrap(answer) ?? doc;
   }
 
   private validationFlag(inputs: ActiveDocInputs) {
     return inputs.skipSwaggerValidations === undefined
       ? {}
       : { skip_swagger_validations: inputs.skipSwaggerValidations };
-  }
-
-  private async sync(client: AdminClient, doc: any, inputs: ActiveDocInputs): Promise<void> {
-    const changed = differences(toApi(inputs, ATTRIBUTES), doc);
-    if (!looseEqual(parsedBody(inputs.body), parsedBody(doc.body))) changed.body = inputs.body;
-    if (hasAny(changed)) await client.put(`${BASE}/${doc.id}.json`, { ...changed, ...this.validationFlag(inputs) });
   }
 }
 

@@ -5,16 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import {
-  differences,
-  fieldFailures,
-  findOrCreate,
-  fromApi,
-  hasAny,
-  toApi,
-  unlessGone,
-} from "./threescale/provider-helpers";
+import { Failure, fieldFailures } from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface ApplicationPlanInputs extends ConnectionInputs {
   productId: number;
@@ -34,19 +26,20 @@ export interface ApplicationPlanOutputs extends ApplicationPlanInputs {
   planId: number;
 }
 
-const ATTRIBUTES = {
-  name: "name",
-  description: "description",
-  approvalRequired: "approval_required",
-  trialPeriodDays: "trial_period_days",
-  setupFee: "setup_fee",
-  costPerMonth: "cost_per_month",
-};
-
 const plansPath = (productId: number) => `/admin/api/services/${productId}/application_plans`;
 
-export class ApplicationPlanProvider extends ThreescaleProvider<ApplicationPlanInputs> {
+export class ApplicationPlanProvider extends ObjectProvider<ApplicationPlanInputs> {
   protected readonly createOnly = ["productId", "systemName"];
+  protected readonly idOutput = "planId";
+  protected readonly envelope = "application_plan";
+  protected readonly fields = {
+    name: "name",
+    description: "description",
+    approvalRequired: "approval_required",
+    trialPeriodDays: "trial_period_days",
+    setupFee: "setup_fee",
+    costPerMonth: "cost_per_month",
+  };
 
   protected validate(inputs: ApplicationPlanInputs): Failure[] {
     return fieldFailures(inputs, {
@@ -63,63 +56,44 @@ export class ApplicationPlanProvider extends ThreescaleProvider<ApplicationPlanI
     });
   }
 
-  async create(inputs: ApplicationPlanInputs): Promise<pulumi.dynamic.CreateResult> {
-    const path = plansPath(inputs.productId);
-    const plan = await findOrCreate(
-      inputs.connection,
-      this.clientOptions,
-      async (client) =>
-        (await client.list(`${path}.json`, "plans", "application_plan")).find(
-          (p) => p.system_name === inputs.systemName,
-        ),
-      async (client) =>
-        (await client.post(`${path}.json`, { name: inputs.name, system_name: inputs.systemName })).application_plan,
-    );
-    await this.sync(this.client(inputs), plan, inputs);
-    return { id: String(plan.id), outs: { ...inputs, planId: plan.id } };
+  protected path(inputs: ApplicationPlanInputs, item: { id: number | string }): string {
+    return `${plansPath(inputs.productId)}/${item.id}`;
   }
 
-  async read(id: string, props: ApplicationPlanOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const plan = await unlessGone(() => this.fetch(this.client(props), props.productId, id));
-    if (!plan) return {};
-    const actual = {
-      ...fromApi(plan, ATTRIBUTES, props),
+  protected async find(client: AdminClient, inputs: ApplicationPlanInputs) {
+    const plans = await client.list(`${plansPath(inputs.productId)}.json`, "plans", "application_plan");
+    return plans.find((p) => p.system_name === inputs.systemName);
+  }
+
+  /** Name and system name only: attributes, state and the default flag follow in `sync`, like on adoption. */
+  protected async post(client: AdminClient, inputs: ApplicationPlanInputs) {
+    const body = { name: inputs.name, system_name: inputs.systemName };
+    return (await client.post(`${plansPath(inputs.productId)}.json`, body)).application_plan;
+  }
+
+  protected refresh(props: Record<string, any>, plan: ApiObject): Record<string, any> {
+    return {
+      ...super.refresh(props, plan),
       published: plan.state === "published",
       ...(props.default === undefined ? {} : { default: plan.default === true }),
     };
-    return { id, props: { ...props, ...actual, planId: plan.id } };
-  }
-
-  async update(id: string, _olds: ApplicationPlanOutputs, news: ApplicationPlanInputs) {
-    const client = this.client(news);
-    await this.sync(client, await this.fetch(client, news.productId, id), news);
-    return { outs: { ...news, planId: Number(id) } };
-  }
-
-  async delete(id: string, props: ApplicationPlanOutputs): Promise<void> {
-    await this.client(props).deleteIfExists(`${plansPath(props.productId)}/${id}.json`);
-  }
-
-  private async fetch(client: AdminClient, productId: number, id: string): Promise<any> {
-    return (await client.get(`${plansPath(productId)}/${id}.json`)).application_plan;
   }
 
   /** Writes only what differs from the plan as 3scale has it: attributes, then state, then the default flag. */
-  private async sync(client: AdminClient, plan: any, inputs: ApplicationPlanInputs): Promise<void> {
-    const path = `${plansPath(inputs.productId)}/${plan.id}`;
-    const changed = differences(toApi(inputs, ATTRIBUTES), plan);
-    if (hasAny(changed)) await client.put(`${path}.json`, changed);
-
+  protected async sync(client: AdminClient, inputs: ApplicationPlanInputs, plan: ApiObject): Promise<ApiObject> {
+    const current = await super.sync(client, inputs, plan);
+    const path = this.path(inputs, plan);
     const wanted = inputs.published ? "published" : "hidden";
-    if (plan.state !== wanted) {
+    if (current.state !== wanted) {
       try {
         await client.put(`${path}.json`, { state_event: inputs.published ? "publish" : "hide" });
       } catch (err) {
         // A retried event whose first attempt went through is refused as invalid: fine if the state is right now.
-        if ((await this.fetch(client, inputs.productId, String(plan.id))).state !== wanted) throw err;
+        if ((await this.fetch(client, inputs, String(plan.id)))?.state !== wanted) throw err;
       }
     }
-    if (inputs.default === true && plan.default !== true) await client.put(`${path}/default.json`);
+    if (inputs.default === true && current.default !== true) await client.put(`${path}/default.json`);
+    return current;
   }
 }
 

@@ -5,16 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import {
-  differences,
-  fieldFailures,
-  findOrCreate,
-  fromApi,
-  hasAny,
-  toApi,
-  unlessGone,
-} from "./threescale/provider-helpers";
+import { Failure, fieldFailures, toApi } from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { withSecretOutputs } from "./threescale/resource";
 
 export interface ApplicationInputs extends ConnectionInputs {
   accountId: number;
@@ -29,12 +22,13 @@ export interface ApplicationOutputs extends ApplicationInputs {
   userKey: string;
 }
 
-const ATTRIBUTES = { name: "name", description: "description" };
-
 const appsPath = (accountId: number) => `/admin/api/accounts/${accountId}/applications`;
 
-export class ApplicationProvider extends ThreescaleProvider<ApplicationInputs> {
+export class ApplicationProvider extends ObjectProvider<ApplicationInputs> {
   protected readonly createOnly = ["accountId"];
+  protected readonly idOutput = "applicationId";
+  protected readonly envelope = "application";
+  protected readonly fields = { name: "name", description: "description" };
 
   protected validate(inputs: ApplicationInputs): Failure[] {
     return fieldFailures(inputs, {
@@ -45,54 +39,35 @@ export class ApplicationProvider extends ThreescaleProvider<ApplicationInputs> {
     });
   }
 
-  async create(inputs: ApplicationInputs): Promise<pulumi.dynamic.CreateResult> {
-    const path = appsPath(inputs.accountId);
-    const app = await findOrCreate(
-      inputs.connection,
-      this.clientOptions,
-      async (client) =>
-        (await client.list(`${path}.json`, "applications", "application")).find((a) => a.name === inputs.name),
-      async (client) =>
-        (await client.post(`${path}.json`, { plan_id: inputs.planId, ...toApi(inputs, ATTRIBUTES) })).application,
-    );
-    const synced = await this.sync(this.client(inputs), app, inputs);
-    return { id: String(app.id), outs: this.outputs(inputs, synced) };
+  protected path(inputs: ApplicationInputs, item: { id: number | string }): string {
+    return `${appsPath(inputs.accountId)}/${item.id}`;
   }
 
-  async read(id: string, props: ApplicationOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const app = await unlessGone(() => this.fetch(this.client(props), props.accountId, id));
-    if (!app) return {};
-    return { id, props: this.outputs({ ...props, ...fromApi(app, ATTRIBUTES, props), planId: app.plan_id }, app) };
+  /** Applications have no system name: the account's application of the same name is ours. */
+  protected async find(client: AdminClient, inputs: ApplicationInputs) {
+    const apps = await client.list(`${appsPath(inputs.accountId)}.json`, "applications", "application");
+    return apps.find((a) => a.name === inputs.name);
   }
 
-  async update(id: string, _olds: ApplicationOutputs, news: ApplicationInputs) {
-    const client = this.client(news);
-    const app = await this.sync(client, await this.fetch(client, news.accountId, id), news);
-    return { outs: this.outputs(news, app) };
-  }
-
-  async delete(id: string, props: ApplicationOutputs): Promise<void> {
-    await this.client(props).deleteIfExists(`${appsPath(props.accountId)}/${id}.json`);
-  }
-
-  private async fetch(client: AdminClient, accountId: number, id: string): Promise<any> {
-    return (await client.get(`${appsPath(accountId)}/${id}.json`)).application;
+  protected async post(client: AdminClient, inputs: ApplicationInputs) {
+    const body = { plan_id: inputs.planId, ...toApi(inputs, this.fields) };
+    return (await client.post(`${appsPath(inputs.accountId)}.json`, body)).application;
   }
 
   /** Name/description where they differ, then a plan change when the application is on another plan. */
-  private async sync(client: AdminClient, app: any, inputs: ApplicationInputs): Promise<any> {
-    const path = `${appsPath(inputs.accountId)}/${app.id}`;
-    let current = app;
-    const changed = differences(toApi(inputs, ATTRIBUTES), current);
-    if (hasAny(changed)) current = (await client.put(`${path}.json`, changed)).application;
-    if (current.plan_id !== inputs.planId) {
-      current = (await client.put(`${path}/change_plan.json`, { plan_id: inputs.planId })).application;
-    }
-    return current;
+  protected async sync(client: AdminClient, inputs: ApplicationInputs, app: ApiObject): Promise<ApiObject> {
+    const current = await super.sync(client, inputs, app);
+    if (current.plan_id === inputs.planId) return current;
+    const path = `${this.path(inputs, app)}/change_plan.json`;
+    return (await client.put(path, { plan_id: inputs.planId })).application;
   }
 
-  private outputs(inputs: ApplicationInputs, app: any): ApplicationOutputs {
-    return { ...inputs, applicationId: app.id, userKey: app.user_key };
+  protected refresh(props: Record<string, any>, app: ApiObject): Record<string, any> {
+    return { ...super.refresh(props, app), planId: app.plan_id };
+  }
+
+  protected outputs(inputs: Record<string, any>, app: ApiObject): Record<string, any> {
+    return { ...super.outputs(inputs, app), userKey: app.user_key };
   }
 }
 
@@ -115,7 +90,7 @@ export class Application extends pulumi.dynamic.Resource {
       applicationProvider,
       name,
       { ...args, applicationId: undefined, userKey: undefined },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "userKey"] },
+      withSecretOutputs(opts, ["userKey"]),
       "threescale",
       "Application",
     );

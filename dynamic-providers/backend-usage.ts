@@ -1,8 +1,8 @@
 /** 3scale backend usage: routes a product's path prefix to a backend (`services/{id}/backend_usages`). */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { findOrCreate, idFailures } from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { failure, Failure, fieldFailures, known } from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface BackendUsageInputs extends ConnectionInputs {
   productId: number;
@@ -15,16 +15,24 @@ export function normalizeUsagePath(path: string): string {
   return "/" + path.replace(/^\/+|\/+$/g, "");
 }
 
-export class BackendUsageProvider extends ThreescaleProvider<BackendUsageInputs> {
+export class BackendUsageProvider extends ObjectProvider<BackendUsageInputs> {
   protected readonly createOnly = ["productId", "backendId"];
+  protected readonly idOutput = "backendUsageId";
+  protected readonly envelope = "backend_usage";
+  protected readonly fields = { path: "path" };
+  protected readonly fieldNormalizer = (_field: string, value: unknown) =>
+    typeof value === "string" ? normalizeUsagePath(value) : value;
 
   protected validate(inputs: BackendUsageInputs): Failure[] {
-    const failures = idFailures(inputs, ["productId", "backendId"]);
-    if (inputs.path !== undefined && (typeof inputs.path !== "string" || /[\s?#]/.test(inputs.path))) {
-      failures.push({
-        property: "path",
-        reason: `must be a URL path prefix without spaces, query or fragment, e.g. "/" or "/v1"; got ${JSON.stringify(inputs.path)}`,
-      });
+    const failures = fieldFailures(inputs, {
+      productId: { kind: "id", required: true, example: "42 (a Product's productId)" },
+      backendId: { kind: "id", required: true, example: "43 (a Backend's backendId)" },
+      path: { kind: "text", required: true, example: '"/" or "/v1"' },
+    });
+    if (known(inputs.path) && /[\s?#]/.test(String(inputs.path))) {
+      failures.push(
+        failure("path", "must be a URL path prefix without spaces, query or fragment", '"/v1"', inputs.path),
+      );
     }
     return failures;
   }
@@ -33,48 +41,28 @@ export class BackendUsageProvider extends ThreescaleProvider<BackendUsageInputs>
     return typeof inputs.path === "string" ? { ...inputs, path: normalizeUsagePath(inputs.path) } : inputs;
   }
 
-  async create(inputs: BackendUsageInputs): Promise<pulumi.dynamic.CreateResult> {
-    const client = this.client(inputs);
-    const base = `/admin/api/services/${inputs.productId}/backend_usages`;
-    const { item, adopted } = await findOrCreate(
-      async () => (await listUsages(client, inputs.productId)).find((u) => u.backend_id === inputs.backendId),
-      async () =>
-        (await client.post(`${base}.json`, { backend_api_id: inputs.backendId, path: inputs.path })).backend_usage,
+  protected path(inputs: BackendUsageInputs, item: { id: number | string }): string {
+    return `/admin/api/services/${inputs.productId}/backend_usages/${item.id}`;
+  }
+
+  protected async find(client: AdminClient, inputs: BackendUsageInputs) {
+    // The usage list is a bare JSON array of `{backend_usage: {...}}`.
+    const usages = await client.list(
+      `/admin/api/services/${inputs.productId}/backend_usages.json`,
+      undefined,
+      "backend_usage",
     );
-    if (adopted) await this.sync(client, inputs, item);
-    return { id: String(item.id), outs: { ...inputs, backendUsageId: item.id } };
+    return usages.find((u) => u.backend_id === inputs.backendId);
   }
 
-  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const found = await this.client(props).find(`/admin/api/services/${props.productId}/backend_usages/${id}.json`);
-    if (!found) return {};
-    const usage = found.backend_usage;
-    return {
-      id,
-      props: { ...props, path: usage.path, backendId: usage.backend_id, backendUsageId: Number(id) },
-    };
+  protected async post(client: AdminClient, inputs: BackendUsageInputs) {
+    const body = { backend_api_id: inputs.backendId, path: inputs.path };
+    return (await client.post(`/admin/api/services/${inputs.productId}/backend_usages.json`, body)).backend_usage;
   }
 
-  async update(id: string, _olds: any, news: BackendUsageInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const client = this.client(news);
-    const actual = (await client.get(`/admin/api/services/${news.productId}/backend_usages/${id}.json`)).backend_usage;
-    await this.sync(client, news, actual);
-    return { outs: { ...news, backendUsageId: Number(id) } };
+  protected refresh(props: Record<string, any>, actual: ApiObject): Record<string, any> {
+    return { ...super.refresh(props, actual), backendId: actual.backend_id };
   }
-
-  async delete(id: string, props: any): Promise<void> {
-    await this.client(props).deleteIfExists(`/admin/api/services/${props.productId}/backend_usages/${id}.json`);
-  }
-
-  private async sync(client: AdminClient, inputs: BackendUsageInputs, actual: any): Promise<void> {
-    if (normalizeUsagePath(inputs.path) === actual.path) return;
-    await client.put(`/admin/api/services/${inputs.productId}/backend_usages/${actual.id}.json`, { path: inputs.path });
-  }
-}
-
-/** The usage list is a bare JSON array of `{backend_usage: {...}}`. */
-function listUsages(client: AdminClient, productId: number): Promise<any[]> {
-  return client.list(`/admin/api/services/${productId}/backend_usages.json`, undefined, "backend_usage");
 }
 
 /** The one instance every resource of this type shares (serialized once). */

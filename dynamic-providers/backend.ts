@@ -1,17 +1,8 @@
 /** 3scale Backend (`/admin/api/backend_apis`): the private upstream a product routes to. */
 import * as pulumi from "@pulumi/pulumi";
-import type { Connection } from "./threescale/client";
-import {
-  differingBody,
-  findOrCreate,
-  refreshed,
-  requiredTextFailures,
-  systemNameFailures,
-  urlFailures,
-  urlPorts,
-  waitUntilGone,
-} from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider, withDefaultPort } from "./threescale/provider-kit";
+import type { AdminClient, Connection } from "./threescale/client";
+import { Failure, fieldFailures, toApi, urlPorts, waitUntilGone, withDefaultPort } from "./threescale/common";
+import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface BackendInputs extends ConnectionInputs {
   systemName: string;
@@ -20,20 +11,28 @@ export interface BackendInputs extends ConnectionInputs {
   description?: string;
 }
 
-/** Input name → API field for the fields an update may change. */
-const UPDATABLE = { name: "name", privateEndpoint: "private_endpoint", description: "description" };
+const BACKENDS = "/admin/api/backend_apis";
 
-export class BackendProvider extends ThreescaleProvider<BackendInputs> {
+export class BackendProvider extends ObjectProvider<BackendInputs> {
   protected readonly createOnly = ["systemName"];
+  protected readonly idOutput = "backendId";
+  protected readonly envelope = "backend_api";
+  protected readonly fields = { name: "name", privateEndpoint: "private_endpoint", description: "description" };
+  // 3scale stores endpoints with an explicit default port.
+  protected readonly fieldNormalizer = urlPorts(["private_endpoint"]);
 
   protected validate(inputs: BackendInputs): Failure[] {
-    return [
-      ...(inputs.systemName !== undefined ? systemNameFailures(inputs.systemName) : []),
-      ...(inputs.name !== undefined ? requiredTextFailures(inputs, ["name"], "Llama 3 backend") : []),
-      ...(inputs.privateEndpoint !== undefined
-        ? urlFailures(inputs.privateEndpoint, "privateEndpoint", ["http", "https", "ws", "wss"])
-        : []),
-    ];
+    return fieldFailures(inputs, {
+      systemName: { kind: "systemName", required: true, example: '"llama_3_8b"' },
+      name: { kind: "string", required: true, example: '"Llama 3 backend"' },
+      privateEndpoint: {
+        kind: "url",
+        required: true,
+        schemes: ["http", "https", "ws", "wss"],
+        example: '"https://llm.models.svc:8443"',
+      },
+      description: { kind: "text", example: '"vLLM in namespace models"' },
+    });
   }
 
   protected normalize(inputs: Record<string, any>): Record<string, any> {
@@ -42,48 +41,25 @@ export class BackendProvider extends ThreescaleProvider<BackendInputs> {
       : inputs;
   }
 
-  async create(inputs: BackendInputs): Promise<pulumi.dynamic.CreateResult> {
-    const client = this.client(inputs);
-    const { item, adopted } = await findOrCreate(
-      async () =>
-        (await client.list("/admin/api/backend_apis.json", "backend_apis", "backend_api")).find(
-          (b) => b.system_name === inputs.systemName,
-        ),
-      async () =>
-        (
-          await client.post("/admin/api/backend_apis.json", {
-            system_name: inputs.systemName,
-            ...differingBody(inputs as any, undefined, UPDATABLE),
-          })
-        ).backend_api,
-    );
-    if (adopted) await this.sync(inputs, item);
-    return { id: String(item.id), outs: { ...inputs, backendId: item.id } };
+  protected path(_inputs: BackendInputs, item: { id: number | string }): string {
+    return `${BACKENDS}/${item.id}`;
   }
 
-  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const found = await this.client(props).find(`/admin/api/backend_apis/${id}.json`);
-    if (!found) return {};
-    return { id, props: { ...refreshed(props, found.backend_api, UPDATABLE), backendId: Number(id) } };
+  protected async find(client: AdminClient, inputs: BackendInputs) {
+    const all = await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api");
+    return all.find((b) => b.system_name === inputs.systemName);
   }
 
-  async update(id: string, _olds: any, news: BackendInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const actual = (await this.client(news).get(`/admin/api/backend_apis/${id}.json`)).backend_api;
-    await this.sync(news, actual);
-    return { outs: { ...news, backendId: Number(id) } };
+  protected async post(client: AdminClient, inputs: BackendInputs) {
+    const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
+    return (await client.post(`${BACKENDS}.json`, body)).backend_api;
   }
 
-  async delete(id: string, props: any): Promise<void> {
-    const client = this.client(props);
+  async delete(id: string, props: BackendInputs): Promise<void> {
     // Refused (403) while a product still uses it: Pulumi deletes the usages first because they depend on it.
-    await client.deleteIfExists(`/admin/api/backend_apis/${id}.json`);
-    await waitUntilGone(client, "backend_api", Number(id));
-  }
-
-  /** PUTs only the fields that differ from `actual`; no call when nothing does. */
-  private async sync(inputs: BackendInputs, actual: Record<string, unknown>): Promise<void> {
-    const body = differingBody(inputs as any, actual, UPDATABLE, urlPorts(["privateEndpoint"]));
-    if (Object.keys(body).length > 0) await this.client(inputs).put(`/admin/api/backend_apis/${actual.id}.json`, body);
+    await super.delete(id, props);
+    // Deletion is asynchronous and keeps the system_name taken: wait so a replacement can reuse it.
+    await waitUntilGone(this.client(props), "backend_api", Number(id));
   }
 }
 

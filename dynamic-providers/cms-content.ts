@@ -7,8 +7,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import { differences, fieldFailures, FieldRule, findOrCreate, hasAny } from "./threescale/provider-helpers";
+import {
+  differences,
+  failure,
+  Failure,
+  fieldFailures,
+  FieldRule,
+  findOrCreate,
+  hasAny,
+  known,
+  UNKNOWN,
+} from "./threescale/common";
+import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 
 export interface CmsSection {
   systemName: string;
@@ -174,29 +184,31 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
   protected validate(inputs: CmsContentInputs): Failure[] {
     const failures = fieldFailures(inputs, { publish: { kind: "boolean", example: "true" } });
     for (const { list, key } of KINDS) {
-      const items = inputs[list] as any[] | undefined;
-      if (items === undefined) continue;
+      const items = inputs[list] as unknown;
+      // A list not known yet (preview) is checked once it is; known items of a partly known list are checked now.
+      if (items === undefined || items === UNKNOWN) continue;
       if (!Array.isArray(items)) {
-        failures.push({ property: list, reason: `must be a list (may be empty: [])` });
+        failures.push(failure(list, "must be a list", "[] (may be empty)"));
         continue;
       }
-      const seen = new Set<string>();
+      const seen: unknown[] = [];
       items.forEach((item, i) => {
+        if (item === UNKNOWN) return;
         failures.push(...fieldFailures(item ?? {}, ITEM_RULES[list], `${list}[${i}].`));
-        if (seen.has(item?.[key])) {
-          failures.push({
-            property: `${list}[${i}].${key}`,
-            reason: `"${item[key]}" appears twice; ${key}s must be unique`,
-          });
+        const id = item?.[key];
+        if (!known(id)) return;
+        if (seen.includes(id)) {
+          failures.push({ property: `${list}[${i}].${key}`, reason: `"${id}" appears twice; ${key}s must be unique` });
         }
-        seen.add(item?.[key]);
+        seen.push(id);
       });
     }
-    for (const [i, page] of (inputs.pages ?? []).entries()) {
-      if (typeof page?.path === "string" && !page.path.startsWith("/")) {
-        failures.push({ property: `pages[${i}].path`, reason: `must start with "/", e.g. "/models"` });
+    const pages: unknown = inputs.pages;
+    (Array.isArray(pages) ? pages : []).forEach((page, i) => {
+      if (known(page?.path) && typeof page.path === "string" && !page.path.startsWith("/")) {
+        failures.push(failure(`pages[${i}].path`, 'must start with "/"', '"/models"', page.path));
       }
-    }
+    });
     return failures;
   }
 
@@ -284,11 +296,10 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       };
       const s = await this.ensure(
         client,
-        inputs,
         "sections",
         remote,
         (x) => x.system_name === section.systemName,
-        () => client.post(`${CMS}/sections.json`, fields),
+        (c) => c.post(`${CMS}/sections.json`, fields),
       );
       const { system_name: _ignored, ...updatable } = fields;
       const changed = differences(updatable, s);
@@ -313,13 +324,12 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       let created = false;
       const f = await this.ensure(
         client,
-        inputs,
         "files",
         remote,
         (x) => x.path === file.path,
-        async () => {
+        async (c) => {
           created = true;
-          return client.postMultipart(`${CMS}/files.json`, fields, [attachment]);
+          return c.postMultipart(`${CMS}/files.json`, fields, [attachment]);
         },
       );
       const known = previous.find((m) => m.kind === "file" && m.key === file.path);
@@ -348,7 +358,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     };
 
     for (const layout of inputs.layouts ?? []) {
-      const id = await this.syncTemplate(client, inputs, remote, publish, {
+      const id = await this.syncTemplate(client, remote, publish, {
         type: "layout",
         match: (t) => t.type === "layout" && t.system_name === layout.systemName,
         createOnly: { system_name: layout.systemName },
@@ -363,7 +373,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     }
 
     for (const partial of inputs.partials ?? []) {
-      const id = await this.syncTemplate(client, inputs, remote, publish, {
+      const id = await this.syncTemplate(client, remote, publish, {
         type: "partial",
         match: (t) => t.type === "partial" && t.system_name === partial.systemName,
         createOnly: { system_name: partial.systemName },
@@ -374,7 +384,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     }
 
     for (const page of inputs.pages ?? []) {
-      const id = await this.syncTemplate(client, inputs, remote, publish, {
+      const id = await this.syncTemplate(client, remote, publish, {
         type: "page",
         match: (t) => t.type === "page" && (t.system_name === page.systemName || t.path === page.path),
         createOnly: { system_name: page.systemName },
@@ -418,18 +428,16 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
   }
 
   /** Finds an object in the already loaded collection (on retries: in a fresh listing) or creates it. */
-  private ensure(
+  private async ensure(
     client: AdminClient,
-    inputs: CmsContentInputs,
     collection: keyof Remote,
     loaded: Remote,
     match: (o: any) => boolean,
-    create: () => Promise<any>,
+    create: (client: AdminClient) => Promise<any>,
   ): Promise<any> {
     let cached: any[] | undefined = loaded[collection];
-    return findOrCreate(
-      inputs.connection,
-      this.clientOptions,
+    const { item } = await findOrCreate(
+      client,
       async () => {
         const list = cached ?? (await listAll(client, collection));
         cached = undefined;
@@ -437,11 +445,11 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       },
       create,
     );
+    return item;
   }
 
   private async syncTemplate(
     client: AdminClient,
-    inputs: CmsContentInputs,
     remote: Remote,
     publish: boolean,
     desired: {
@@ -453,9 +461,9 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     },
   ): Promise<number> {
     let created = false;
-    const summary = await this.ensure(client, inputs, "templates", remote, desired.match, async () => {
+    const summary = await this.ensure(client, "templates", remote, desired.match, async (c) => {
       created = true;
-      return client.post(`${CMS}/templates.json`, {
+      return c.post(`${CMS}/templates.json`, {
         type: desired.type,
         ...desired.createOnly,
         ...desired.fields,

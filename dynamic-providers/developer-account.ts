@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import { fieldFailures, findOrCreate, looseEqual, unlessGone } from "./threescale/provider-helpers";
+import { failure, Failure, fieldFailures, known } from "./threescale/common";
+import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface DeveloperAccountInputs extends ConnectionInputs {
   orgName: string;
@@ -22,8 +22,11 @@ export interface DeveloperAccountOutputs extends DeveloperAccountInputs {
 
 const ACCOUNTS = "/admin/api/accounts";
 
-export class DeveloperAccountProvider extends ThreescaleProvider<DeveloperAccountInputs> {
+export class DeveloperAccountProvider extends ObjectProvider<DeveloperAccountInputs> {
   protected readonly createOnly = ["username"];
+  protected readonly idOutput = "accountId";
+  protected readonly envelope = "account";
+  protected readonly fields = { orgName: "org_name" };
 
   protected validate(inputs: DeveloperAccountInputs): Failure[] {
     const failures = fieldFailures(inputs, {
@@ -32,51 +35,28 @@ export class DeveloperAccountProvider extends ThreescaleProvider<DeveloperAccoun
       email: { kind: "string", required: true, example: '"dev@acme.example.com"' },
       password: { kind: "string", required: true, secret: true, example: "a Pulumi secret of 8+ characters" },
     });
-    if (typeof inputs.email === "string" && !/^[^@\s]+@[^@\s]+$/.test(inputs.email)) {
-      failures.push({ property: "email", reason: `must be an e-mail address, e.g. "dev@acme.example.com"` });
+    if (known(inputs.email) && !/^[^@\s]+@[^@\s]+$/.test(String(inputs.email))) {
+      failures.push(failure("email", "must be an e-mail address", '"dev@acme.example.com"', inputs.email));
     }
     return failures;
   }
 
-  async create(inputs: DeveloperAccountInputs): Promise<pulumi.dynamic.CreateResult> {
-    const account = await findOrCreate(
-      inputs.connection,
-      this.clientOptions,
-      async (client) => (await client.find(`${ACCOUNTS}/find.json`, { username: inputs.username }))?.account,
-      async (client) =>
-        (
-          await client.post("/admin/api/signup.json", {
-            org_name: inputs.orgName,
-            username: inputs.username,
-            email: inputs.email,
-            password: inputs.password,
-          })
-        ).account,
-    );
-    await this.sync(this.client(inputs), account, inputs);
-    return { id: String(account.id), outs: { ...inputs, accountId: account.id } };
+  protected path(_inputs: DeveloperAccountInputs, item: { id: number | string }): string {
+    return `${ACCOUNTS}/${item.id}`;
   }
 
-  async read(id: string, props: DeveloperAccountOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const account = await unlessGone(async () => (await this.client(props).get(`${ACCOUNTS}/${id}.json`)).account);
-    if (!account) return {};
-    return { id, props: { ...props, orgName: account.org_name, accountId: account.id } };
+  protected async find(client: AdminClient, inputs: DeveloperAccountInputs) {
+    return (await client.find(`${ACCOUNTS}/find.json`, { username: inputs.username }))?.account;
   }
 
-  async update(id: string, _olds: DeveloperAccountOutputs, news: DeveloperAccountInputs) {
-    const client = this.client(news);
-    await this.sync(client, (await client.get(`${ACCOUNTS}/${id}.json`)).account, news);
-    return { outs: { ...news, accountId: Number(id) } };
-  }
-
-  async delete(id: string, props: DeveloperAccountOutputs): Promise<void> {
-    await this.client(props).deleteIfExists(`${ACCOUNTS}/${id}.json`);
-  }
-
-  private async sync(client: AdminClient, account: any, inputs: DeveloperAccountInputs): Promise<void> {
-    if (!looseEqual(inputs.orgName, account.org_name)) {
-      await client.put(`${ACCOUNTS}/${account.id}.json`, { org_name: inputs.orgName });
-    }
+  protected async post(client: AdminClient, inputs: DeveloperAccountInputs) {
+    const body = {
+      org_name: inputs.orgName,
+      username: inputs.username,
+      email: inputs.email,
+      password: inputs.password,
+    };
+    return (await client.post("/admin/api/signup.json", body)).account;
   }
 }
 

@@ -9,8 +9,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
 import { isAlreadyTaken, ThreescaleApiError } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import { differences, fieldFailures, FieldRule, findOrCreate, hasAny, looseEqual } from "./threescale/provider-helpers";
+import {
+  differences,
+  failure,
+  Failure,
+  fieldFailures,
+  FieldRule,
+  findOrCreate,
+  hasAny,
+  looseEqual,
+  UNKNOWN,
+} from "./threescale/common";
+import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 
 /** Developer-portal switches of /admin/api/settings.json, by input name. */
 export const PORTAL_SETTINGS: Record<string, { api: string; rule: FieldRule }> = {
@@ -65,7 +75,12 @@ export class DeveloperPortalAccessProvider extends ThreescaleProvider<DeveloperP
     const failures = fieldFailures(inputs, {
       siteAccessCode: { kind: "text", example: '"" (no code) or "d3v-portal"' },
     });
-    const settings = inputs.settings ?? {};
+    // A settings object not known yet (preview) is checked once it is; its known values are checked now.
+    const raw: unknown = inputs.settings;
+    const settings: PortalSettings = raw && typeof raw === "object" ? (raw as PortalSettings) : {};
+    if (raw !== undefined && raw !== UNKNOWN && !(raw && typeof raw === "object")) {
+      failures.push(failure("settings", "must be an object of portal settings", "{ signupsEnabled: false }"));
+    }
     for (const key of Object.keys(settings)) {
       if (!PORTAL_SETTINGS[key]) {
         failures.push({
@@ -256,17 +271,17 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
    * (422 "has already been taken"), which findOrCreate waits out within its retry budget.
    */
   private async restore(inputs: TenantDefaultsInputs, removed: RemovedDefaults): Promise<void> {
-    const options = { ...this.clientOptions, maxAttempts: Math.max(this.clientOptions.maxAttempts ?? 7, 10) };
-    const bySystemName = (path: string, list: string, item: string, systemName: string) => (client: AdminClient) =>
-      client.list(path, list, item).then((all) => all.find((o) => o.system_name === systemName));
+    const client = this.client(inputs);
+    const patient = client.withOptions({ maxAttempts: Math.max(client.maxAttempts, 10) });
+    const bySystemName = (path: string, list: string, item: string, systemName: string) => (c: AdminClient) =>
+      c.list(path, list, item).then((all) => all.find((o) => o.system_name === systemName));
     const backend = removed.backend
       ? await findOrCreate(
-          inputs.connection,
-          options,
+          patient,
           bySystemName(`${BACKENDS}.json`, "backend_apis", "backend_api", removed.backend.systemName),
-          async (client) =>
+          async (c) =>
             (
-              await client.post(`${BACKENDS}.json`, {
+              await c.post(`${BACKENDS}.json`, {
                 name: removed.backend!.name,
                 system_name: removed.backend!.systemName,
                 description: removed.backend!.description ?? "",
@@ -276,13 +291,12 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
         )
       : undefined;
     if (!removed.product) return;
-    const product = await findOrCreate(
-      inputs.connection,
-      options,
+    const { item: product } = await findOrCreate(
+      patient,
       bySystemName(`${SERVICES}.json`, "services", "service", removed.product.systemName),
-      async (client) =>
+      async (c) =>
         (
-          await client.post(`${SERVICES}.json`, {
+          await c.post(`${SERVICES}.json`, {
             name: removed.product!.name,
             system_name: removed.product!.systemName,
             description: removed.product!.description ?? "",
@@ -290,12 +304,11 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
         ).service,
     );
     if (!backend) return;
-    const client = this.client(inputs);
     const usages = await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage");
-    if (usages.some((u) => u.backend_id === backend.id)) return;
+    if (usages.some((u) => u.backend_id === backend.item.id)) return;
     try {
       await client.post(`${SERVICES}/${product.id}/backend_usages.json`, {
-        backend_api_id: backend.id,
+        backend_api_id: backend.item.id,
         path: removed.usagePath ?? "/",
       });
     } catch (err) {

@@ -1,8 +1,8 @@
 /** 3scale mapping rules of a product (`proxy/mapping_rules`) or a backend (`mapping_rules`). */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { differingBody, idFailures, refreshed } from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { Failure, fieldFailures, FieldRule, toApi } from "./threescale/common";
+import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -17,50 +17,37 @@ export interface MappingRuleInputs extends ConnectionInputs {
   position?: number;
 }
 
-const UPDATABLE = {
-  httpMethod: "http_method",
-  pattern: "pattern",
-  metricId: "metric_id",
-  delta: "delta",
-  last: "last",
-  position: "position",
+const RULE_FIELDS: Record<string, FieldRule> = {
+  httpMethod: { kind: "string", required: true, oneOf: HTTP_METHODS, example: '"POST"' },
+  pattern: { kind: "path", required: true, example: '"/v1/chat/completions$"' },
+  metricId: { kind: "id", required: true, example: "42 (a metric's or method's metricId)" },
+  delta: { kind: "integer", required: true, min: 1, example: "1" },
+  last: { kind: "boolean", example: "false" },
+  position: { kind: "integer", min: 1, example: "1" },
 };
 
-/** Pure validation of a rule's fields (known values only). */
-export function mappingRuleFailures(inputs: Partial<MappingRuleInputs>): Failure[] {
-  const failures: Failure[] = [];
-  if (inputs.httpMethod !== undefined && !HTTP_METHODS.includes(inputs.httpMethod)) {
-    failures.push({
-      property: "httpMethod",
-      reason: `must be one of ${HTTP_METHODS.join(", ")}, e.g. "POST"; got ${JSON.stringify(inputs.httpMethod)}`,
-    });
-  }
-  if (inputs.pattern !== undefined) {
-    const p = inputs.pattern;
-    if (typeof p !== "string" || !p.startsWith("/") || p.length > 255 || /\s/.test(p)) {
-      failures.push({
-        property: "pattern",
-        reason: `must be a path starting with "/" (no spaces, at most 255 chars), e.g. "/v1/chat/completions$"; got ${JSON.stringify(p)}`,
-      });
-    }
-  }
-  if (inputs.delta !== undefined && (!Number.isInteger(inputs.delta) || inputs.delta <= 0)) {
-    failures.push({ property: "delta", reason: `must be an integer > 0, e.g. 1; got ${JSON.stringify(inputs.delta)}` });
-  }
-  if (inputs.position !== undefined && (!Number.isInteger(inputs.position) || inputs.position < 1)) {
-    failures.push({
-      property: "position",
-      reason: `must be an integer >= 1, e.g. 1; got ${JSON.stringify(inputs.position)}`,
-    });
-  }
-  if (inputs.last !== undefined && typeof inputs.last !== "boolean") {
-    failures.push({ property: "last", reason: `must be a boolean, e.g. false; got ${JSON.stringify(inputs.last)}` });
-  }
-  return [...failures, ...idFailures(inputs, ["productId", "backendId", "metricId"])];
+/** Pure validation of a rule's fields; `ownerKey` is the owner's id input (productId or backendId). */
+export function mappingRuleFailures(inputs: Partial<MappingRuleInputs>, ownerKey = "productId"): Failure[] {
+  return fieldFailures(inputs, {
+    [ownerKey]: { kind: "id", required: true, example: `42 (the owner's ${ownerKey})` },
+    ...RULE_FIELDS,
+  });
 }
 
-export class MappingRuleProvider extends ThreescaleProvider<MappingRuleInputs> {
+export class MappingRuleProvider extends ObjectProvider<MappingRuleInputs> {
   protected readonly createOnly: string[];
+  protected readonly idOutput = "mappingRuleId";
+  protected readonly envelope = "mapping_rule";
+  protected readonly fields = {
+    httpMethod: "http_method",
+    pattern: "pattern",
+    metricId: "metric_id",
+    delta: "delta",
+    last: "last",
+    position: "position",
+  };
+  // Product rules are documented with PATCH, backend rules with PUT.
+  protected readonly updateVerb: "put" | "patch";
   private readonly ownerKey: "productId" | "backendId";
 
   constructor(
@@ -70,63 +57,31 @@ export class MappingRuleProvider extends ThreescaleProvider<MappingRuleInputs> {
     super(clientOptions);
     this.ownerKey = owner === "product" ? "productId" : "backendId";
     this.createOnly = [this.ownerKey];
+    this.updateVerb = owner === "product" ? "patch" : "put";
   }
 
   protected validate(inputs: MappingRuleInputs): Failure[] {
-    return mappingRuleFailures(inputs);
+    return mappingRuleFailures(inputs, this.ownerKey);
   }
 
-  async create(inputs: MappingRuleInputs): Promise<pulumi.dynamic.CreateResult> {
-    const client = this.client(inputs);
-    const base = this.base(inputs);
-    const sameKey = (r: any) => r.http_method === inputs.httpMethod && r.pattern === inputs.pattern;
-    let rule = (await this.list(client, base)).find(sameKey);
-    if (rule) {
-      await this.sync(client, base, inputs, rule);
-    } else {
-      rule = (await client.post(`${base}.json`, differingBody(inputs as any, undefined, UPDATABLE))).mapping_rule;
-      // The API accepts duplicates, so a POST retried after a lost response can leave a twin: keep only ours.
-      for (const twin of (await this.list(client, base)).filter((r) => sameKey(r) && r.id !== rule.id)) {
-        await client.deleteIfExists(`${base}/${twin.id}.json`);
-      }
-    }
-    return { id: String(rule.id), outs: { ...inputs, mappingRuleId: rule.id } };
+  protected path(inputs: MappingRuleInputs, item: { id: number | string }): string {
+    return `${this.base(inputs)}/${item.id}`;
   }
 
-  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const found = await this.client(props).find(`${this.base(props)}/${id}.json`);
-    if (!found) return {};
-    return { id, props: { ...refreshed(props, found.mapping_rule, UPDATABLE), mappingRuleId: Number(id) } };
+  /** A rule with the same method and pattern (the API itself accepts duplicates). */
+  protected async find(client: AdminClient, inputs: MappingRuleInputs) {
+    const rules = await client.list(`${this.base(inputs)}.json`, "mapping_rules", "mapping_rule");
+    return rules.find((r) => r.http_method === inputs.httpMethod && r.pattern === inputs.pattern);
   }
 
-  async update(id: string, _olds: any, news: MappingRuleInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const client = this.client(news);
-    const base = this.base(news);
-    const actual = (await client.get(`${base}/${id}.json`)).mapping_rule;
-    await this.sync(client, base, news, actual);
-    return { outs: { ...news, mappingRuleId: Number(id) } };
-  }
-
-  async delete(id: string, props: any): Promise<void> {
-    await this.client(props).deleteIfExists(`${this.base(props)}/${id}.json`);
+  protected async post(client: AdminClient, inputs: MappingRuleInputs) {
+    return (await client.post(`${this.base(inputs)}.json`, toApi(inputs, this.fields))).mapping_rule;
   }
 
   private base(inputs: MappingRuleInputs): string {
     return this.owner === "product"
       ? `/admin/api/services/${inputs.productId}/proxy/mapping_rules`
       : `/admin/api/backend_apis/${inputs.backendId}/mapping_rules`;
-  }
-
-  private list(client: AdminClient, base: string): Promise<any[]> {
-    return client.list(`${base}.json`, "mapping_rules", "mapping_rule");
-  }
-
-  private async sync(client: AdminClient, base: string, inputs: MappingRuleInputs, actual: any): Promise<void> {
-    const body = differingBody(inputs as any, actual, UPDATABLE);
-    if (Object.keys(body).length === 0) return;
-    // Product rules are documented with PATCH, backend rules with PUT.
-    const path = `${base}/${actual.id}.json`;
-    await (this.owner === "product" ? client.patch(path, body) : client.put(path, body));
   }
 }
 
@@ -149,15 +104,18 @@ export interface BackendMappingRuleArgs extends CommonArgs {
   backendId: pulumi.Input<number>;
 }
 
-export class ProductMappingRule extends pulumi.dynamic.Resource {
+/** The output every mapping-rule resource has. */
+abstract class MappingRuleResource extends pulumi.dynamic.Resource {
   declare public readonly mappingRuleId: pulumi.Output<number>;
+}
+
+export class ProductMappingRule extends MappingRuleResource {
   constructor(name: string, args: ProductMappingRuleArgs, opts?: pulumi.CustomResourceOptions) {
     super(productRuleProvider, name, { ...args, mappingRuleId: undefined }, opts, "threescale", "ProductMappingRule");
   }
 }
 
-export class BackendMappingRule extends pulumi.dynamic.Resource {
-  declare public readonly mappingRuleId: pulumi.Output<number>;
+export class BackendMappingRule extends MappingRuleResource {
   constructor(name: string, args: BackendMappingRuleArgs, opts?: pulumi.CustomResourceOptions) {
     super(backendRuleProvider, name, { ...args, mappingRuleId: undefined }, opts, "threescale", "BackendMappingRule");
   }

@@ -4,16 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import {
-  deleteReferencedByConfigs,
-  differingBody,
-  findOrCreate,
-  idFailures,
-  refreshed,
-  requiredTextFailures,
-  systemNameFailures,
-} from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { deleteReferencedByConfigs, Failure, fieldFailures, FieldRule, toApi, unlessGone } from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export type MetricOwner = "product" | "backend";
 export type MetricKind = "metric" | "method";
@@ -28,8 +20,11 @@ export interface MetricInputs extends ConnectionInputs {
   description?: string;
 }
 
-export class MetricProvider extends ThreescaleProvider<MetricInputs> {
+export class MetricProvider extends ObjectProvider<MetricInputs> {
   protected readonly createOnly: string[];
+  protected readonly idOutput = "metricId";
+  protected readonly envelope: string;
+  protected readonly fields: Record<string, string>;
   private readonly ownerKey: "productId" | "backendId";
 
   constructor(
@@ -40,61 +35,63 @@ export class MetricProvider extends ThreescaleProvider<MetricInputs> {
     super(clientOptions);
     this.ownerKey = owner === "product" ? "productId" : "backendId";
     this.createOnly = [this.ownerKey, "systemName"];
+    this.envelope = kind;
+    this.fields =
+      kind === "metric"
+        ? { friendlyName: "friendly_name", unit: "unit", description: "description" }
+        : { friendlyName: "friendly_name", description: "description" };
   }
 
-  private fields(): Record<string, string> {
-    return this.kind === "metric"
-      ? { friendlyName: "friendly_name", unit: "unit", description: "description" }
-      : { friendlyName: "friendly_name", description: "description" };
+  protected get label(): string {
+    return `${this.owner} ${this.kind}`;
   }
 
-  // Values are checked once known (unknown ones are absent here); presence is enforced by the Args types.
   protected validate(inputs: MetricInputs): Failure[] {
-    const texts = Object.keys(this.fields()).filter((f) => f !== "description" && (inputs as any)[f] !== undefined);
-    return [
-      ...idFailures(inputs, [this.ownerKey]),
-      ...(inputs.systemName !== undefined ? systemNameFailures(inputs.systemName) : []),
-      ...requiredTextFailures(inputs, texts, this.kind === "metric" ? "tokens" : "Chat completions"),
-    ];
+    const rules: Record<string, FieldRule> = {
+      [this.ownerKey]: { kind: "id", required: true, example: `42 (the ${this.owner}'s ${this.ownerKey})` },
+      systemName: { kind: "systemName", required: true, example: '"total_tokens"' },
+      friendlyName: { kind: "string", required: true, example: '"Total tokens"' },
+      description: { kind: "text", example: '"prompt + completion tokens"' },
+    };
+    if (this.kind === "metric") rules.unit = { kind: "string", required: true, example: '"tokens"' };
+    return fieldFailures(inputs, rules);
   }
 
-  async create(inputs: MetricInputs): Promise<pulumi.dynamic.CreateResult> {
-    const client = this.client(inputs);
+  protected path(inputs: MetricInputs, item: { id: number | string; parent_id?: number | null }): string {
+    const base = this.base(this.ownerId(inputs));
+    return this.kind === "method"
+      ? `${base}/metrics/${item.parent_id}/methods/${item.id}`
+      : `${base}/metrics/${item.id}`;
+  }
+
+  protected async find(client: AdminClient, inputs: MetricInputs) {
     const ownerId = this.ownerId(inputs);
-    const { item, adopted } = await findOrCreate(
-      async () => (await this.listAll(client, ownerId)).find((m) => this.plainName(m, ownerId) === inputs.systemName),
-      async () => {
-        const body = { system_name: inputs.systemName, ...differingBody(inputs as any, undefined, this.fields()) };
-        if (this.kind === "metric") return (await client.post(`${this.base(ownerId)}/metrics.json`, body)).metric;
-        const hits = await this.hitsId(client, ownerId);
-        return (await client.post(`${this.base(ownerId)}/metrics/${hits}/methods.json`, body)).method;
-      },
-    );
-    if (adopted) await this.sync(client, inputs, item);
-    return { id: String(item.id), outs: { ...inputs, metricId: item.id } };
+    return (await this.listOwn(client, ownerId)).find((m) => this.plainName(m, ownerId) === inputs.systemName);
   }
 
-  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const client = this.client(props);
-    const actual = await this.findById(client, this.ownerId(props), Number(id));
-    if (!actual) return {};
-    return { id, props: { ...refreshed(props, actual, this.fields()), metricId: Number(id) } };
+  protected async post(client: AdminClient, inputs: MetricInputs) {
+    const ownerId = this.ownerId(inputs);
+    const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
+    if (this.kind === "metric") return (await client.post(`${this.base(ownerId)}/metrics.json`, body)).metric;
+    const hits = await this.hitsId(client, ownerId);
+    return (await client.post(`${this.base(ownerId)}/metrics/${hits}/methods.json`, body)).method;
   }
 
-  async update(id: string, _olds: any, news: MetricInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const client = this.client(news);
-    const actual = await this.findById(client, this.ownerId(news), Number(id));
-    if (!actual) throw new Error(`3scale ${this.owner} ${this.kind} ${id} no longer exists; run "pulumi refresh"`);
-    await this.sync(client, news, actual);
-    return { outs: { ...news, metricId: Number(id) } };
+  /** Methods have no GET of their own without the parent id: look the item up in the owner's list. */
+  protected async fetch(client: AdminClient, inputs: MetricInputs, id: string): Promise<ApiObject | undefined> {
+    // A 404 on the list means the owner is gone, and its metrics with it.
+    const items = await unlessGone(() => this.listOwn(client, this.ownerId(inputs)));
+    return items?.find((m) => m.id === Number(id));
   }
 
-  async delete(id: string, props: any): Promise<void> {
+  async delete(id: string, props: MetricInputs): Promise<void> {
     const client = this.client(props);
     const ownerId = this.ownerId(props);
-    const actual = await this.findById(client, ownerId, Number(id));
+    const actual = await this.fetch(client, props, id);
     if (!actual) return;
-    await deleteReferencedByConfigs(client, this.itemPath(ownerId, actual), () => this.productsUsing(client, ownerId));
+    await deleteReferencedByConfigs(client, `${this.path(props, actual)}.json`, () =>
+      this.productsUsing(client, ownerId),
+    );
   }
 
   private ownerId(inputs: MetricInputs): number {
@@ -105,32 +102,19 @@ export class MetricProvider extends ThreescaleProvider<MetricInputs> {
     return this.owner === "product" ? `/admin/api/services/${ownerId}` : `/admin/api/backend_apis/${ownerId}`;
   }
 
-  private itemPath(ownerId: number, item: { id: number; parent_id?: number | null }): string {
-    return this.kind === "method"
-      ? `${this.base(ownerId)}/metrics/${item.parent_id}/methods/${item.id}.json`
-      : `${this.base(ownerId)}/metrics/${item.id}.json`;
-  }
-
-  /** Metrics and methods of the owner (one list holds both), unwrapped from either envelope. */
-  private async listAll(client: AdminClient, ownerId: number): Promise<any[]> {
+  /** The owner's metrics and methods (one list holds both), unwrapped from either envelope. */
+  private async listAll(client: AdminClient, ownerId: number): Promise<ApiObject[]> {
     const items = await client.list(`${this.base(ownerId)}/metrics.json`, "metrics", undefined);
     return items.map((i) => i.metric ?? i.method ?? i);
   }
 
-  /** The owner's items of this provider's kind, one of which has id `id`. */
-  private async findById(client: AdminClient, ownerId: number, id: number): Promise<any | undefined> {
-    let items: any[];
-    try {
-      items = await this.listAll(client, ownerId);
-    } catch (err: any) {
-      if (err?.status === 404) return undefined; // the owner is gone, and its metrics with it
-      throw err;
-    }
-    return items.find((m) => m.id === id && (this.kind === "method") === !!m.parent_id);
+  /** The owner's items of this provider's kind (methods are the children of hits). */
+  private async listOwn(client: AdminClient, ownerId: number): Promise<ApiObject[]> {
+    return (await this.listAll(client, ownerId)).filter((m) => (this.kind === "method") === !!m.parent_id);
   }
 
   /** Backend metric names come back as `<name>.<backend id>`. */
-  private plainName(item: { system_name: string }, ownerId: number): string {
+  private plainName(item: ApiObject, ownerId: number): string {
     const suffix = `.${ownerId}`;
     return this.owner === "backend" && item.system_name.endsWith(suffix)
       ? item.system_name.slice(0, -suffix.length)
@@ -141,11 +125,6 @@ export class MetricProvider extends ThreescaleProvider<MetricInputs> {
     const hits = (await this.listAll(client, ownerId)).find((m) => this.plainName(m, ownerId) === "hits");
     if (!hits) throw new Error(`3scale ${this.owner} ${ownerId} has no "hits" metric to hold methods`);
     return hits.id;
-  }
-
-  private async sync(client: AdminClient, inputs: MetricInputs, actual: any): Promise<void> {
-    const body = differingBody(inputs as any, actual, this.fields());
-    if (Object.keys(body).length > 0) await client.put(this.itemPath(this.ownerId(inputs), actual), body);
   }
 
   /** Products whose gateway configs may reference this owner's metrics. */
@@ -192,33 +171,31 @@ export interface ProductMethodArgs extends CommonArgs {
   productId: pulumi.Input<number>;
 }
 
-export class BackendMetric extends pulumi.dynamic.Resource {
+/** The outputs every metric and method resource has. */
+abstract class MetricResource extends pulumi.dynamic.Resource {
   declare public readonly metricId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
+}
+
+export class BackendMetric extends MetricResource {
   constructor(name: string, args: BackendMetricArgs, opts?: pulumi.CustomResourceOptions) {
     super(backendMetricProvider, name, { ...args, metricId: undefined }, opts, "threescale", "BackendMetric");
   }
 }
 
-export class BackendMethod extends pulumi.dynamic.Resource {
-  declare public readonly metricId: pulumi.Output<number>;
-  declare public readonly systemName: pulumi.Output<string>;
+export class BackendMethod extends MetricResource {
   constructor(name: string, args: BackendMethodArgs, opts?: pulumi.CustomResourceOptions) {
     super(backendMethodProvider, name, { ...args, metricId: undefined }, opts, "threescale", "BackendMethod");
   }
 }
 
-export class ProductMetric extends pulumi.dynamic.Resource {
-  declare public readonly metricId: pulumi.Output<number>;
-  declare public readonly systemName: pulumi.Output<string>;
+export class ProductMetric extends MetricResource {
   constructor(name: string, args: ProductMetricArgs, opts?: pulumi.CustomResourceOptions) {
     super(productMetricProvider, name, { ...args, metricId: undefined }, opts, "threescale", "ProductMetric");
   }
 }
 
-export class ProductMethod extends pulumi.dynamic.Resource {
-  declare public readonly metricId: pulumi.Output<number>;
-  declare public readonly systemName: pulumi.Output<string>;
+export class ProductMethod extends MetricResource {
   constructor(name: string, args: ProductMethodArgs, opts?: pulumi.CustomResourceOptions) {
     super(productMethodProvider, name, { ...args, metricId: undefined }, opts, "threescale", "ProductMethod");
   }

@@ -4,8 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import { fieldFailures, findOrCreate, looseEqual } from "./threescale/provider-helpers";
+import { Failure, fieldFailures, unlessGone } from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 /** The periods 3scale accepts for a limit. */
 export const LIMIT_PERIODS = ["eternity", "year", "month", "week", "day", "hour", "minute"] as const;
@@ -23,11 +23,14 @@ export interface PlanLimitOutputs extends PlanLimitInputs {
   limitId: number;
 }
 
-const limitPath = (planId: number, metricId: number) =>
-  `/admin/api/application_plans/${planId}/metrics/${metricId}/limits`;
+const limitsPath = (inputs: PlanLimitInputs) =>
+  `/admin/api/application_plans/${inputs.planId}/metrics/${inputs.metricId}/limits`;
 
-export class PlanLimitProvider extends ThreescaleProvider<PlanLimitInputs> {
+export class PlanLimitProvider extends ObjectProvider<PlanLimitInputs> {
   protected readonly createOnly = ["planId", "metricId", "period"];
+  protected readonly idOutput = "limitId";
+  protected readonly envelope = "limit";
+  protected readonly fields = { value: "value" };
 
   protected validate(inputs: PlanLimitInputs): Failure[] {
     return fieldFailures(inputs, {
@@ -38,52 +41,31 @@ export class PlanLimitProvider extends ThreescaleProvider<PlanLimitInputs> {
     });
   }
 
-  async create(inputs: PlanLimitInputs): Promise<pulumi.dynamic.CreateResult> {
-    const limit = await findOrCreate(
-      inputs.connection,
-      this.clientOptions,
-      (client) => this.find(client, inputs, (l) => l.metric_id === inputs.metricId && l.period === inputs.period),
-      async (client) =>
-        (
-          await client.post(`${limitPath(inputs.planId, inputs.metricId)}.json`, {
-            period: inputs.period,
-            value: inputs.value,
-          })
-        ).limit,
-    );
-    await this.sync(this.client(inputs), limit, inputs);
-    return { id: String(limit.id), outs: { ...inputs, limitId: limit.id } };
+  protected path(inputs: PlanLimitInputs, item: { id: number | string }): string {
+    return `${limitsPath(inputs)}/${item.id}`;
   }
 
-  async read(id: string, props: PlanLimitOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const limit = await this.find(this.client(props), props, (l) => String(l.id) === id);
-    if (!limit) return {};
-    return { id, props: { ...props, value: limit.value, limitId: limit.id } };
+  protected find(client: AdminClient, inputs: PlanLimitInputs) {
+    return this.findInPlan(client, inputs, (l) => l.metric_id === inputs.metricId && l.period === inputs.period);
   }
 
-  async update(id: string, _olds: PlanLimitOutputs, news: PlanLimitInputs) {
-    const client = this.client(news);
-    const limit = await this.find(client, news, (l) => String(l.id) === id);
-    if (!limit) throw new Error(`3scale limit ${id} of plan ${news.planId} no longer exists; run pulumi refresh`);
-    await this.sync(client, limit, news);
-    return { outs: { ...news, limitId: Number(id) } };
+  protected async post(client: AdminClient, inputs: PlanLimitInputs) {
+    const body = { period: inputs.period, value: inputs.value };
+    return (await client.post(`${limitsPath(inputs)}.json`, body)).limit;
   }
 
-  async delete(id: string, props: PlanLimitOutputs): Promise<void> {
-    await this.client(props).deleteIfExists(`${limitPath(props.planId, props.metricId)}/${id}.json`);
+  /** From the plan-wide list (the per-metric endpoints return the metric's limits of every plan); 404: plan gone. */
+  protected fetch(client: AdminClient, inputs: PlanLimitInputs, id: string) {
+    return unlessGone(() => this.findInPlan(client, inputs, (l) => String(l.id) === id));
   }
 
-  private async find(client: AdminClient, inputs: PlanLimitInputs, match: (limit: any) => boolean) {
+  private async findInPlan(
+    client: AdminClient,
+    inputs: PlanLimitInputs,
+    match: (limit: ApiObject) => boolean,
+  ): Promise<ApiObject | undefined> {
     const limits = await client.list(`/admin/api/application_plans/${inputs.planId}/limits.json`, "limits", "limit");
     return limits.find((l) => (l.plan_id === undefined || l.plan_id === inputs.planId) && match(l));
-  }
-
-  private async sync(client: AdminClient, limit: any, inputs: PlanLimitInputs): Promise<void> {
-    if (looseEqual(inputs.value, limit.value)) return;
-    await client.put(`${limitPath(inputs.planId, inputs.metricId)}/${limit.id}.json`, {
-      period: inputs.period,
-      value: inputs.value,
-    });
   }
 }
 

@@ -6,8 +6,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { idFailures } from "./threescale/common";
-import { ConnectionInputs, Failure, isUnknown, sameValue, ThreescaleProvider } from "./threescale/provider-kit";
+import {
+  failure,
+  Failure,
+  fieldFailures,
+  FieldRule,
+  isUnknown,
+  known,
+  sameValue,
+  UNKNOWN,
+  unlessGone,
+} from "./threescale/common";
+import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 import { BUILTIN_POLICY_SCHEMAS, JsonSchema, schemaProblems } from "./threescale/policy-schema";
 
 export interface PolicyEntry {
@@ -47,46 +57,44 @@ export function chainFromApi(policies: Array<Partial<PolicyEntry>>): Required<Po
   }));
 }
 
+const ENTRY_RULES: Record<string, FieldRule> = {
+  name: { kind: "string", required: true, example: '"cors"' },
+  version: { kind: "string", required: true, example: '"builtin"' },
+  enabled: { kind: "boolean", example: "true" },
+};
+
 export function policyChainFailures(inputs: Partial<PolicyChainInputs>): Failure[] {
-  const failures = idFailures(inputs, ["productId"]);
-  if (inputs.policies === undefined) return failures;
-  if (!Array.isArray(inputs.policies)) {
-    return [
-      ...failures,
-      { property: "policies", reason: 'must be a list, e.g. [{"name":"cors","version":"builtin","configuration":{}}]' },
-    ];
+  const failures = fieldFailures(inputs, {
+    productId: { kind: "id", required: true, example: "42 (a Product's productId)" },
+  });
+  const policies: unknown = inputs.policies;
+  if (policies === UNKNOWN) return failures;
+  if (!Array.isArray(policies)) {
+    const problem = policies === undefined ? "is required (may be empty: [])" : "must be a list";
+    return [...failures, failure("policies", problem, '[{"name":"cors","version":"builtin","configuration":{}}]')];
   }
-  const schemas: Record<string, JsonSchema> = { ...BUILTIN_POLICY_SCHEMAS, ...(inputs.schemas ?? {}) };
-  inputs.policies.forEach((policy, i) => {
+  // Custom schemas not known yet (preview) are checked once they are.
+  const schemas: Record<string, JsonSchema> = {
+    ...BUILTIN_POLICY_SCHEMAS,
+    ...(known(inputs.schemas) ? inputs.schemas : {}),
+  };
+  policies.forEach((policy: PolicyEntry | typeof UNKNOWN, i) => {
     const at = `policies[${i}]`;
-    if (isUnknown(policy)) return;
-    for (const field of ["name", "version"] as const) {
-      if (typeof policy?.[field] !== "string" || policy[field] === "") {
-        failures.push({
-          property: `${at}.${field}`,
-          reason: `must be a non-empty string, e.g. "builtin"; got ${JSON.stringify(policy?.[field])}`,
-        });
-      }
-    }
-    const configuration = policy?.configuration;
-    if (configuration === null || typeof configuration !== "object" || Array.isArray(configuration)) {
-      failures.push({
-        property: `${at}.configuration`,
-        reason: `must be an object ({} allowed); got ${JSON.stringify(configuration)}`,
-      });
+    if (policy === UNKNOWN || typeof policy !== "object") {
+      if (policy !== UNKNOWN)
+        failures.push(failure(at, "must be a policy entry", '{"name":"cors","version":"builtin","configuration":{}}'));
       return;
     }
-    if (policy.enabled !== undefined && typeof policy.enabled !== "boolean") {
-      failures.push({
-        property: `${at}.enabled`,
-        reason: `must be a boolean, e.g. true; got ${JSON.stringify(policy.enabled)}`,
-      });
+    failures.push(...fieldFailures(policy ?? {}, ENTRY_RULES, `${at}.`));
+    const configuration = policy?.configuration;
+    if (isUnknown(configuration)) return;
+    if (configuration === null || typeof configuration !== "object" || Array.isArray(configuration)) {
+      failures.push(failure(`${at}.configuration`, "must be an object ({} allowed)", "{}", configuration ?? null));
+      return;
     }
-    const schema = schemas[policy.name];
-    if (schema) {
-      for (const problem of schemaProblems(configuration, schema)) {
-        failures.push({ property: `${at}.configuration`, reason: `${policy.name} policy: ${problem}` });
-      }
+    const schema = known(policy.name) ? schemas[policy.name] : undefined;
+    for (const problem of schema ? schemaProblems(configuration, schema) : []) {
+      failures.push({ property: `${at}.configuration`, reason: `${policy.name} policy: ${problem}` });
     }
   });
   return failures;
@@ -112,9 +120,8 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
   }
 
   async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const found = await this.client(props).find(`/admin/api/services/${props.productId}/proxy/policies.json`);
-    if (!found) return {};
-    return { id, props: { ...props, policies: chainFromApi(found.policies_config ?? []) } };
+    const chain = await unlessGone(() => this.currentChain(this.client(props), props.productId));
+    return chain ? { id, props: { ...props, policies: chain } } : {};
   }
 
   async update(_id: string, _olds: any, news: PolicyChainInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -125,21 +132,24 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
   /** Resets the chain to the builtin apicast policy alone (404: the product is gone, nothing to reset). */
   async delete(_id: string, props: any): Promise<void> {
     const client = this.client(props);
-    const path = `/admin/api/services/${props.productId}/proxy/policies.json`;
-    const found = await client.find(path);
-    if (found && !sameValue(chainFromApi(found.policies_config ?? []), [APICAST])) {
-      await client.put(path, { policies_config: [APICAST] });
-    }
+    const chain = await unlessGone(() => this.currentChain(client, props.productId));
+    if (chain && !sameValue(chain, [APICAST]))
+      await client.put(chainPath(props.productId), { policies_config: [APICAST] });
   }
 
   private async apply(inputs: PolicyChainInputs): Promise<void> {
-    const client: AdminClient = this.client(inputs);
-    const path = `/admin/api/services/${inputs.productId}/proxy/policies.json`;
+    const client = this.client(inputs);
     const desired = normalizeChain(inputs.policies);
-    const actual = chainFromApi((await client.get(path)).policies_config ?? []);
-    if (!sameValue(desired, actual)) await client.put(path, { policies_config: desired });
+    const actual = await this.currentChain(client, inputs.productId);
+    if (!sameValue(desired, actual)) await client.put(chainPath(inputs.productId), { policies_config: desired });
+  }
+
+  private async currentChain(client: AdminClient, productId: number): Promise<Required<PolicyEntry>[]> {
+    return chainFromApi((await client.get(chainPath(productId))).policies_config ?? []);
   }
 }
+
+const chainPath = (productId: number) => `/admin/api/services/${productId}/proxy/policies.json`;
 
 /** The one instance every resource of this type shares (serialized once). */
 export const policyChainProvider = new PolicyChainProvider();

@@ -1,15 +1,8 @@
 /** 3scale Product (`/admin/api/services`): the API consumers subscribe to, one per served model. */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import {
-  differingBody,
-  findOrCreate,
-  refreshed,
-  requiredTextFailures,
-  systemNameFailures,
-  waitUntilGone,
-} from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { failure, Failure, fieldFailures, known, toApi, waitUntilGone } from "./threescale/common";
+import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface ProductInputs extends ConnectionInputs {
   systemName: string;
@@ -21,89 +14,91 @@ export interface ProductInputs extends ConnectionInputs {
   removeDefaultMappingRule?: boolean;
 }
 
-const UPDATABLE = {
-  name: "name",
-  description: "description",
-  deploymentOption: "deployment_option",
-  backendVersion: "backend_version",
-};
+const SERVICES = "/admin/api/services";
 const DEPLOYMENT_OPTIONS = /^(hosted|self_managed|service_mesh_istio|plugin_\w+)$/;
-const BACKEND_VERSIONS = ["1", "2", "oidc"];
 
-export class ProductProvider extends ThreescaleProvider<ProductInputs> {
+export class ProductProvider extends ObjectProvider<ProductInputs> {
   protected readonly createOnly = ["systemName"];
+  protected readonly idOutput = "productId";
+  protected readonly envelope = "service";
+  protected readonly fields = {
+    name: "name",
+    description: "description",
+    deploymentOption: "deployment_option",
+    backendVersion: "backend_version",
+  };
 
   protected validate(inputs: ProductInputs): Failure[] {
-    const failures: Failure[] = [
-      ...(inputs.systemName !== undefined ? systemNameFailures(inputs.systemName) : []),
-      ...(inputs.name !== undefined ? requiredTextFailures(inputs, ["name"], "Llama 3 8B") : []),
-    ];
-    if (inputs.deploymentOption !== undefined && !DEPLOYMENT_OPTIONS.test(String(inputs.deploymentOption))) {
-      failures.push({
-        property: "deploymentOption",
-        reason: `must be hosted, self_managed, service_mesh_istio or plugin_<lang>, e.g. "hosted"; got ${JSON.stringify(inputs.deploymentOption)}`,
-      });
-    }
-    if (inputs.backendVersion !== undefined && !BACKEND_VERSIONS.includes(String(inputs.backendVersion))) {
-      failures.push({
-        property: "backendVersion",
-        reason: `must be "1" (user key), "2" (app id + key) or "oidc", e.g. "1"; got ${JSON.stringify(inputs.backendVersion)}`,
-      });
+    const failures = fieldFailures(inputs, {
+      systemName: { kind: "systemName", required: true, example: '"llama_3_8b"' },
+      name: { kind: "string", required: true, example: '"Llama 3 8B"' },
+      description: { kind: "text", example: '"Chat model"' },
+      backendVersion: {
+        kind: "string",
+        oneOf: ["1", "2", "oidc"],
+        example: '"1" (user key; "2" = app id + key)',
+      },
+      removeDefaultMappingRule: { kind: "boolean", example: "true" },
+    });
+    const option = inputs.deploymentOption;
+    if (known(option) && !DEPLOYMENT_OPTIONS.test(String(option))) {
+      failures.push(
+        failure(
+          "deploymentOption",
+          "must be hosted, self_managed, service_mesh_istio or plugin_<lang>",
+          '"hosted"',
+          option,
+        ),
+      );
     }
     return failures;
   }
 
-  async create(inputs: ProductInputs): Promise<pulumi.dynamic.CreateResult> {
-    const client = this.client(inputs);
-    const { item, adopted } = await findOrCreate(
-      async () =>
-        (await client.list("/admin/api/services.json", "services", "service")).find(
-          (s) => s.system_name === inputs.systemName,
-        ),
-      async () =>
-        (
-          await client.post("/admin/api/services.json", {
-            system_name: inputs.systemName,
-            ...differingBody(inputs as any, undefined, UPDATABLE),
-          })
-        ).service,
-    );
-    if (adopted) await this.sync(client, inputs, item);
-    const hitsMetricId = await hitsMetric(client, item.id);
-    if (inputs.removeDefaultMappingRule !== false) await removeSeededRule(client, item.id, hitsMetricId);
-    await publishDefaultServicePlan(client, item.id);
-    return { id: String(item.id), outs: { ...inputs, productId: item.id, hitsMetricId } };
+  protected path(_inputs: ProductInputs, item: { id: number | string }): string {
+    return `${SERVICES}/${item.id}`;
   }
 
-  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const found = await this.client(props).find(`/admin/api/services/${id}.json`);
-    if (!found) return {};
-    return { id, props: { ...refreshed(props, found.service, UPDATABLE), productId: Number(id) } };
+  protected async find(client: AdminClient, inputs: ProductInputs) {
+    const all = await client.list(`${SERVICES}.json`, "services", "service");
+    return all.find((s) => s.system_name === inputs.systemName);
+  }
+
+  protected async post(client: AdminClient, inputs: ProductInputs) {
+    const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
+    return (await client.post(`${SERVICES}.json`, body)).service;
+  }
+
+  protected outputs(inputs: Record<string, any>, actual: { id: number }, olds?: Record<string, any>) {
+    const hitsMetricId = inputs.hitsMetricId ?? olds?.hitsMetricId;
+    return { ...super.outputs(inputs, actual), ...(hitsMetricId === undefined ? {} : { hitsMetricId }) };
+  }
+
+  async create(inputs: ProductInputs): Promise<pulumi.dynamic.CreateResult> {
+    const created = await super.create(inputs);
+    const client = this.client(inputs);
+    const productId = Number(created.id);
+    const hitsMetricId = await hitsMetric(client, productId);
+    if (inputs.removeDefaultMappingRule !== false) await removeSeededRule(client, productId, hitsMetricId);
+    await publishDefaultServicePlan(client, productId);
+    return { id: created.id, outs: { ...created.outs, hitsMetricId } };
   }
 
   async update(id: string, olds: any, news: ProductInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const client = this.client(news);
-    await this.sync(client, news, (await client.get(`/admin/api/services/${id}.json`)).service);
-    const hitsMetricId = olds.hitsMetricId ?? (await hitsMetric(client, Number(id)));
-    return { outs: { ...news, productId: Number(id), hitsMetricId } };
+    const updated = await super.update(id, olds, news);
+    if (updated.outs?.hitsMetricId !== undefined) return updated;
+    return { outs: { ...updated.outs, hitsMetricId: await hitsMetric(this.client(news), Number(id)) } };
   }
 
-  async delete(id: string, props: any): Promise<void> {
-    const client = this.client(props);
-    await client.deleteIfExists(`/admin/api/services/${id}.json`);
+  async delete(id: string, props: ProductInputs): Promise<void> {
+    await super.delete(id, props);
     // Deletion is asynchronous and keeps the system_name taken: wait so a replacement can reuse it.
-    await waitUntilGone(client, "service", Number(id));
-  }
-
-  private async sync(client: AdminClient, inputs: ProductInputs, actual: Record<string, unknown>): Promise<void> {
-    const body = differingBody(inputs as any, actual, UPDATABLE);
-    if (Object.keys(body).length > 0) await client.put(`/admin/api/services/${actual.id}.json`, body);
+    await waitUntilGone(this.client(props), "service", Number(id));
   }
 }
 
 /** Id of the product's `hits` metric (every product has one). */
 async function hitsMetric(client: AdminClient, productId: number): Promise<number> {
-  const metrics = await client.list(`/admin/api/services/${productId}/metrics.json`, "metrics", "metric");
+  const metrics = await client.list(`${SERVICES}/${productId}/metrics.json`, "metrics", "metric");
   const hits = metrics.find((m) => m.system_name === "hits");
   if (!hits) throw new Error(`3scale product ${productId} has no "hits" metric`);
   return hits.id;
@@ -111,7 +106,7 @@ async function hitsMetric(client: AdminClient, productId: number): Promise<numbe
 
 /** Deletes the `GET /` → hits rule 3scale seeds, which would otherwise meter every path as a hit. */
 async function removeSeededRule(client: AdminClient, productId: number, hitsMetricId: number): Promise<void> {
-  const base = `/admin/api/services/${productId}/proxy/mapping_rules`;
+  const base = `${SERVICES}/${productId}/proxy/mapping_rules`;
   const rules = await client.list(`${base}.json`, "mapping_rules", "mapping_rule");
   for (const rule of rules) {
     if (rule.http_method === "GET" && rule.pattern === "/" && rule.metric_id === hitsMetricId && rule.delta === 1) {
@@ -125,10 +120,10 @@ async function removeSeededRule(client: AdminClient, productId: number, hitsMetr
  * plan when they get an application, and signup needs it published.
  */
 async function publishDefaultServicePlan(client: AdminClient, productId: number): Promise<void> {
-  const plans = await client.list(`/admin/api/services/${productId}/service_plans.json`, "plans", "service_plan");
+  const plans = await client.list(`${SERVICES}/${productId}/service_plans.json`, "plans", "service_plan");
   const plan = plans.find((p) => p.default) ?? plans.find((p) => p.name === "Default") ?? plans[0];
   if (!plan) return;
-  const base = `/admin/api/services/${productId}/service_plans/${plan.id}`;
+  const base = `${SERVICES}/${productId}/service_plans/${plan.id}`;
   if (plan.state !== "published") await client.put(`${base}.json`, { state_event: "publish" });
   if (plan.default !== true) await client.put(`${base}/default.json`);
 }

@@ -9,8 +9,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "./threescale/client";
-import { idFailures, latestConfigVersion, promoteLatest } from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import { Failure, fieldFailures, latestConfigVersion, promoteLatest } from "./threescale/common";
+import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 
 export interface ProxyPromotionInputs extends ConnectionInputs {
   productId: number;
@@ -23,20 +23,11 @@ export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInp
   protected readonly createOnly = ["productId"];
 
   protected validate(inputs: ProxyPromotionInputs): Failure[] {
-    const failures = idFailures(inputs, ["productId"]);
-    if (inputs.revision !== undefined && (typeof inputs.revision !== "string" || inputs.revision === "")) {
-      failures.push({
-        property: "revision",
-        reason: `must be a non-empty string (a hash of the product's config), e.g. "3f2a9c"; got ${JSON.stringify(inputs.revision)}`,
-      });
-    }
-    if (inputs.promoteToProduction !== undefined && typeof inputs.promoteToProduction !== "boolean") {
-      failures.push({
-        property: "promoteToProduction",
-        reason: `must be a boolean, e.g. true; got ${JSON.stringify(inputs.promoteToProduction)}`,
-      });
-    }
-    return failures;
+    return fieldFailures(inputs, {
+      productId: { kind: "id", required: true, example: "42 (a Product's productId)" },
+      revision: { kind: "string", required: true, example: '"3f2a9c" (a hash of the product\'s desired config)' },
+      promoteToProduction: { kind: "boolean", example: "true" },
+    });
   }
 
   async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {

@@ -5,23 +5,24 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { differingBody, idFailures, refreshed, snakeCase } from "./threescale/common";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
+import {
+  differingBody,
+  failure,
+  Failure,
+  fieldFailures,
+  FieldMap,
+  FieldRule,
+  hasAny,
+  known,
+  refreshed,
+  snakeCase,
+  unlessGone,
+} from "./threescale/common";
+import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 
 export const CREDENTIALS_LOCATIONS = ["headers", "query", "authorization"];
 
 const ERROR_CASES = ["AuthFailed", "AuthMissing", "NoMatch", "LimitsExceeded"];
-const STATUS_FIELDS = ERROR_CASES.map((c) => `errorStatus${c}`);
-/** Every managed input (camelCase) → its API field. */
-const FIELDS: Record<string, string> = Object.fromEntries(
-  [
-    "credentialsLocation",
-    "authUserKey",
-    ...STATUS_FIELDS,
-    ...ERROR_CASES.map((c) => `error${c}`),
-    ...ERROR_CASES.map((c) => `errorHeaders${c}`),
-  ].map((input) => [input, snakeCase(input)]),
-);
 
 export interface ProxySettingsInputs extends ConnectionInputs {
   productId: number;
@@ -41,28 +42,34 @@ export interface ProxySettingsInputs extends ConnectionInputs {
   errorHeadersLimitsExceeded?: string;
 }
 
+/** Every managed setting (camelCase input; its API field is the snake_case form). */
+const SETTINGS: Record<string, FieldRule> = {
+  credentialsLocation: {
+    kind: "string",
+    required: true,
+    oneOf: CREDENTIALS_LOCATIONS,
+    example: '"authorization" (HTTP Basic)',
+  },
+  authUserKey: { kind: "string", example: '"Authorization"' },
+  ...Object.fromEntries(
+    ERROR_CASES.flatMap((c) => [
+      [`errorStatus${c}`, { kind: "integer", min: 200, max: 599, example: "403" }],
+      [`error${c}`, { kind: "text", example: '"Authentication failed"' }],
+      [`errorHeaders${c}`, { kind: "text", example: '"application/json"' }],
+    ]),
+  ),
+};
+const FIELDS: FieldMap = Object.fromEntries(Object.keys(SETTINGS).map((input) => [input, snakeCase(input)]));
+
 export function proxySettingsFailures(inputs: Partial<ProxySettingsInputs>): Failure[] {
-  const failures = idFailures(inputs, ["productId"]);
-  if (inputs.credentialsLocation !== undefined && !CREDENTIALS_LOCATIONS.includes(inputs.credentialsLocation)) {
-    failures.push({
-      property: "credentialsLocation",
-      reason: `must be one of ${CREDENTIALS_LOCATIONS.join(", ")} ("authorization" = HTTP Basic), e.g. "authorization"; got ${JSON.stringify(inputs.credentialsLocation)}`,
-    });
-  }
-  if (inputs.authUserKey !== undefined && !/^[\w-]+$/.test(String(inputs.authUserKey))) {
-    failures.push({
-      property: "authUserKey",
-      reason: `may only hold letters, digits, "_" and "-", e.g. "Authorization"; got ${JSON.stringify(inputs.authUserKey)}`,
-    });
-  }
-  for (const field of STATUS_FIELDS) {
-    const value = (inputs as any)[field];
-    if (value !== undefined && (!Number.isInteger(value) || value < 200 || value > 599)) {
-      failures.push({
-        property: field,
-        reason: `must be an HTTP status 200-599, e.g. 403; got ${JSON.stringify(value)}`,
-      });
-    }
+  const failures = fieldFailures(inputs, {
+    productId: { kind: "id", required: true, example: "42 (a Product's productId)" },
+    ...SETTINGS,
+  });
+  if (known(inputs.authUserKey) && !/^[\w-]+$/.test(String(inputs.authUserKey))) {
+    failures.push(
+      failure("authUserKey", 'may only hold letters, digits, "_" and "-"', '"Authorization"', inputs.authUserKey),
+    );
   }
   return failures;
 }
@@ -79,9 +86,9 @@ export class ProxySettingsProvider extends ThreescaleProvider<ProxySettingsInput
   }
 
   async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const found = await this.client(props).find(`/admin/api/services/${props.productId}/proxy.json`);
-    if (!found) return {};
-    return { id, props: { ...refreshed(props, found.proxy, FIELDS), ...endpoints(found.proxy) } };
+    const proxy = await unlessGone(() => this.fetch(this.client(props), props.productId));
+    if (!proxy) return {};
+    return { id, props: { ...refreshed(props, proxy, FIELDS), ...endpoints(proxy) } };
   }
 
   async update(_id: string, _olds: any, news: ProxySettingsInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -92,14 +99,19 @@ export class ProxySettingsProvider extends ThreescaleProvider<ProxySettingsInput
   async delete(): Promise<void> {}
 
   private async apply(inputs: ProxySettingsInputs): Promise<Record<string, unknown>> {
-    const client: AdminClient = this.client(inputs);
-    const path = `/admin/api/services/${inputs.productId}/proxy.json`;
-    let proxy = (await client.get(path)).proxy;
-    const body = differingBody(inputs as any, proxy, FIELDS);
-    if (Object.keys(body).length > 0) proxy = (await client.patch(path, body)).proxy;
+    const client = this.client(inputs);
+    let proxy = await this.fetch(client, inputs.productId);
+    const body = differingBody(inputs, proxy, FIELDS);
+    if (hasAny(body)) proxy = (await client.patch(proxyPath(inputs.productId), body)).proxy;
     return { ...inputs, ...endpoints(proxy) };
   }
+
+  private async fetch(client: AdminClient, productId: number): Promise<Record<string, any>> {
+    return (await client.get(proxyPath(productId))).proxy;
+  }
 }
+
+const proxyPath = (productId: number) => `/admin/api/services/${productId}/proxy.json`;
 
 function endpoints(proxy: any): { endpoint: string; sandboxEndpoint: string } {
   return { endpoint: proxy.endpoint ?? "", sandboxEndpoint: proxy.sandbox_endpoint ?? "" };

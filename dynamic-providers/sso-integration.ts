@@ -5,16 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { ConnectionInputs, Failure, ThreescaleProvider } from "./threescale/provider-kit";
-import {
-  differences,
-  fieldFailures,
-  findOrCreate,
-  fromApi,
-  hasAny,
-  toApi,
-  unlessGone,
-} from "./threescale/provider-helpers";
+import { Failure, fieldFailures, toApi } from "./threescale/common";
+import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { withSecretOutputs } from "./threescale/resource";
 
 export const SSO_KINDS = ["keycloak", "auth0", "github"] as const;
 
@@ -37,20 +30,21 @@ export interface SsoIntegrationOutputs extends SsoIntegrationInputs {
   callbackUrl: string;
 }
 
-/** Fields 3scale lets an update change. */
-const UPDATABLE = {
-  clientId: "client_id",
-  clientSecret: "client_secret",
-  site: "site",
-  published: "published",
-  skipSslCertificateVerification: "skip_ssl_certificate_verification",
-  automaticallyApproveAccounts: "automatically_approve_accounts",
-};
-
 const BASE = "/admin/api/authentication_providers";
 
-export class SsoIntegrationProvider extends ThreescaleProvider<SsoIntegrationInputs> {
+export class SsoIntegrationProvider extends ObjectProvider<SsoIntegrationInputs> {
   protected readonly createOnly = ["kind", "name", "systemName"];
+  protected readonly idOutput = "providerId";
+  protected readonly envelope = "authentication_provider";
+  /** Fields 3scale lets an update change. */
+  protected readonly fields = {
+    clientId: "client_id",
+    clientSecret: "client_secret",
+    site: "site",
+    published: "published",
+    skipSslCertificateVerification: "skip_ssl_certificate_verification",
+    automaticallyApproveAccounts: "automatically_approve_accounts",
+  };
 
   protected validate(inputs: SsoIntegrationInputs): Failure[] {
     return fieldFailures(inputs, {
@@ -66,58 +60,34 @@ export class SsoIntegrationProvider extends ThreescaleProvider<SsoIntegrationInp
     });
   }
 
-  async create(inputs: SsoIntegrationInputs): Promise<pulumi.dynamic.CreateResult> {
-    const found = await findOrCreate(
-      inputs.connection,
-      this.clientOptions,
-      async (client) =>
-        (await client.list(`${BASE}.json`, "authentication_providers", "authentication_provider")).find(
-          (p) => p.kind === inputs.kind,
-        ),
-      async (client) =>
-        (
-          await client.post(`${BASE}.json`, {
-            kind: inputs.kind,
-            ...(inputs.name === undefined ? {} : { name: inputs.name }),
-            ...(inputs.systemName === undefined ? {} : { system_name: inputs.systemName }),
-            ...toApi(inputs, UPDATABLE),
-          })
-        ).authentication_provider,
-    );
-    const synced = await this.sync(this.client(inputs), found, inputs);
-    return { id: String(synced.id), outs: this.outputs(inputs, synced) };
+  protected path(_inputs: SsoIntegrationInputs, item: { id: number | string }): string {
+    return `${BASE}/${item.id}`;
   }
 
-  async read(id: string, props: SsoIntegrationOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const found = await unlessGone(() => this.fetch(this.client(props), id));
-    if (!found) return {};
-    return { id, props: this.outputs({ ...props, ...fromApi(found, UPDATABLE, props) }, found) };
+  /** 3scale allows one provider per kind: the tenant's provider of this kind is ours. */
+  protected async find(client: AdminClient, inputs: SsoIntegrationInputs) {
+    const all = await client.list(`${BASE}.json`, "authentication_providers", "authentication_provider");
+    return all.find((p) => p.kind === inputs.kind);
   }
 
-  async update(id: string, _olds: SsoIntegrationOutputs, news: SsoIntegrationInputs) {
-    const client = this.client(news);
-    return { outs: this.outputs(news, await this.sync(client, await this.fetch(client, id), news)) };
+  protected async post(client: AdminClient, inputs: SsoIntegrationInputs) {
+    const body = {
+      kind: inputs.kind,
+      ...toApi(inputs, { name: "name", systemName: "system_name" }),
+      ...toApi(inputs, this.fields),
+    };
+    return (await client.post(`${BASE}.json`, body)).authentication_provider;
+  }
+
+  protected outputs(inputs: Record<string, any>, provider: ApiObject): Record<string, any> {
+    return { ...super.outputs(inputs, provider), callbackUrl: provider.callback_url };
   }
 
   /** There is no DELETE for portal SSO providers: unpublish so developers can no longer sign in with it. */
   async delete(id: string, props: SsoIntegrationOutputs): Promise<void> {
     const client = this.client(props);
-    const found = await unlessGone(() => this.fetch(client, id));
+    const found = await this.fetch(client, props, id);
     if (found?.published) await client.put(`${BASE}/${id}.json`, { published: false });
-  }
-
-  private async fetch(client: AdminClient, id: string): Promise<any> {
-    return (await client.get(`${BASE}/${id}.json`)).authentication_provider;
-  }
-
-  private async sync(client: AdminClient, current: any, inputs: SsoIntegrationInputs): Promise<any> {
-    const changed = differences(toApi(inputs, UPDATABLE), current);
-    if (!hasAny(changed)) return current;
-    return (await client.put(`${BASE}/${current.id}.json`, changed)).authentication_provider;
-  }
-
-  private outputs(inputs: SsoIntegrationInputs, provider: any): SsoIntegrationOutputs {
-    return { ...inputs, providerId: provider.id, callbackUrl: provider.callback_url };
   }
 }
 
@@ -146,7 +116,7 @@ export class SsoIntegration extends pulumi.dynamic.Resource {
       ssoIntegrationProvider,
       name,
       { ...args, clientSecret: pulumi.secret(args.clientSecret), providerId: undefined, callbackUrl: undefined },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "clientSecret"] },
+      withSecretOutputs(opts, ["clientSecret"]),
       "threescale",
       "SsoIntegration",
     );

@@ -123,6 +123,21 @@ export class AdminClient {
     }
   }
 
+  /** A client for the same tenant with some options changed (e.g. `maxAttempts: 1` for a POST never re-sent). */
+  withOptions(overrides: ClientOptions): AdminClient {
+    return new AdminClient(this.connection, { ...this.options, ...overrides });
+  }
+
+  /** Attempts per request, first try included: also the budget of callers that retry whole operations. */
+  get maxAttempts(): number {
+    return this.options.maxAttempts;
+  }
+
+  /** Waits this client's backoff before retry number `attempt` of a whole operation. */
+  pause(attempt: number): Promise<void> {
+    return sleep(this.backoff(attempt));
+  }
+
   get<T = any>(path: string, query?: Query): Promise<T> {
     return this.request<T>("GET", path, { query });
   }

@@ -1,131 +1,275 @@
 /**
- * Helpers shared by the 3scale providers: adopt-or-create, field mapping between camelCase inputs and the admin
- * API's snake_case, "only what differs" update bodies, refresh of managed fields, and the gateway-config and
- * async-deletion dances 3scale requires.
+ * Helpers shared by the 3scale providers: unknown-value handling and tolerant comparison, field mapping between
+ * camelCase inputs and the admin API's snake_case, "only what differs" update bodies and refresh, create-or-adopt
+ * that is safe under retries, `check` failure builders, and the gateway-config and async-deletion dances 3scale
+ * requires.
  *
- * Serialized by value into each provider (see client.ts): no module-level state, packages required inside functions.
+ * Serialized by value into each provider (like client.ts): no module-level state, packages required inside
+ * functions, arrays rather than Sets, no Pulumi runtime objects.
  */
-import { AdminClient, isAlreadyTaken, ThreescaleApiError } from "./client";
-import { Failure, isUnknown, withDefaultPort } from "./provider-kit";
+import { AdminClient, isAlreadyTaken, isNotFound, isRetryable, ThreescaleApiError } from "./client";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Unknown values (preview) and comparison
+
+/** The sentinel Pulumi passes for values that are not known yet (preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True when the value is, or contains, a value not known yet. */
+export function isUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(isUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(isUnknown);
+  return false;
+}
+
+/** A value that is given and fully known: the only kind a custom check may judge. */
+export function known(value: unknown): boolean {
+  return value !== undefined && value !== null && !isUnknown(value);
+}
+
+/** Stable JSON: object keys sorted and undefined fields dropped, so comparisons ignore key order, not array order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((k) => (value as any)[k] !== undefined)
+        .map((k) => [k, sortKeys((value as any)[k])]),
+    );
+  }
+  return value;
+}
+
+export function sameValue(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+const isBlank = (v: unknown) => v === null || v === undefined || v === "";
+
+/** Equality as 3scale means it: null ≈ "" (cleared text), 5 ≈ 5.0 ≈ "5", true ≈ "true"; objects compared as data. */
+export function looseEqual(desired: unknown, actual: unknown): boolean {
+  if (desired === actual || (isBlank(desired) && isBlank(actual))) return true;
+  if (isBlank(desired) || isBlank(actual)) return false;
+  if (typeof desired === "number" || typeof actual === "number") return Number(desired) === Number(actual);
+  if (typeof desired === "boolean" || typeof actual === "boolean") return String(desired) === String(actual);
+  return sameValue(desired, actual);
+}
+
+/** `https://host` → `https://host:443`, as 3scale stores endpoints; other URLs unchanged. */
+export function withDefaultPort(url: string): string {
+  const match = /^(https?):\/\/([^/:?#]+)(:\d+)?(.*)$/.exec(url);
+  if (!match) return url;
+  const [, scheme, host, port, rest] = match;
+  return `${scheme}://${host}${port ?? (scheme === "https" ? ":443" : ":80")}${rest}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field mapping, update bodies, refresh
+
+/** camelCase input name → 3scale API field name. */
+export type FieldMap = Record<string, string>;
+
+/** Adjusts a value of the API field `field` before comparison (e.g. adds the default URL port). */
+export type FieldNormalizer = (field: string, value: unknown) => unknown;
+
+const asIs: FieldNormalizer = (_field, value) => value;
 
 /** `fooBarBaz` → `foo_bar_baz`. */
 export function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
 }
 
-/** Equality the admin API needs: null/""/absent are one "empty" value, numbers equal their decimal strings. */
-export function looselyEqual(a: unknown, b: unknown): boolean {
-  const empty = (v: unknown) => v === undefined || v === null || v === "";
-  if (empty(a) || empty(b)) return empty(a) && empty(b);
-  if (typeof a === "object" || typeof b === "object") return JSON.stringify(a) === JSON.stringify(b);
-  return String(a) === String(b);
-}
-
-/**
- * The API body holding only the managed fields (desired value defined) whose actual value differs.
- * `fields` maps input names to API names; `normalize` adjusts both sides (e.g. default URL ports).
- */
-export function differingBody(
-  desired: Record<string, unknown>,
-  actual: Record<string, unknown> | undefined,
-  fields: Record<string, string>,
-  normalize: (input: string, value: unknown) => unknown = (_k, v) => v,
-): Record<string, unknown> {
+/** API body of the given inputs; inputs left undefined are not managed and therefore not sent. */
+export function toApi(inputs: object, fields: FieldMap): Record<string, unknown> {
+  const values = inputs as Record<string, unknown>;
   const body: Record<string, unknown> = {};
-  for (const [input, api] of Object.entries(fields)) {
-    const want = desired[input];
-    if (want === undefined) continue;
-    if (!actual || !looselyEqual(normalize(input, want), normalize(input, actual[api]))) body[api] = want;
-  }
+  for (const [input, api] of Object.entries(fields)) if (values[input] !== undefined) body[api] = values[input];
   return body;
 }
 
-/** `props` with every managed field (defined in props) replaced by its actual value, so refresh shows drift. */
+/** The part of a desired API body that differs from 3scale's current representation (what an update must send). */
+export function differences(
+  desired: Record<string, unknown>,
+  actual: Record<string, any> | undefined,
+  normalize: FieldNormalizer = asIs,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(desired).filter(([k, v]) => !looseEqual(normalize(k, v), normalize(k, actual?.[k]))),
+  );
+}
+
+/** The update body for `inputs`: managed fields whose value differs from `actual` (all of them without `actual`). */
+export function differingBody(
+  inputs: object,
+  actual: Record<string, any> | undefined,
+  fields: FieldMap,
+  normalize: FieldNormalizer = asIs,
+): Record<string, unknown> {
+  return differences(toApi(inputs, fields), actual, normalize);
+}
+
+export function hasAny(body: Record<string, unknown>): boolean {
+  return Object.keys(body).length > 0;
+}
+
+/**
+ * `props` with every managed field (defined in props) set to 3scale's value, so refresh shows drift. A value that
+ * means the same as the stored one (null vs "", 5 vs "5", a default port) keeps the stored form: no false drift.
+ */
 export function refreshed(
   props: Record<string, any>,
-  actual: Record<string, unknown>,
-  fields: Record<string, string>,
+  actual: Record<string, any>,
+  fields: FieldMap,
+  normalize: FieldNormalizer = asIs,
 ): Record<string, any> {
   const out = { ...props };
   for (const [input, api] of Object.entries(fields)) {
-    if (props[input] !== undefined) out[input] = actual[api] ?? null;
+    if (props[input] === undefined) continue;
+    const same = looseEqual(normalize(api, props[input]), normalize(api, actual[api]));
+    out[input] = same ? props[input] : (actual[api] ?? null);
   }
   return out;
 }
 
 /** Normaliser for URL fields that 3scale stores with an explicit default port. */
-export function urlPorts(urlFields: string[]): (input: string, value: unknown) => unknown {
-  return (input, value) => (urlFields.includes(input) && typeof value === "string" ? withDefaultPort(value) : value);
+export function urlPorts(apiFields: string[]): FieldNormalizer {
+  return (field, value) => (apiFields.includes(field) && typeof value === "string" ? withDefaultPort(value) : value);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Create or adopt; gone objects
+
 /**
- * Finds the object, or creates it. A create refused because the key "has already been taken" (a retried POST that
- * had in fact succeeded, or a concurrent run) is answered by looking the object up again.
+ * Finds the object or creates it, safely under retries and after crashed runs. Every round looks the object up
+ * first; the create POST is sent at most once per round (never re-sent blindly by the client), so a POST that
+ * succeeded but whose response was lost is found and adopted by the next round instead of being duplicated, and a
+ * 422 "has already been taken" (a concurrent run, or a name still held by an async deletion) leads to the lookup too.
  */
 export async function findOrCreate<T>(
-  find: () => Promise<T | undefined>,
-  create: () => Promise<T>,
+  client: AdminClient,
+  find: (client: AdminClient) => Promise<T | undefined>,
+  create: (client: AdminClient) => Promise<T>,
 ): Promise<{ item: T; adopted: boolean }> {
-  const existing = await find();
-  if (existing !== undefined) return { item: existing, adopted: true };
+  const sendOnce = client.withOptions({ maxAttempts: 1 });
+  for (let round = 1; ; round++) {
+    const existing = await find(client);
+    if (existing !== undefined) return { item: existing, adopted: true };
+    try {
+      return { item: await create(sendOnce), adopted: false };
+    } catch (err) {
+      if (round >= client.maxAttempts || !(isRetryable(err) || isAlreadyTaken(err))) throw err;
+      await client.pause(round);
+    }
+  }
+}
+
+/** Runs a load; a 404 means the object is gone, which `read` reports by returning no id. */
+export async function unlessGone<T>(load: () => Promise<T>): Promise<T | undefined> {
   try {
-    return { item: await create(), adopted: false };
+    return await load();
   } catch (err) {
-    if (!isAlreadyTaken(err)) throw err;
-    const raced = await find();
-    if (raced === undefined) throw err;
-    return { item: raced, adopted: true };
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Validation helpers (each returns failures naming the input and showing a right value)
+// check failures: each names the input, says what is wrong and shows a right value
 
-const SYSTEM_NAME = /^\w[\w\-/]+$/;
+export type Failure = { property: string; reason: string };
 
-export function systemNameFailures(value: unknown, property = "systemName"): Failure[] {
-  if (typeof value === "string" && SYSTEM_NAME.test(value) && value.length <= 255) return [];
-  return [
-    {
-      property,
-      reason: `must start with a letter, digit or "_" followed by letters, digits, "_", "-" or "/" (2-255 chars), e.g. "llama_3_8b"; got ${JSON.stringify(value)}`,
-    },
-  ];
+/** One failure in the common format; `value` is quoted unless it is a credential. */
+export function failure(property: string, problem: string, example: string, value?: unknown): Failure {
+  const got = value === undefined ? "" : `; got ${JSON.stringify(value)}`;
+  return { property, reason: `${problem}, e.g. ${example}${got}` };
 }
 
-export function requiredTextFailures(inputs: object, fields: string[], example: string): Failure[] {
+export type FieldKind = "string" | "text" | "boolean" | "integer" | "number" | "id" | "systemName" | "url" | "path";
+
+export interface FieldRule {
+  kind: FieldKind;
+  required?: boolean;
+  /** Allowed values. */
+  oneOf?: readonly string[];
+  /** Bounds for integer/number/id. */
+  min?: number;
+  max?: number;
+  /** URL schemes for kind "url" (default http, https). */
+  schemes?: readonly string[];
+  /** A right value, quoted in the failure message. */
+  example: string;
+  /** Never echo the value (credentials). */
+  secret?: boolean;
+}
+
+const SYSTEM_NAME = /^\w[\w\-/]{1,254}$/;
+
+function boundsProblem(rule: FieldRule, value: number, what: string): string | undefined {
+  const min = rule.min ?? (rule.kind === "id" ? 1 : undefined);
+  if (min !== undefined && rule.max !== undefined && (value < min || value > rule.max))
+    return `must be ${what} from ${min} to ${rule.max}`;
+  if (min !== undefined && value < min) return `must be ${what} ≥ ${min}`;
+  if (rule.max !== undefined && value > rule.max) return `must be ${what} ≤ ${rule.max}`;
+  return undefined;
+}
+
+function kindProblem(rule: FieldRule, value: unknown): string | undefined {
+  switch (rule.kind) {
+    case "string":
+      return typeof value === "string" && value.trim() !== "" ? undefined : "must be a non-empty string";
+    case "text":
+      return typeof value === "string" ? undefined : "must be a string";
+    case "boolean":
+      return typeof value === "boolean" ? undefined : "must be true or false";
+    case "integer":
+    case "id": {
+      const what = rule.kind === "id" ? "a 3scale object id (an integer)" : "an integer";
+      return Number.isInteger(value) ? boundsProblem(rule, value as number, what) : `must be ${what}`;
+    }
+    case "number":
+      return typeof value === "number" && Number.isFinite(value)
+        ? boundsProblem(rule, value, "a number")
+        : "must be a number";
+    case "systemName":
+      return typeof value === "string" && SYSTEM_NAME.test(value)
+        ? undefined
+        : 'must be a 3scale system_name: a letter, digit or "_" then 1-254 of those or "-" "/"';
+    case "url": {
+      const schemes = rule.schemes ?? ["http", "https"];
+      const ok =
+        typeof value === "string" && new RegExp(`^(${schemes.join("|")})://[^/\\s:]+(:\\d+)?([/?#]\\S*)?$`).test(value);
+      return ok ? undefined : `must be a ${schemes.join("/")} URL`;
+    }
+    case "path":
+      return typeof value === "string" && value.startsWith("/") && value.length <= 255 && !/\s/.test(value)
+        ? undefined
+        : 'must be a path starting with "/" (no spaces, at most 255 chars)';
+  }
+}
+
+/**
+ * `check` failures of `inputs` against `rules`. A value not known yet (preview) counts as given: it satisfies
+ * `required` and is judged once known.
+ */
+export function fieldFailures(inputs: object, rules: Record<string, FieldRule>, prefix = ""): Failure[] {
   const values = inputs as Record<string, unknown>;
-  return fields
-    .filter((f) => typeof values[f] !== "string" || (values[f] as string).trim() === "")
-    .map((f) => ({
-      property: f,
-      reason: `must be a non-empty string, e.g. "${example}"; got ${JSON.stringify(values[f])}`,
-    }));
-}
-
-/** Ids of other 3scale objects: positive integers (checked only once known). */
-export function idFailures(inputs: object, fields: string[]): Failure[] {
-  const values = inputs as Record<string, unknown>;
-  return fields
-    .filter((f) => values[f] !== undefined && !isUnknown(values[f]))
-    .filter((f) => !Number.isInteger(values[f]) || (values[f] as number) <= 0)
-    .map((f) => ({
-      property: f,
-      reason: `must be a 3scale object id (positive integer), e.g. 42; got ${JSON.stringify(values[f])}`,
-    }));
-}
-
-export function urlFailures(value: unknown, property: string, schemes = ["http", "https"]): Failure[] {
-  const ok =
-    typeof value === "string" && new RegExp(`^(${schemes.join("|")})://[^/\\s:]+(:\\d+)?(/\\S*)?$`).test(value);
-  return ok
-    ? []
-    : [
-        {
-          property,
-          reason: `must be a ${schemes.join("/")} URL, e.g. "https://llm.models.svc:8443"; got ${JSON.stringify(value)}`,
-        },
-      ];
+  const failures: Failure[] = [];
+  for (const [key, rule] of Object.entries(rules)) {
+    const value = values[key];
+    if (isUnknown(value)) continue;
+    let problem: string | undefined;
+    if (value === undefined || value === null) problem = rule.required ? "is required" : undefined;
+    else if (rule.oneOf && !rule.oneOf.includes(value as string)) problem = `must be one of ${rule.oneOf.join(", ")}`;
+    else problem = kindProblem(rule, value);
+    if (problem) failures.push(failure(prefix + key, problem, rule.example, rule.secret ? undefined : value));
+  }
+  return failures;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,37 +1,41 @@
 /**
- * Shared behaviour of every 3scale dynamic provider: connection handling, validation that tolerates unknown values
- * during preview, and a normalised diff that ignores `__provider` and knows which fields force a replacement.
+ * Base classes of every 3scale dynamic provider:
+ * - `ThreescaleProvider`: connection handling, `check` that tolerates values not known yet (preview), and a
+ *   normalised `diff` that ignores `__provider` and knows which fields force a replacement;
+ * - `ObjectProvider`: create/read/update/delete of an admin API object with its own id (product, backend, plan, ...)
+ *   — create adopts an existing object with the same key, update writes only what differs, read refreshes.
  *
  * Like client.ts this module is serialized by value into each provider: no module-level state, no Pulumi runtime
  * objects (only types from @pulumi/pulumi, which TypeScript erases).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { AdminClient, ClientOptions, Connection } from "./client";
-
-/** The sentinel Pulumi passes for values that are not known yet (preview). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export function isUnknown(value: unknown): boolean {
-  if (value === UNKNOWN) return true;
-  if (Array.isArray(value)) return value.some(isUnknown);
-  if (value && typeof value === "object") return Object.values(value).some(isUnknown);
-  return false;
-}
+import {
+  differingBody,
+  Failure,
+  FieldMap,
+  FieldNormalizer,
+  findOrCreate,
+  hasAny,
+  isUnknown,
+  refreshed,
+  sameValue,
+  unlessGone,
+  withDefaultPort,
+} from "./common";
 
 /** Inputs every 3scale resource takes. */
 export interface ConnectionInputs {
   connection: Connection;
 }
 
-export type Failure = { property: string; reason: string };
-
 /** Fields a diff never looks at: the serialized provider and credentials (rotating a token is not a change). */
 const IGNORED_FIELDS = ["__provider", "connection"];
 
 export function connectionFailures(inputs: Partial<ConnectionInputs>): Failure[] {
   const c = inputs.connection;
-  if (c === undefined || isUnknown(c))
-    return c === undefined ? [{ property: "connection", reason: "is required" }] : [];
+  if (c === undefined || c === null) return [{ property: "connection", reason: "is required" }];
+  if (typeof c !== "object") return isUnknown(c) ? [] : [{ property: "connection", reason: "must be an object" }];
   const failures: Failure[] = [];
   if (!isUnknown(c.adminUrl) && !/^https?:\/\/[^/\s]+/.test(String(c.adminUrl ?? ""))) {
     failures.push({
@@ -43,36 +47,6 @@ export function connectionFailures(inputs: Partial<ConnectionInputs>): Failure[]
     failures.push({ property: "connection.accessToken", reason: "is required (the tenant admin access token)" });
   }
   return failures;
-}
-
-/** Stable JSON: object keys sorted, so comparisons ignore key order but not array order. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.keys(value as object)
-        .sort()
-        .filter((k) => (value as any)[k] !== undefined)
-        .map((k) => [k, sortKeys((value as any)[k])]),
-    );
-  }
-  return value;
-}
-
-export function sameValue(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-/** `https://host` → `https://host:443`, as 3scale stores endpoints; other URLs unchanged. */
-export function withDefaultPort(url: string): string {
-  const match = /^(https?):\/\/([^/:?#]+)(:\d+)?(.*)$/.exec(url);
-  if (!match) return url;
-  const [, scheme, host, port, rest] = match;
-  return `${scheme}://${host}${port ?? (scheme === "https" ? ":443" : ":80")}${rest}`;
 }
 
 /** Names of the desired fields whose value differs from the old outputs (ignoring provider and connection). */
@@ -89,11 +63,15 @@ export abstract class ThreescaleProvider<I extends ConnectionInputs> implements 
   /** Inputs that cannot change in place (3scale ignores them on update): a change replaces the object. */
   protected abstract readonly createOnly: string[];
 
-  /** Field-level validation of known values; return failures naming the input and what would be right. */
+  /**
+   * Field-level validation; return failures naming the input and what would be right. During preview any value
+   * may be the UNKNOWN sentinel: it counts as given (never "missing") and is judged once known. `fieldFailures`
+   * does this by itself; custom checks judge only `known(...)` values.
+   */
   protected abstract validate(inputs: I): Failure[];
 
-  /** Options for the admin client (tests shorten timeouts and backoff through here). */
-  protected clientOptions: ClientOptions = {};
+  /** Options for the admin client (tests and the test engine shorten timeouts and backoff through here). */
+  clientOptions: ClientOptions = {};
 
   constructor(clientOptions: ClientOptions = {}) {
     this.clientOptions = clientOptions;
@@ -109,9 +87,7 @@ export abstract class ThreescaleProvider<I extends ConnectionInputs> implements 
   }
 
   async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-    const failures = connectionFailures(news);
-    const known = Object.fromEntries(Object.entries(news).filter(([, v]) => !isUnknown(v))) as unknown as I;
-    failures.push(...this.validate(known));
+    const failures = [...connectionFailures(news), ...this.validate(news)];
     return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
   }
 
@@ -137,4 +113,95 @@ export abstract class ThreescaleProvider<I extends ConnectionInputs> implements 
   abstract read(id: string, props: any): Promise<pulumi.dynamic.ReadResult>;
   abstract update(id: string, olds: any, news: I): Promise<pulumi.dynamic.UpdateResult>;
   abstract delete(id: string, props: any): Promise<void>;
+}
+
+/** An admin API object as 3scale returns it (unwrapped from its envelope). */
+export type ApiObject = Record<string, any> & { id: number };
+
+/**
+ * A 3scale object with its own id and path. Subclasses say how to find (for adoption), create and address it and
+ * which fields are managed; the lifecycle is the same for all:
+ * - create adopts an object with the same key (a crashed `up` can be re-run) and then writes what differs;
+ * - read returns the id and the managed fields as 3scale has them (drift), or no id when the object is gone;
+ * - update writes only the differing fields: zero calls besides the read when nothing changed;
+ * - delete treats 404 as done.
+ */
+export abstract class ObjectProvider<I extends ConnectionInputs> extends ThreescaleProvider<I> {
+  /** Output holding the object's id, e.g. "productId". */
+  protected abstract readonly idOutput: string;
+  /** Envelope key of the object in API answers, e.g. "service". */
+  protected abstract readonly envelope: string;
+  /** Managed fields (input → API field) an update may change. */
+  protected abstract readonly fields: FieldMap;
+  /** Value normalisation before comparing API fields (e.g. default URL ports). */
+  protected readonly fieldNormalizer?: FieldNormalizer;
+  /** HTTP verb of updates. */
+  protected readonly updateVerb: "put" | "patch" = "put";
+
+  /** The object's path without `.json`; `item` is the object, or just its id when only that is known. */
+  protected abstract path(inputs: I, item: { id: number | string } & Record<string, any>): string;
+  /** The existing object create adopts (same system name or key), if any. */
+  protected abstract find(client: AdminClient, inputs: I): Promise<ApiObject | undefined>;
+  /** Creates the object (one POST; the caller handles retries) and returns it. */
+  protected abstract post(client: AdminClient, inputs: I): Promise<ApiObject>;
+
+  /** What this object is called in errors, e.g. "product". */
+  protected get label(): string {
+    return this.envelope.replace(/_/g, " ");
+  }
+
+  protected unwrap(data: any): ApiObject | undefined {
+    return data?.[this.envelope];
+  }
+
+  /** The object by id, undefined when it is gone. */
+  protected async fetch(client: AdminClient, inputs: I, id: string): Promise<ApiObject | undefined> {
+    return unlessGone(async () => this.unwrap(await client.get(`${this.path(inputs, { id })}.json`)));
+  }
+
+  /** Writes the managed fields that differ from `actual`; returns the object as it is now. */
+  protected async sync(client: AdminClient, inputs: I, actual: ApiObject): Promise<ApiObject> {
+    const body = differingBody(inputs, actual, this.fields, this.fieldNormalizer);
+    if (!hasAny(body)) return actual;
+    const answer = await client[this.updateVerb](`${this.path(inputs, actual)}.json`, body);
+    return this.unwrap(answer) ?? actual;
+  }
+
+  /** The stored properties with the managed fields as 3scale has them. */
+  protected refresh(props: Record<string, any>, actual: ApiObject): Record<string, any> {
+    return refreshed(props, actual, this.fields, this.fieldNormalizer);
+  }
+
+  /** Outputs: the inputs (or refreshed props), the id output, and anything subclasses add (`olds` on update). */
+  protected outputs(inputs: Record<string, any>, actual: ApiObject, _olds?: Record<string, any>): Record<string, any> {
+    return { ...inputs, [this.idOutput]: Number(actual.id) };
+  }
+
+  async create(inputs: I): Promise<pulumi.dynamic.CreateResult> {
+    const client = this.client(inputs);
+    const { item } = await findOrCreate(
+      client,
+      (c) => this.find(c, inputs),
+      (c) => this.post(c, inputs),
+    );
+    const current = await this.sync(client, inputs, item);
+    return { id: String(current.id), outs: this.outputs(inputs, current) };
+  }
+
+  async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
+    const actual = await this.fetch(this.client(props), props, id);
+    if (!actual) return {};
+    return { id, props: this.outputs(this.refresh(props, actual), actual) };
+  }
+
+  async update(id: string, olds: any, news: I): Promise<pulumi.dynamic.UpdateResult> {
+    const client = this.client(news);
+    const actual = await this.fetch(client, news, id);
+    if (!actual) throw new Error(`3scale ${this.label} ${id} no longer exists; run "pulumi refresh"`);
+    return { outs: this.outputs(news, await this.sync(client, news, actual), olds) };
+  }
+
+  async delete(id: string, props: any): Promise<void> {
+    await this.client(props).deleteIfExists(`${this.path(props, { id })}.json`);
+  }
 }

@@ -5,7 +5,7 @@
 import { policyChainProvider } from "../../dynamic-providers/policy-chain";
 import { productProvider } from "../../dynamic-providers/product";
 import { proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
-import { UNKNOWN } from "../../dynamic-providers/threescale/provider-kit";
+import { UNKNOWN } from "../../dynamic-providers/threescale/common";
 import { buildWorld } from "./lifecycle";
 import {
   expectNoToken,

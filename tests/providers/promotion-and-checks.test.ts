@@ -11,7 +11,7 @@ import { BackendProvider } from "../../dynamic-providers/backend";
 import { PolicyChainProvider } from "../../dynamic-providers/policy-chain";
 import { ProductProvider } from "../../dynamic-providers/product";
 import { ProxySettingsProvider } from "../../dynamic-providers/proxy-settings";
-import { UNKNOWN } from "../../dynamic-providers/threescale/provider-kit";
+import { UNKNOWN } from "../../dynamic-providers/threescale/common";
 import { buildWorld } from "./lifecycle";
 import { expectNoToken, FAST_CLIENT, useEmulator, withEmulator } from "./support";
 
@@ -113,7 +113,7 @@ describe("check", () => {
     ["bad system name", () => ({ provider: new ProductProvider(), inputs: { systemName: "has space", name: "P" }, property: "systemName", says: /e\.g\. "llama_3_8b"/ })],
     ["bad HTTP method", () => ({ provider: new MappingRuleProvider("product"), inputs: { productId: 1, httpMethod: "FETCH", pattern: "/x", metricId: 2, delta: 1 }, property: "httpMethod", says: /one of GET, POST.*e\.g\. "POST"/ })],
     ["pattern without leading slash", () => ({ provider: new MappingRuleProvider("backend"), inputs: { backendId: 1, httpMethod: "GET", pattern: "v1/models", metricId: 2, delta: 1 }, property: "pattern", says: /starting with "\/"/ })],
-    ["delta 0", () => ({ provider: new MappingRuleProvider("product"), inputs: { productId: 1, httpMethod: "GET", pattern: "/", metricId: 2, delta: 0 }, property: "delta", says: /integer > 0/ })],
+    ["delta 0", () => ({ provider: new MappingRuleProvider("product"), inputs: { productId: 1, httpMethod: "GET", pattern: "/", metricId: 2, delta: 0 }, property: "delta", says: /an integer ≥ 1, e\.g\. 1/ })],
     ["credentials location", () => ({ provider: new ProxySettingsProvider(), inputs: { productId: 1, credentialsLocation: "cookie" }, property: "credentialsLocation", says: /headers, query, authorization/ })],
     ["cors field of the wrong type", () => ({ provider: new PolicyChainProvider(), inputs: { productId: 1, policies: [{ name: "cors", version: "builtin", configuration: { max_age: "ten" } }] }, property: "policies[0].configuration", says: /max_age: must be of type integer/ })],
     ["unknown llm_metrics field", () => ({ provider: new PolicyChainProvider(), inputs: { productId: 1, schemas: { llm_metrics: llmSchema }, policies: [{ name: "llm_metrics", version: "1.0.0", configuration: { prompt_metric: "x" } }] }, property: "policies[0].configuration", says: /prompt_metric: is not a field of this policy/ })],

@@ -1,7 +1,7 @@
 /** The pure builders behind the providers: normalisation, "only what differs" bodies, schema checks. */
 import { normalizeUsagePath } from "../../dynamic-providers/backend-usage";
 import { chainFromApi, normalizeChain } from "../../dynamic-providers/policy-chain";
-import { differingBody, looselyEqual, refreshed, snakeCase, urlPorts } from "../../dynamic-providers/threescale/common";
+import { differingBody, looseEqual, refreshed, snakeCase, urlPorts } from "../../dynamic-providers/threescale/common";
 import { BUILTIN_POLICY_SCHEMAS, schemaProblems } from "../../dynamic-providers/threescale/policy-schema";
 
 test("usage paths are normalised like 3scale stores them", () => {
@@ -32,13 +32,13 @@ test("update bodies hold only managed fields that differ, with URL ports and num
     { name: "A", privateEndpoint: "https://x.svc", delta: 2 },
     actual,
     fields,
-    urlPorts(["privateEndpoint"]),
+    urlPorts(["private_endpoint"]),
   );
   expect(same).toEqual({});
   expect(differingBody({ name: "B", description: "" }, actual, fields)).toEqual({ name: "B" });
   expect(differingBody({ name: "A" }, undefined, fields)).toEqual({ name: "A" });
-  expect(looselyEqual(null, "")).toBe(true);
-  expect(looselyEqual(0, null)).toBe(false);
+  expect(looseEqual(null, "")).toBe(true);
+  expect(looseEqual(0, null)).toBe(false);
 });
 
 test("refresh replaces only the managed fields", () => {
