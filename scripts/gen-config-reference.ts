@@ -17,7 +17,6 @@ export interface ProjectConfigEntry {
   items?: { type: string };
   description: string;
   default?: unknown;
-  secret?: true;
 }
 
 const isTopLevel = (d: ConfigKeyDoc) => !d.path.includes(".") && !d.path.includes("[");
@@ -29,8 +28,10 @@ export function projectConfigBlock(docs: ConfigKeyDoc[] = configKeyDocs()): Reco
     const entry: ProjectConfigEntry = { type: d.type, description: d.description };
     if (d.type === "array") entry.items = { type: d.items ?? "object" };
     if (d.secret) {
-      entry.secret = true;
-      // Optional secrets need a default, or the CLI would demand them in every stack; empty means "not set".
+      // Optional secrets need a default, or the CLI demands them in every stack; empty means "not set". `secret: true`
+      // with a default fails the CLI's stack validation since 3.202 (pulumi/pulumi#21865), so the loader enforces
+      // secretness instead: a plaintext value is rejected.
+      entry.description = `${d.description} Secret: set it with \`pulumi config set --secret ${d.path} <value>\`.`;
       entry.default = "";
     } else if (d.default !== undefined) {
       entry.default = d.default;

@@ -33,9 +33,7 @@ describe("config reference, Pulumi.yaml and the schema agree", () => {
     const declared: Record<string, any> = YAML.parse(fs.readFileSync(PULUMI_YAML_PATH, "utf8")).config;
     const jsonType = (v: unknown) => (Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
     for (const [key, entry] of Object.entries(declared)) {
-      expect(Object.keys(entry).every((k) => ["type", "items", "description", "default", "secret"].includes(k))).toBe(
-        true,
-      );
+      expect(Object.keys(entry).every((k) => ["type", "items", "description", "default"].includes(k))).toBe(true);
       expect(["string", "integer", "boolean", "array", "object"]).toContain(entry.type);
       if (entry.type === "array") expect(entry.items).toBeDefined();
       if (entry.default !== undefined) expect(`${key}:${jsonType(entry.default)}`).toBe(`${key}:${entry.type}`);
@@ -57,7 +55,8 @@ describe("config reference, Pulumi.yaml and the schema agree", () => {
   test("section defaults in Pulumi.yaml are what the loader applies", () => {
     const block = projectConfigBlock();
     expect(block.threescale.default).toEqual(configSchema.shape.threescale.parse(undefined));
-    expect(block.githubClientSecret).toMatchObject({ secret: true, default: "" });
+    expect(block.githubClientSecret).toMatchObject({ type: "string", default: "" });
+    expect(block.githubClientSecret.description).toContain("pulumi config set --secret githubClientSecret");
     expect(block.models.default).toBeUndefined();
   });
 });
