@@ -3,7 +3,19 @@ fake_ngx.install() -- the policy module registers its counters when loaded
 local backend = require('apicast.backend_client')
 local prometheus = require('apicast.prometheus')
 local streams = require('helpers.streams')
-local llm_metrics = require('init')
+local zlib = require('zlib')
+
+local POLICY_MODULES = { 'init', 'llm_metrics', 'token_reports', 'zlib' }
+
+--- Loads the policy afresh, as a new nginx worker would (batches and timers are per worker).
+local function load_policy()
+  for _, name in ipairs(POLICY_MODULES) do
+    package.loaded[name] = nil
+  end
+  return require('init'), require('token_reports')
+end
+
+local llm_metrics, token_reports = load_policy()
 
 local CHAT_REQUEST = '{"model":"granite-req","messages":[{"role":"user","content":"hi"}]}'
 
@@ -11,8 +23,9 @@ local function default_context()
   return { service = { id = 42, backend = { endpoint = 'http://backend' } }, credentials = { user_key = 'key-1' } }
 end
 
--- Runs one request through every phase the way APIcast does, checking that no chunk is altered.
-local function run(policy, opts)
+-- Runs one request through every phase the way APIcast does, checking that no chunk is altered, then the one-off
+-- timers it scheduled.
+local function request(policy, opts)
   local ngx = fake_ngx.install({ body = opts.request_body or CHAT_REQUEST, method = opts.method,
     body_file = opts.body_file })
   local context = opts.context or default_context()
@@ -34,6 +47,13 @@ local function run(policy, opts)
   return ngx
 end
 
+-- A request, then the batch timer's next run.
+local function run(policy, opts)
+  local ngx = request(policy, opts)
+  fake_ngx.tick()
+  return ngx
+end
+
 local function reported()
   local usage_by_metric = {}
   for _, call in ipairs(backend.calls) do
@@ -46,9 +66,31 @@ local function reported()
   return usage_by_metric
 end
 
+-- Everything the backend received: service id → credential → metric → sum.
+local function totals()
+  local sums = {}
+  for _, call in ipairs(backend.calls) do
+    local service = sums[tostring(call.batch.service_id)] or {}
+    sums[tostring(call.batch.service_id)] = service
+    for credential, metrics in pairs(call.batch.reports) do
+      service[credential] = service[credential] or {}
+      for metric, value in pairs(metrics) do
+        service[credential][metric] = (service[credential][metric] or 0) + value
+      end
+    end
+  end
+  return sums
+end
+
+local function gzip(text, window_bits)
+  return zlib.deflate(6, window_bits or 31)(text, 'finish')
+end
+
 before_each(function()
   backend.reset()
   prometheus.reset()
+  fake_ngx.reset()
+  llm_metrics, token_reports = load_policy()
 end)
 
 describe('llm_metrics policy', function()
@@ -129,7 +171,8 @@ describe('llm_metrics policy', function()
       { chunks = { body, string.rep(' ', 1024 * 1024) } },
       { body = body, content_length = tostring(2 * 1024 * 1024) },
       { body = '{"usage":"none"}' },
-      { body = body, content_encoding = 'gzip' },
+      { body = body, content_encoding = 'br' },
+      { body = body, content_encoding = 'gzip' }, -- says gzip but is not: inflate fails
       { body = 'data: {"choices":[]}\n\n', content_type = 'text/event-stream' },
     }
     for _, case in ipairs(cases) do
@@ -202,5 +245,256 @@ describe('llm_metrics policy', function()
       llm_metrics.new({}):rewrite({})
       assert.equal(1, #ngx.warnings())
     end)
+  end)
+end)
+
+describe('batched reports', function()
+  local function user(key, service_id)
+    return { service = { id = service_id or 42 }, credentials = { user_key = key } }
+  end
+
+  local function json_usage(prompt, completion)
+    return string.format('{"usage":{"prompt_tokens":%d,"completion_tokens":%d}}', prompt, completion)
+  end
+
+  it('sums many requests into one backend call per service with exact totals', function()
+    local policy = llm_metrics.new({ report_interval_seconds = 1 })
+    local expected = { ['42'] = {}, ['43'] = {} }
+    for i = 1, 60 do
+      local service_id, key = 42 + i % 2, 'key-' .. i % 3
+      request(policy, { body = json_usage(i, 2 * i), context = user(key, service_id) })
+      local sums = expected[tostring(service_id)][key] or { prompt_tokens = 0, completion_tokens = 0, total_tokens = 0 }
+      expected[tostring(service_id)][key] = sums
+      sums.prompt_tokens, sums.completion_tokens = sums.prompt_tokens + i, sums.completion_tokens + 2 * i
+      sums.total_tokens = sums.total_tokens + 3 * i
+    end
+    assert.equal(0, #backend.calls)
+    assert.equal(1, #fake_ngx.periodic)
+    assert.equal(1, fake_ngx.periodic[1].interval)
+    fake_ngx.tick()
+    assert.equal(2, #backend.calls)
+    assert.same(expected, totals())
+    fake_ngx.tick()
+    assert.equal(2, #backend.calls)
+  end)
+
+  it('reports every response on its own with report_interval_seconds 0', function()
+    local policy = llm_metrics.new({ report_interval_seconds = 0 })
+    for _ = 1, 3 do
+      request(policy, { body = json_usage(1, 1) })
+    end
+    assert.equal(3, #backend.calls)
+    assert.equal(0, #fake_ngx.periodic)
+    assert.same({ ['42'] = { ['key-1'] = { prompt_tokens = 3, completion_tokens = 3, total_tokens = 6 } } }, totals())
+  end)
+
+  it('keeps the counts of a failed report and sends them once the backend recovers', function()
+    local policy = llm_metrics.new({})
+    local sent = 0
+    local function failing(status)
+      return function()
+        return { status = status, body = 'backend down' }
+      end
+    end
+    for round, response in ipairs({ failing(503), function() error('connection refused') end, failing(0) }) do
+      request(policy, { body = json_usage(round, 10) })
+      sent = sent + round
+      backend.response = response
+      fake_ngx.tick()
+      assert.truthy(ngx.warnings()[1]:find('token counts kept for the next report', 1, true))
+    end
+    local failed_calls = #backend.calls
+    backend.calls, backend.response = {}, { status = 202 }
+    request(policy, { body = json_usage(100, 10) })
+    fake_ngx.tick()
+    assert.equal(3, failed_calls)
+    assert.equal(1, #backend.calls)
+    assert.same({ ['42'] = { ['key-1'] = { prompt_tokens = sent + 100, completion_tokens = 40,
+      total_tokens = sent + 140 } } }, totals())
+  end)
+
+  it('sends at most MAX_TRANSACTIONS applications per call', function()
+    token_reports.MAX_TRANSACTIONS = 3
+    local policy = llm_metrics.new({})
+    for i = 1, 7 do
+      request(policy, { body = json_usage(i, 0), context = user('app-' .. i) })
+    end
+    fake_ngx.tick()
+    assert.equal(3, #backend.calls)
+    local applications = 0
+    for _, call in ipairs(backend.calls) do
+      local in_call = 0
+      for credential, metrics in pairs(call.batch.reports) do
+        in_call = in_call + 1
+        assert.equal(tonumber(credential:match('%d+')), metrics.prompt_tokens)
+        assert.equal(metrics.prompt_tokens, metrics.total_tokens)
+      end
+      assert.is_true(in_call <= 3)
+      applications = applications + in_call
+    end
+    assert.equal(7, applications)
+  end)
+
+  it('identifies applications by app_id when there is no user_key and groups per credential type', function()
+    local policy = llm_metrics.new({})
+    request(policy, { body = json_usage(1, 1), context = { service = { id = 42 },
+      credentials = { app_id = 'app-9', app_key = 'secret' } } })
+    request(policy, { body = json_usage(2, 2) })
+    fake_ngx.tick()
+    assert.equal(2, #backend.calls)
+    local types = {}
+    for _, call in ipairs(backend.calls) do
+      types[call.batch.credentials_type] = true
+      for credential in pairs(call.batch.reports) do
+        assert.not_equal('secret', credential)
+      end
+    end
+    assert.same({ user_key = true, app_id = true }, types)
+  end)
+
+  it('bounds the pending counts of a worker and says what it dropped', function()
+    token_reports.MAX_WORKER_KEYS = 3 -- one application's three metrics
+    local policy = llm_metrics.new({})
+    request(policy, { body = json_usage(1, 1), context = user('kept') })
+    local ngx = request(policy, { body = json_usage(5, 5), context = user('dropped') })
+    assert.equal(3, #ngx.warnings())
+    assert.truthy(ngx.warnings()[1]:find('not reported', 1, true))
+    request(policy, { body = json_usage(2, 2), context = user('kept') })
+    fake_ngx.tick()
+    assert.same({ ['42'] = { kept = { prompt_tokens = 3, completion_tokens = 3, total_tokens = 6 } } }, totals())
+  end)
+
+  it('flushes what is pending when the worker exits', function()
+    local policy = llm_metrics.new({ report_interval_seconds = 60 })
+    request(policy, { body = json_usage(4, 4) })
+    fake_ngx.tick(true)
+    assert.same({ ['42'] = { ['key-1'] = { prompt_tokens = 4, completion_tokens = 4, total_tokens = 8 } } }, totals())
+  end)
+
+  describe('in a shared dict', function()
+    it('is flushed by one worker for all workers, exactly once', function()
+      fake_ngx.define_dict('llm_batch')
+      local config = { report_interval_seconds = 2, batch_shared_dict = 'llm_batch' }
+      local worker_a = llm_metrics.new(config)
+      request(worker_a, { body = json_usage(1, 1) })
+      local worker_b = load_policy().new(config)
+      request(worker_b, { body = json_usage(10, 10) })
+      request(worker_b, { body = json_usage(1, 0), context = user('key-1', 77) }) -- a service only b knows
+      assert.equal(2, #fake_ngx.periodic)
+      -- a's timer runs first: it sends service 42 for both workers; b's run then finds 42 locked and sends 77.
+      fake_ngx.tick()
+      assert.equal(2, #backend.calls)
+      assert.same({
+        ['42'] = { ['key-1'] = { prompt_tokens = 11, completion_tokens = 11, total_tokens = 22 } },
+        ['77'] = { ['key-1'] = { prompt_tokens = 1, total_tokens = 1 } },
+      }, totals())
+      assert.same({}, ngx.warnings())
+      fake_ngx.tick()
+      fake_ngx.tick(true)
+      assert.equal(2, #backend.calls)
+    end)
+
+    it('leaves counts that arrive during a flush to the next interval, not to another worker', function()
+      fake_ngx.define_dict('llm_batch')
+      local config = { report_interval_seconds = 2, batch_shared_dict = 'llm_batch' }
+      local worker_a = llm_metrics.new(config)
+      local worker_b = load_policy().new(config)
+      request(worker_a, { body = json_usage(1, 1) })
+      request(worker_b, { body = json_usage(2, 2) })
+      backend.response = function()
+        backend.response = { status = 202 }
+        request(worker_b, { body = json_usage(5, 5) }) -- while a waits for the backend
+        return backend.response
+      end
+      fake_ngx.tick()
+      assert.equal(1, #backend.calls)
+      assert.same({ prompt_tokens = 3, completion_tokens = 3, total_tokens = 6 }, backend.calls[1].batch.reports['key-1'])
+      fake_ngx.tick()
+      assert.equal(2, #backend.calls)
+      assert.same({ prompt_tokens = 5, completion_tokens = 5, total_tokens = 10 }, backend.calls[2].batch.reports['key-1'])
+    end)
+
+    it('flushes on worker exit even right after another worker flushed', function()
+      fake_ngx.define_dict('llm_batch')
+      local config = { report_interval_seconds = 2, batch_shared_dict = 'llm_batch' }
+      local worker_a = llm_metrics.new(config)
+      request(worker_a, { body = json_usage(1, 1) })
+      fake_ngx.tick()
+      request(worker_a, { body = json_usage(7, 7) })
+      fake_ngx.tick(true)
+      assert.equal(2, #backend.calls)
+      assert.same({ prompt_tokens = 7, completion_tokens = 7, total_tokens = 14 }, backend.calls[2].batch.reports['key-1'])
+    end)
+
+    it('keeps failed counts in the dict for the next flush', function()
+      fake_ngx.define_dict('llm_batch')
+      local policy = llm_metrics.new({ batch_shared_dict = 'llm_batch' })
+      request(policy, { body = json_usage(3, 3) })
+      backend.response = { status = 500 }
+      fake_ngx.tick()
+      backend.response = { status = 202 }
+      request(policy, { body = json_usage(1, 1) })
+      fake_ngx.tick()
+      assert.equal(2, #backend.calls)
+      assert.same({ prompt_tokens = 4, completion_tokens = 4, total_tokens = 8 }, backend.calls[2].batch.reports['key-1'])
+    end)
+
+    it('falls back to worker memory, with a warning, for an undefined or APIcast-owned dict', function()
+      fake_ngx.define_dict('batched_reports')
+      for _, name in ipairs({ 'missing_dict', 'batched_reports' }) do
+        backend.reset()
+        local ngx = run(llm_metrics.new({ batch_shared_dict = name }), { body = json_usage(2, 3) })
+        assert.equal(1, #ngx.warnings())
+        assert.truthy(ngx.warnings()[1]:find(name, 1, true))
+        assert.same({ ['42'] = { ['key-1'] = { prompt_tokens = 2, completion_tokens = 3, total_tokens = 5 } } },
+          totals())
+      end
+      assert.same({}, fake_ngx.shared.batched_reports:get_keys(0))
+    end)
+  end)
+end)
+
+describe('compressed responses', function()
+  it('meters gzip and deflate JSON and SSE while passing the compressed bytes through', function()
+    local json = streams.json({ prompt = 7, completion = 5 })
+    local sse, sse_usage = streams.sse({ kind = 'chat', pieces = 40, prompt = 3 })
+    local cases = {
+      { body = gzip(json), content_encoding = 'gzip', usage = { 7, 5, 12 } },
+      { body = gzip(json, 15), content_encoding = 'Deflate', usage = { 7, 5, 12 } },
+      { body = gzip(sse), content_encoding = 'x-gzip', content_type = 'text/event-stream',
+        usage = { sse_usage.prompt_tokens, sse_usage.completion_tokens, sse_usage.total_tokens } },
+    }
+    for _, case in ipairs(cases) do
+      backend.reset()
+      case.chunks = streams.rechunk(case.body, math.random, 40)
+      local ngx = run(llm_metrics.new({}), case)
+      assert.same({}, ngx.warnings())
+      local reports = backend.calls[1].batch.reports['key-1']
+      assert.same({ prompt_tokens = case.usage[1], completion_tokens = case.usage[2], total_tokens = case.usage[3] },
+        reports)
+    end
+  end)
+
+  it('passes a corrupt gzip body through unmetered with one warning', function()
+    local body = gzip((streams.json({})))
+    local corrupt = body:sub(1, 20) .. string.rep('\0', 30) .. body:sub(51)
+    local ngx = run(llm_metrics.new({}), { body = corrupt, content_encoding = 'gzip' })
+    assert.equal(1, #ngx.warnings())
+    assert.truthy(ngx.warnings()[1]:find('usage parser failed', 1, true))
+    assert.equal(0, #backend.calls)
+  end)
+
+  it('passes gzip through unmetered with one warning when lua-zlib is missing', function()
+    package.preload.zlib = function()
+      error('module zlib not found')
+    end
+    package.loaded.zlib = nil
+    local ok, policy_module = pcall(load_policy)
+    package.preload.zlib = nil
+    assert.is_true(ok, policy_module)
+    local ngx = run(policy_module.new({}), { body = gzip((streams.json({}))), content_encoding = 'gzip' })
+    assert.equal(1, #ngx.warnings())
+    assert.truthy(ngx.warnings()[1]:find('lua-zlib is not installed', 1, true))
+    assert.equal(0, #backend.calls)
   end)
 end)

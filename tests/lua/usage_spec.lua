@@ -255,3 +255,77 @@ describe('SSE parser edge cases', function()
     end
   end)
 end)
+
+describe('inflating parser', function()
+  local zlib = require('zlib')
+
+  local function compress(text, window_bits)
+    return zlib.deflate(9, window_bits or 31)(text, 'finish')
+  end
+
+  -- Records what the wrapped parser is fed, so the decoded bytes can be compared with the original body.
+  local function recording(parser)
+    local fed = {}
+    return setmetatable({ fed = fed, feed = function(_, chunk)
+      fed[#fed + 1] = chunk
+      parser:feed(chunk)
+    end }, { __index = parser }), fed
+  end
+
+  it('decodes gzip and zlib bodies under any chunking, for SSE and JSON', function()
+    local sse, sse_usage = streams.sse({ kind = 'chat', continuous = true, pieces = 200 })
+    local json, json_usage = streams.json({})
+    local random = seeded(11)
+    for round = 1, 60 do
+      local window_bits = round % 2 == 0 and 31 or 15
+      local sse_parser, fed = recording(usage.new_sse_parser())
+      local parser = usage.new_inflating_parser(sse_parser, zlib.inflate)
+      feed_all(parser, streams.rechunk(compress(sse, window_bits), random, round % 3 == 0 and 3 or 700))
+      assert.equal(sse, table.concat(fed))
+      assert.same(sse_usage, parser:usage())
+      assert.equal('granite-33-2b-instruct', parser:model())
+      local scanner = usage.new_inflating_parser(usage.new_json_scanner(4096), zlib.inflate)
+      feed_all(scanner, streams.rechunk(compress(json, window_bits), random, 50))
+      assert.same(json_usage, scanner:usage())
+    end
+  end)
+
+  it('inflates large chunks in bounded slices', function()
+    local body = string.rep('data: {"choices":[]}\n\n', 20000) .. 'data: {"usage":{"prompt_tokens":1}}\n\n'
+    local default_slice = usage.INFLATE_SLICE_BYTES
+    usage.INFLATE_SLICE_BYTES = 64
+    local sse_parser, fed = recording(usage.new_sse_parser())
+    local parser = usage.new_inflating_parser(sse_parser, zlib.inflate)
+    parser:feed(compress(body)) -- one chunk of about 1 KB that inflates to 440 KB
+    usage.INFLATE_SLICE_BYTES = default_slice
+    local largest = 0
+    for _, piece in ipairs(fed) do
+      largest = math.max(largest, #piece)
+    end
+    assert.equal(body, table.concat(fed))
+    assert.is_true(largest <= 64 * 1032, tostring(largest))
+    assert.same({ prompt_tokens = 1 }, parser:usage())
+  end)
+
+  it('decodes gzip members that follow one another, also across a chunk boundary', function()
+    local first = 'data: {"choices":[]}\n\n'
+    local second = 'data: {"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\n'
+    local body = compress(first) .. compress(second)
+    for cut = 1, #body - 1 do
+      local parser = usage.new_inflating_parser(usage.new_sse_parser(), zlib.inflate)
+      feed_all(parser, { body:sub(1, cut), body:sub(cut + 1) })
+      assert.same({ prompt_tokens = 2, completion_tokens = 3, total_tokens = 5 }, parser:usage())
+    end
+  end)
+
+  it('raises on data that is not gzip or zlib', function()
+    local parser = usage.new_inflating_parser(usage.new_json_scanner(4096), zlib.inflate)
+    assert.has_error(function()
+      parser:feed('{"usage":{"prompt_tokens":1}}')
+    end)
+    local raw = usage.new_inflating_parser(usage.new_json_scanner(4096), zlib.inflate)
+    assert.has_error(function()
+      raw:feed(compress('{"usage":{}}', -15))
+    end)
+  end)
+end)

@@ -33,6 +33,8 @@ test("every example validates and {} gets all defaults", () => {
     request_usage_injection: true,
     report_to_backend: true,
     prometheus: true,
+    report_interval_seconds: 5,
+    batch_shared_dict: "",
   });
 });
 
@@ -43,6 +45,9 @@ test.each([
   [{ max_json_bytes: 1.5 }, "max_json_bytes"],
   [{ prometheus: "yes" }, "prometheus"],
   [{ rules: [] }, "rules"],
+  [{ report_interval_seconds: -1 }, "report_interval_seconds"],
+  [{ report_interval_seconds: "5" }, "report_interval_seconds"],
+  [{ batch_shared_dict: "no spaces" }, "batch_shared_dict"],
 ])("rejects %j", (config, field) => {
   expect(validate(config)).toBe(false);
   expect(JSON.stringify(validate.errors)).toContain(field);

@@ -1,22 +1,26 @@
 --- LLM token metering policy.
 -- Reads token usage from OpenAI-compatible responses as they stream through (the body is never held or changed),
--- then reports prompt/completion/total tokens to the 3scale backend and to Prometheus, once per 2xx response.
--- Anything unexpected (empty, non-JSON, truncated, compressed, oversized bodies) passes through unmetered.
+-- then counts prompt/completion/total tokens in Prometheus and reports them to the 3scale backend, once per 2xx
+-- response (batched by default). Gzip and deflate bodies are inflated on the side when lua-zlib is available.
+-- Anything unexpected (empty, non-JSON, truncated, undecodable, oversized bodies) passes through unmetered.
 
 local policy = require('apicast.policy')
 local _M = policy.new('LLM token metering', '1.0.0')
 
 local usage = require('usage')
+local token_reports = require('token_reports')
 local prometheus = require('apicast.prometheus')
-local backend_client = require('apicast.backend_client')
-local ReportsBatch = require('apicast.policy.3scale_batcher.reports_batch')
-local http_ng_resty = require('resty.http_ng.backend.resty')
+
+-- lua-zlib is optional: without it compressed responses pass through unmetered.
+local zlib_loaded, zlib = pcall(require, 'zlib')
+local new_inflate = zlib_loaded and type(zlib) == 'table' and zlib.inflate or nil
 
 local pcall = pcall
 local pairs = pairs
 local tostring = tostring
 local lower = string.lower
 local find = string.find
+local match = string.match
 
 local new = _M.new
 
@@ -28,7 +32,12 @@ local DEFAULTS = {
   request_usage_injection = true,
   report_to_backend = true,
   prometheus = true,
+  report_interval_seconds = 5,
+  batch_shared_dict = '',
 }
+
+-- Content-Encoding values lua-zlib's inflate (gzip or zlib header, detected) decodes.
+local INFLATABLE = { gzip = true, ['x-gzip'] = true, deflate = true }
 
 local USAGE_FIELDS = { 'prompt_tokens', 'completion_tokens', 'total_tokens' }
 local LOG_PREFIX = '[llm_metrics] '
@@ -109,6 +118,26 @@ local function parser_for(self, content_type)
   end
 end
 
+-- The parser fed with the decoded body, or nil when the Content-Encoding cannot be decoded here.
+local function decoding(parser, encoding)
+  if not encoding then
+    return parser
+  end
+  encoding = lower(match(tostring(encoding), '^%s*(.-)%s*$'))
+  if encoding == '' or encoding == 'identity' then
+    return parser
+  end
+  if not INFLATABLE[encoding] then
+    warn('response is ', encoding, '-encoded; not metered')
+    return nil
+  end
+  if not new_inflate then
+    warn('response is ', encoding, '-encoded and lua-zlib is not installed; not metered')
+    return nil
+  end
+  return usage.new_inflating_parser(parser, new_inflate)
+end
+
 function _M:header_filter(context)
   local state = state_of(self, context)
   local status = ngx.status
@@ -120,9 +149,8 @@ function _M:header_filter(context)
   if not mode then
     return
   end
-  local encoding = ngx.header['Content-Encoding']
-  if encoding and lower(encoding) ~= 'identity' then
-    warn('response is ', encoding, '-encoded; not metered')
+  parser = decoding(parser, ngx.header['Content-Encoding'])
+  if not parser then
     return
   end
   local length = tonumber(ngx.header['Content-Length'])
@@ -139,35 +167,12 @@ function _M:body_filter(context)
   if not parser then
     return
   end
-  -- Observe only: ngx.arg[1] is never modified, so the client gets exactly what the upstream sent.
+  -- Observe only: ngx.arg[1] is never modified, so the client gets exactly what the upstream sent (still
+  -- compressed when it was).
   local ok, err = pcall(parser.feed, parser, ngx.arg[1])
   if not ok then
     warn('usage parser failed, response not metered: ', tostring(err))
     state.parser = nil
-  end
-end
-
-local function report_to_backend(premature, service, credentials, deltas)
-  if premature then
-    return
-  end
-  local reports = {}
-  for metric, value in pairs(deltas) do
-    local report = { metric = metric, value = value }
-    for key, credential in pairs(credentials) do
-      report[key] = credential
-    end
-    reports[#reports + 1] = report
-  end
-  local client, err = backend_client:new(service, http_ng_resty)
-  if not client then
-    warn('no 3scale backend client for service ', tostring(service.id), ': ', tostring(err))
-    return
-  end
-  local res = client:report(ReportsBatch.new(service.id, reports))
-  if not res or not res.status or res.status < 200 or res.status > 299 then
-    warn('3scale backend rejected the token report of service ', tostring(service.id), ': status ',
-      tostring(res and res.status), ' ', tostring(res and (res.body or res.error)))
   end
 end
 
@@ -218,14 +223,16 @@ local function settle(self, context)
   if not any then
     return
   end
-  if not (service and context.credentials) then
+  local credential_type, credential = token_reports.credential_of(context.credentials)
+  if not (service and credential_type) then
     warn('no service or application credentials in the request context; tokens not reported to 3scale')
     return
   end
-  -- Cosockets are not allowed in every late phase: a zero-delay timer reports without delaying the client.
-  local scheduled, err = ngx.timer.at(0, report_to_backend, service, context.credentials, deltas)
-  if not scheduled then
-    warn('could not schedule the token report: ', tostring(err))
+  local interval = self.config.report_interval_seconds
+  if interval > 0 then
+    token_reports.batcher(self.config.batch_shared_dict, interval):add(service, credential_type, credential, deltas)
+  else
+    token_reports.report(service, credential_type, credential, deltas)
   end
 end
 

@@ -449,6 +449,67 @@ function JsonScanner:model()
 end
 
 ---------------------------------------------------------------------------------------------------------------------
+-- Compressed bodies: inflate incrementally and feed the decoded bytes to a parser
+---------------------------------------------------------------------------------------------------------------------
+
+-- Deflate expands at most about 1032:1, so inflating at most this much input per call bounds one call's output
+-- (about 4 MiB) whatever the size of the chunk nginx hands over.
+_M.INFLATE_SLICE_BYTES = 4096
+
+local InflatingParser = {}
+InflatingParser.__index = InflatingParser
+
+--- Wraps `parser` so that it sees the decompressed bytes of a gzip or zlib-wrapped (deflate) body.
+-- `new_inflate` creates a streaming inflater the way lua-zlib's `zlib.inflate()` does: a function taking the next
+-- compressed bytes and returning the decoded bytes, whether the stream ended, and the compressed bytes consumed so
+-- far. Gzip members that follow one another are decoded in turn. Corrupt input raises an error.
+function _M.new_inflating_parser(parser, new_inflate)
+  return setmetatable({ parser = parser, new_inflate = new_inflate, stream = nil, stream_in = 0 }, InflatingParser)
+end
+
+local function inflate_slice(self, slice)
+  local offset = 1
+  while offset <= #slice do
+    if not self.stream then
+      self.stream, self.stream_in = self.new_inflate(), 0
+    end
+    local decoded, ended, total_in = self.stream(offset == 1 and slice or sub(slice, offset))
+    if decoded and decoded ~= '' then
+      self.parser:feed(decoded)
+    end
+    if not ended then
+      self.stream_in = total_in
+      return
+    end
+    -- The member ended inside this slice: what follows it starts the next member.
+    local consumed = total_in - self.stream_in
+    if consumed <= 0 then
+      error('compressed stream ended without consuming input')
+    end
+    offset = offset + consumed
+    self.stream = nil
+  end
+end
+
+function InflatingParser:feed(chunk)
+  if type(chunk) ~= 'string' then
+    return
+  end
+  local slice_bytes = _M.INFLATE_SLICE_BYTES
+  for pos = 1, #chunk, slice_bytes do
+    inflate_slice(self, sub(chunk, pos, pos + slice_bytes - 1))
+  end
+end
+
+function InflatingParser:usage()
+  return self.parser:usage()
+end
+
+function InflatingParser:model()
+  return self.parser:model()
+end
+
+---------------------------------------------------------------------------------------------------------------------
 -- Request rewriting
 ---------------------------------------------------------------------------------------------------------------------
 

@@ -1,5 +1,71 @@
 --- A fake `ngx` for unit specs: request/response state the policy reads, recorders for what it does.
-local M = {}
+-- Periodic timers, shared dicts and the clock outlive one request (like a worker's): `reset` clears them.
+local M = { periodic = {}, shared = {}, clock = 0, exiting = false }
+
+function M.reset()
+  M.periodic, M.shared, M.clock, M.exiting = {}, {}, 0, false
+end
+
+--- A minimal lua_shared_dict: numbers with incr, values with add and an expiry on the fake clock.
+function M.define_dict(name)
+  local entries = {}
+  local function live(key)
+    local entry = entries[key]
+    if entry and entry.expires and entry.expires <= M.clock then
+      entries[key] = nil
+      return nil
+    end
+    return entry
+  end
+  local dict = {}
+  function dict.incr(_, key, value, init)
+    local entry = live(key)
+    if not entry then
+      if init == nil then
+        return nil, 'not found'
+      end
+      entry = { value = init }
+      entries[key] = entry
+    end
+    entry.value = entry.value + value
+    return entry.value, nil, false
+  end
+  function dict.get(_, key)
+    local entry = live(key)
+    return entry and entry.value
+  end
+  function dict.add(_, key, value, ttl)
+    if live(key) then
+      return false, 'exists'
+    end
+    entries[key] = { value = value, expires = ttl and ttl > 0 and M.clock + ttl or nil }
+    return true
+  end
+  function dict.get_keys()
+    local keys = {}
+    for key in pairs(entries) do
+      if live(key) then
+        keys[#keys + 1] = key
+      end
+    end
+    table.sort(keys)
+    return keys
+  end
+  M.shared[name] = dict
+  return dict
+end
+
+--- Runs every periodic timer once, in the order they were started, after moving the clock on by the first one's
+-- interval; `premature`: right away, because the worker is exiting.
+function M.tick(premature)
+  if not premature then
+    M.clock = M.clock + (M.periodic[1] and M.periodic[1].interval or 0)
+  end
+  for _, timer in ipairs(M.periodic) do
+    timer.fn(premature or false, unpack(timer.args))
+  end
+  return #M.periodic
+end
 
 function M.install(opts)
   opts = opts or {}
@@ -11,6 +77,7 @@ function M.install(opts)
     arg = {},
     var = opts.var or {},
     ctx = {},
+    shared = M.shared,
   }
   local request = {
     method = opts.method or 'POST',
@@ -37,8 +104,15 @@ function M.install(opts)
       fake.timers[#fake.timers + 1] = { delay = delay, fn = fn, args = { ... } }
       return true
     end,
+    every = function(interval, fn, ...)
+      M.periodic[#M.periodic + 1] = { interval = interval, fn = fn, args = { ... } }
+      return true
+    end,
   }
-  --- Runs the scheduled timers like the event loop would after the request.
+  fake.worker = {
+    exiting = function() return M.exiting end,
+  }
+  --- Runs the scheduled one-off timers like the event loop would after the request.
   function fake.run_timers()
     local timers = fake.timers
     fake.timers = {}
