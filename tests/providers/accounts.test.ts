@@ -1,13 +1,11 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { ApplicationPlanProvider } from "../../dynamic-providers/application-plan";
-import { ApplicationProvider, type ApplicationInputs } from "../../dynamic-providers/application";
-import { DeveloperAccountProvider, type DeveloperAccountInputs } from "../../dynamic-providers/developer-account";
+import { ApplicationProvider, applicationProvider } from "../../dynamic-providers/application";
+import { DeveloperAccountProvider, developerAccountProvider } from "../../dynamic-providers/developer-account";
 import type { Connection } from "../../dynamic-providers/threescale/client";
-import { FAST_CLIENT, useEmulator } from "./support";
-import { lifecycleSuite, makeProduct } from "./support-b";
-
-const emulatorCtx = useEmulator();
+import { lifecycleSuite } from "./lifecycle";
+import { Emulator, FAST_CLIENT, makeProduct, useEmulator } from "./support";
 
 /**
  * EMULATOR GAP (workaround for this file only): the emulator does not implement the documented
@@ -16,33 +14,31 @@ const emulatorCtx = useEmulator();
  */
 let proxyUrl = "";
 let proxy: http.Server;
+let target: Emulator | undefined;
 beforeAll(async () => {
   proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      const emulator = target!;
       const body = Buffer.concat(chunks);
       const match = /^\/admin\/api\/accounts\/(\d+)\.json$/.exec(req.url ?? "");
-      const account = match && emulatorCtx.emulator.state.accounts.find((a) => a.id === Number(match[1]));
+      const account = match && emulator.state.accounts.find((a) => a.id === Number(match[1]));
       if (req.method === "PUT" && account) {
         account.org_name = JSON.parse(body.toString()).org_name ?? account.org_name;
-        emulatorCtx.emulator.calls.push({
-          seq: -1,
-          method: "PUT",
-          path: req.url!,
-          query: {},
-          body: null,
-          status: 200,
-          write: true,
-        });
+        const call = { seq: -1, method: "PUT", path: req.url!, query: {}, body: null, status: 200, write: true };
+        emulator.calls.push(call);
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ account }));
         return;
       }
-      const target = new URL(req.url ?? "/", emulatorCtx.emulator.url);
-      const upstream = http.request(target, { method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const upstream = http.request(
+        new URL(req.url ?? "/", emulator.url),
+        { method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       upstream.on("error", () => res.destroy());
       upstream.end(body);
     });
@@ -52,31 +48,26 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => proxy.close(resolve)));
 
-const ctx = {
-  get emulator() {
-    return emulatorCtx.emulator;
-  },
-  get connection(): Connection {
-    return { ...emulatorCtx.connection, adminUrl: proxyUrl };
-  },
+/** The tenant as this file reaches it: through the gap proxy. */
+const throughProxy = (emulator: Emulator, connection: Connection): Connection => {
+  target = emulator;
+  return { ...connection, adminUrl: proxyUrl };
 };
-const PASSWORD = "s3cret-Passw0rd";
 
-const accountInputs = (connection: Connection, unique: string): DeveloperAccountInputs => ({
-  connection,
+const account = (unique: string) => ({
   orgName: `Acme ${unique}`,
   username: `dev_${unique}`,
   email: `dev_${unique}@acme.example.test`,
-  password: PASSWORD,
+  password: "s3cret-Passw0rd",
 });
 
-async function plan(connection: Connection, unique: string, systemName = "basic"): Promise<number> {
-  const product = await makeProduct(connection, `a_${unique}_${systemName}`);
+async function plan(connection: Connection, unique: string): Promise<number> {
+  const product = await makeProduct(connection, `a_${unique}`);
   const created = await new ApplicationPlanProvider(FAST_CLIENT).create({
     connection,
     productId: product.id,
-    systemName,
-    name: systemName,
+    systemName: "basic",
+    name: "Basic",
     published: true,
     default: true,
   });
@@ -84,55 +75,63 @@ async function plan(connection: Connection, unique: string, systemName = "basic"
 }
 
 describe("DeveloperAccount", () => {
-  lifecycleSuite<DeveloperAccountInputs>(ctx, {
-    Provider: DeveloperAccountProvider,
-    inputs: async (connection, unique) => accountInputs(connection, unique),
-    matching: (emulator, inputs) => emulator.state.accounts.filter((a) => a.username === inputs.username),
-    expectApplied: (account, inputs) =>
-      expect(account).toMatchObject({ org_name: inputs.orgName, email: inputs.email }),
-    change: (inputs) => ({ ...inputs, orgName: `${inputs.orgName} Inc` }),
-    drift: (account) => {
-      account.org_name = "renamed by hand";
+  lifecycleSuite(
+    {
+      type: "DeveloperAccount",
+      shared: developerAccountProvider,
+      make: (o) => new DeveloperAccountProvider(o),
+      inputs: async () => account("acme"),
+      changed: (i) => ({ ...i, orgName: `${i.orgName} Inc` }),
+      drift: (s, id) => (s.accounts.find((a) => a.id === id)!.org_name = "renamed by hand"),
+      count: (s, i) => s.accounts.filter((a) => a.username === i.username).length,
+      expectApplied: (s, id, i) =>
+        expect(s.accounts.find((a) => a.id === id)).toMatchObject({ org_name: i.orgName, email: i.email }),
+      badInputs: [
+        { what: "e-mail without @", mutate: (i) => ({ ...i, email: "dev.example.test" }), property: "email" },
+        { what: "missing password", mutate: (i) => ({ ...i, password: undefined }), property: "password" },
+      ],
     },
-    expectDeleted: (emulator, inputs) =>
-      expect(emulator.state.accounts.filter((a) => a.username === inputs.username)).toEqual([]),
-    badInputs: [
-      { what: "e-mail without @", mutate: (i) => ({ ...i, email: "dev.example.test" }), property: "email" },
-      { what: "missing password", mutate: (i) => ({ ...i, password: undefined }), property: "password" },
-    ],
-  });
+    throughProxy,
+  );
 });
 
 describe("Application", () => {
-  lifecycleSuite<ApplicationInputs>(ctx, {
-    Provider: ApplicationProvider,
-    inputs: async (connection, unique) => {
-      const account = await new DeveloperAccountProvider(FAST_CLIENT).create(accountInputs(connection, `app${unique}`));
-      const planId = await plan(connection, unique);
-      return { connection, accountId: Number(account.id), planId, name: "e2e", description: "end-to-end test app" };
+  lifecycleSuite(
+    {
+      type: "Application",
+      shared: applicationProvider,
+      make: (o) => new ApplicationProvider(o),
+      inputs: async (connection) => {
+        const owner = await new DeveloperAccountProvider(FAST_CLIENT).create({ connection, ...account("app") });
+        return { accountId: Number(owner.id), planId: await plan(connection, "app"), name: "e2e", description: "app" };
+      },
+      changed: (i) => ({ ...i, description: "now described" }),
+      drift: (s, id) => (s.applications.find((a) => a.id === id)!.description = "edited by hand"),
+      count: (s, i) => s.applications.filter((a) => a.account_id === i.accountId && a.name === i.name).length,
+      expectApplied: (s, id, i) =>
+        expect(s.applications.find((a) => a.id === id)).toMatchObject({
+          plan_id: i.planId,
+          name: i.name,
+          description: i.description,
+        }),
+      badInputs: [
+        { what: "plan id missing", mutate: (i) => ({ ...i, planId: undefined }), property: "planId" },
+        { what: "account id zero", mutate: (i) => ({ ...i, accountId: 0 }), property: "accountId" },
+      ],
     },
-    matching: (emulator, inputs) =>
-      emulator.state.applications.filter((a) => a.account_id === inputs.accountId && a.name === inputs.name),
-    expectApplied: (app, inputs) =>
-      expect(app).toMatchObject({ plan_id: inputs.planId, name: inputs.name, description: inputs.description }),
-    change: (inputs) => ({ ...inputs, description: "now described" }),
-    drift: (app) => {
-      app.description = "edited by hand";
-    },
-    expectDeleted: (emulator, inputs) =>
-      expect(emulator.state.applications.filter((a) => a.account_id === inputs.accountId)).toEqual([]),
-    badInputs: [
-      { what: "plan id missing", mutate: (i) => ({ ...i, planId: undefined }), property: "planId" },
-      { what: "account id zero", mutate: (i) => ({ ...i, accountId: 0 }), property: "accountId" },
-    ],
-  });
+    throughProxy,
+  );
 
+  const ctx = useEmulator();
   it("outputs the user key the gateway accepts", async () => {
     const provider = new ApplicationProvider(FAST_CLIENT);
-    const account = await new DeveloperAccountProvider(FAST_CLIENT).create(accountInputs(ctx.connection, "key"));
+    const owner = await new DeveloperAccountProvider(FAST_CLIENT).create({
+      connection: ctx.connection,
+      ...account("key"),
+    });
     const inputs = {
       connection: ctx.connection,
-      accountId: Number(account.id),
+      accountId: Number(owner.id),
       planId: await plan(ctx.connection, "key"),
       name: "k",
     };

@@ -1,8 +1,6 @@
-import { ActiveDocProvider, type ActiveDocInputs } from "../../dynamic-providers/active-doc";
-import { FAST_CLIENT, useEmulator } from "./support";
-import { lifecycleSuite, makeProduct } from "./support-b";
-
-const ctx = useEmulator();
+import { ActiveDocProvider, activeDocProvider } from "../../dynamic-providers/active-doc";
+import { lifecycleSuite } from "./lifecycle";
+import { FAST_CLIENT, makeProduct, useEmulator } from "./support";
 
 const spec = (title: string) => ({
   openapi: "3.0.2",
@@ -10,34 +8,36 @@ const spec = (title: string) => ({
   paths: { "/v1/chat/completions": { post: { responses: { "200": { description: "ok" } } } } },
 });
 
-describe("ActiveDoc", () => {
-  lifecycleSuite<ActiveDocInputs>(ctx, {
-    Provider: ActiveDocProvider,
-    inputs: async (connection, unique) => ({
-      connection,
-      systemName: `doc_${unique}`,
+describe("ActiveDoc lifecycle", () => {
+  lifecycleSuite({
+    type: "ActiveDoc",
+    shared: activeDocProvider,
+    make: (o) => new ActiveDocProvider(o),
+    inputs: async (connection) => ({
+      systemName: "granite_doc",
       name: "Granite API",
-      productId: (await makeProduct(connection, `d_${unique}`)).id,
+      productId: (await makeProduct(connection, "granite")).id,
       body: JSON.stringify(spec("Granite")),
       published: true,
     }),
-    matching: (emulator, inputs) => emulator.state.activeDocs.filter((d) => d.system_name === inputs.systemName),
-    expectApplied: (doc, inputs) => {
-      expect(JSON.parse(doc.body)).toEqual(JSON.parse(inputs.body));
-      expect(doc).toMatchObject({ name: inputs.name, service_id: inputs.productId, published: inputs.published });
+    changed: (i) => ({ ...i, body: JSON.stringify(spec("Granite v2")), published: false }),
+    drift: (s, id) => (s.activeDocs.find((d) => d.id === id)!.body = JSON.stringify(spec("edited by hand"))),
+    count: (s, i) => s.activeDocs.filter((d) => d.system_name === i.systemName).length,
+    expectApplied: (s, id, i) => {
+      const doc = s.activeDocs.find((d) => d.id === id)!;
+      expect(JSON.parse(doc.body)).toEqual(JSON.parse(i.body));
+      expect(doc).toMatchObject({ name: i.name, service_id: i.productId, published: i.published });
     },
-    change: (inputs) => ({ ...inputs, body: JSON.stringify(spec("Granite v2")), published: false }),
-    drift: (doc) => {
-      doc.body = JSON.stringify(spec("edited by hand"));
-    },
-    expectDeleted: (emulator, inputs) =>
-      expect(emulator.state.activeDocs.filter((d) => d.system_name === inputs.systemName)).toEqual([]),
     badInputs: [
       { what: "body not JSON", mutate: (i) => ({ ...i, body: "openapi: 3.0.2" }), property: "body" },
       { what: "body a JSON array", mutate: (i) => ({ ...i, body: "[]" }), property: "body" },
       { what: "missing name", mutate: (i) => ({ ...i, name: undefined }), property: "name" },
     ],
   });
+});
+
+describe("ActiveDoc", () => {
+  const ctx = useEmulator();
 
   it("compares the body as parsed JSON: reformatting or reordering keys is no change", async () => {
     const provider = new ActiveDocProvider(FAST_CLIENT);

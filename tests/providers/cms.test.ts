@@ -1,5 +1,5 @@
 import { CmsContentProvider, type CmsContentInputs } from "../../dynamic-providers/cms-content";
-import { FAST_CLIENT, serialize, useEmulator } from "./support";
+import { FAST_CLIENT, FORMS, inForm, useEmulator } from "./support";
 
 const ctx = useEmulator();
 
@@ -44,11 +44,8 @@ const content = (extra = ""): CmsContentInputs => ({
 
 const template = (systemName: string) => ctx.emulator.state.cmsTemplates.find((t) => t.system_name === systemName)!;
 
-describe.each(["direct", "serialized"] as const)("CmsContent (%s)", (form) => {
-  const provider = async () => {
-    const instance = new CmsContentProvider(FAST_CLIENT);
-    return form === "direct" ? instance : (await serialize(instance)).provider;
-  };
+describe.each(FORMS)("CmsContent (%s)", (form) => {
+  const provider = () => inForm(form, new CmsContentProvider(FAST_CLIENT));
 
   it("uploads everything published, writes nothing on a no-op, only changed items on update, and cleans up", async () => {
     const p = await provider();

@@ -1,13 +1,14 @@
 /**
  * Layer 3: the real dynamic-provider host shipped in @pulumi/pulumi, spawned from the project root and driven over
- * gRPC the way the engine drives it, for Product, PolicyChain and ProxyPromotion.
+ * gRPC the way the engine drives it, for Product, PolicyChain, ProxyPromotion and SsoIntegration.
  */
 import { policyChainProvider } from "../../dynamic-providers/policy-chain";
 import { productProvider } from "../../dynamic-providers/product";
 import { proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
+import { ssoIntegrationProvider } from "../../dynamic-providers/sso-integration";
 import { UNKNOWN } from "../../dynamic-providers/threescale/common";
-import { buildWorld } from "./lifecycle";
 import {
+  buildWorld,
   expectNoToken,
   HostClient,
   isSecretEnvelope,
@@ -27,6 +28,7 @@ beforeAll(async () => {
   texts.Product = (await serialize(productProvider)).text;
   texts.PolicyChain = (await serialize(policyChainProvider)).text;
   texts.ProxyPromotion = (await serialize(proxyPromotionProvider)).text;
+  texts.SsoIntegration = (await serialize(ssoIntegrationProvider)).text;
 });
 afterAll(async () => {
   await host?.close();
@@ -171,4 +173,32 @@ test("a failing create reaches the engine as an error naming the call, without t
     .catch((e) => e);
   expect(err?.details ?? err?.message).toMatch(/deploy.json failed with HTTP 404/);
   expectNoToken(String(err?.details) + String(err?.message), env.emulator.accessToken);
+});
+
+test("SsoIntegration: check, create, read, diff, update, delete with the client secret kept secret", async () => {
+  const clientSecret = "kc-client-secret-9f2e61";
+  const urn = urnOf("pulumi-nodejs:dynamic/threescale:SsoIntegration", "portal-sso");
+  const news = props("SsoIntegration", {
+    kind: "keycloak",
+    clientId: "portal-grpc",
+    clientSecret: secret(clientSecret),
+    site: "https://sso.apps.example.test/realms/maas",
+    published: true,
+    automaticallyApproveAccounts: true,
+  });
+  const bad = await host.check(urn, { ...news, site: "not a url" });
+  expect(bad.failures.map((f) => f.property)).toEqual(["site"]);
+
+  const created = await host.create(urn, news);
+  expect(created.properties.callbackUrl).toMatch(/\/auth\/keycloak\/callback$/);
+  expect(isSecretEnvelope(created.properties.clientSecret)).toBe(true);
+  const read = await host.read(urn, created.id, created.properties);
+  expect(read.id).toBe(created.id);
+  expect((await host.diff(urn, created.id, created.properties, news)).changes).toBe("none");
+  const changed = { ...news, published: false };
+  expect((await host.diff(urn, created.id, created.properties, changed)).changes).toBe("some");
+  const updated = await host.update(urn, created.id, created.properties, changed);
+  expect(updated.published).toBe(false);
+  await host.delete(urn, created.id, updated);
+  expect(host.logs()).not.toContain(clientSecret);
 });

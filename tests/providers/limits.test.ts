@@ -1,43 +1,33 @@
 import { ApplicationPlanProvider } from "../../dynamic-providers/application-plan";
-import { LIMIT_PERIODS, PlanLimitProvider, type PlanLimitInputs } from "../../dynamic-providers/plan-limit";
+import { LIMIT_PERIODS, PlanLimitProvider, planLimitProvider } from "../../dynamic-providers/plan-limit";
+import type { Connection } from "../../dynamic-providers/threescale/client";
 import { LIMIT_PERIODS as CONFIG_LIMIT_PERIODS } from "../../components/config/schema";
-import { FAST_CLIENT, useEmulator } from "./support";
-import { lifecycleSuite, makeMetric, makeProduct } from "./support-b";
+import { lifecycleSuite } from "./lifecycle";
+import { FAST_CLIENT, makeMetric, makeProduct, useEmulator } from "./support";
 
-const ctx = useEmulator();
-
-async function planWithMetric(unique: string) {
-  const product = await makeProduct(ctx.connection, `l_${unique}`);
+async function planWithMetric(connection: Connection, systemName: string) {
+  const product = await makeProduct(connection, systemName);
   const plan = await new ApplicationPlanProvider(FAST_CLIENT).create({
-    connection: ctx.connection,
+    connection,
     productId: product.id,
     systemName: "basic",
     name: "Basic",
     published: true,
   });
-  return { planId: Number(plan.id), metricId: await makeMetric(ctx.connection, product.id, "total_tokens") };
+  return { planId: Number(plan.id), metricId: await makeMetric(connection, product.id, "total_tokens") };
 }
 
-describe("PlanLimit", () => {
-  lifecycleSuite<PlanLimitInputs>(ctx, {
-    Provider: PlanLimitProvider,
-    inputs: async (connection, unique) => ({
-      connection,
-      ...(await planWithMetric(unique)),
-      period: "day",
-      value: 1000,
-    }),
-    matching: (emulator, inputs) =>
-      emulator.state.limits.filter(
-        (l) => l.plan_id === inputs.planId && l.metric_id === inputs.metricId && l.period === inputs.period,
-      ),
-    expectApplied: (limit, inputs) => expect(limit.value).toBe(inputs.value),
-    change: (inputs) => ({ ...inputs, value: 0 }),
-    drift: (limit) => {
-      limit.value = 5;
-    },
-    expectDeleted: (emulator, inputs) =>
-      expect(emulator.state.limits.filter((l) => l.plan_id === inputs.planId)).toEqual([]),
+describe("PlanLimit lifecycle", () => {
+  lifecycleSuite({
+    type: "PlanLimit",
+    shared: planLimitProvider,
+    make: (o) => new PlanLimitProvider(o),
+    inputs: async (connection) => ({ ...(await planWithMetric(connection, "limits")), period: "day", value: 1000 }),
+    changed: (i) => ({ ...i, value: 0 }),
+    drift: (s, id) => (s.limits.find((l) => l.id === id)!.value = 5),
+    count: (s, i) =>
+      s.limits.filter((l) => l.plan_id === i.planId && l.metric_id === i.metricId && l.period === i.period).length,
+    expectApplied: (s, id, i) => expect(s.limits.find((l) => l.id === id)!.value).toBe(i.value),
     badInputs: [
       { what: "unknown period", mutate: (i) => ({ ...i, period: "fortnight" }), property: "period" },
       { what: "fractional value", mutate: (i) => ({ ...i, value: 1.5 }), property: "value" },
@@ -45,10 +35,14 @@ describe("PlanLimit", () => {
       { what: "plan id as text", mutate: (i) => ({ ...i, planId: "12" }), property: "planId" },
     ],
   });
+});
+
+describe("PlanLimit", () => {
+  const ctx = useEmulator();
 
   it("keeps limits of different periods on one metric apart, and a period change replaces", async () => {
     const provider = new PlanLimitProvider(FAST_CLIENT);
-    const ids = await planWithMetric("periods");
+    const ids = await planWithMetric(ctx.connection, "periods");
     const base = { connection: ctx.connection, ...ids, value: 10 };
     const day = await provider.create({ ...base, period: "day" });
     const minute = await provider.create({ ...base, period: "minute", value: 1 });

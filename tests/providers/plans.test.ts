@@ -1,15 +1,17 @@
-import { ApplicationPlanProvider, type ApplicationPlanInputs } from "../../dynamic-providers/application-plan";
-import { FAST_CLIENT, useEmulator } from "./support";
-import { lifecycleSuite, makeProduct } from "./support-b";
+import { ApplicationPlanProvider, applicationPlanProvider } from "../../dynamic-providers/application-plan";
+import { lifecycleSuite } from "./lifecycle";
+import { FAST_CLIENT, makeProduct, useEmulator } from "./support";
 
-const ctx = useEmulator();
+const plan = (s: { applicationPlans: Array<{ id: number }> }, id: number) =>
+  s.applicationPlans.find((p) => p.id === id)!;
 
-describe("ApplicationPlan", () => {
-  lifecycleSuite<ApplicationPlanInputs>(ctx, {
-    Provider: ApplicationPlanProvider,
-    inputs: async (connection, unique) => ({
-      connection,
-      productId: (await makeProduct(connection, `p_${unique}`)).id,
+describe("ApplicationPlan lifecycle", () => {
+  lifecycleSuite({
+    type: "ApplicationPlan",
+    shared: applicationPlanProvider,
+    make: (o) => new ApplicationPlanProvider(o),
+    inputs: async (connection) => ({
+      productId: (await makeProduct(connection, "plans")).id,
       systemName: "basic",
       name: "Basic",
       description: "1000 tokens a day",
@@ -17,24 +19,16 @@ describe("ApplicationPlan", () => {
       default: true,
       costPerMonth: 0,
     }),
-    matching: (emulator, inputs) =>
-      emulator.state.applicationPlans.filter(
-        (p) => p.service_id === inputs.productId && p.system_name === inputs.systemName,
-      ),
-    expectApplied: (plan, inputs) => {
-      expect(plan).toMatchObject({
-        name: inputs.name,
-        description: inputs.description,
-        state: inputs.published ? "published" : "hidden",
-      });
-    },
-    change: (inputs) => ({ ...inputs, name: "Basic tier", published: false, trialPeriodDays: 7 }),
-    drift: (plan) => {
-      plan.name = "renamed in the admin UI";
-      plan.state = "hidden";
-    },
-    expectDeleted: (emulator, inputs) =>
-      expect(emulator.state.applicationPlans.filter((p) => p.service_id === inputs.productId)).toEqual([]),
+    changed: (i) => ({ ...i, name: "Basic tier", published: false, trialPeriodDays: 7 }),
+    drift: (s, id) => Object.assign(plan(s, id), { name: "renamed in the admin UI", state: "hidden" }),
+    count: (s, i) =>
+      s.applicationPlans.filter((p) => p.service_id === i.productId && p.system_name === i.systemName).length,
+    expectApplied: (s, id, i) =>
+      expect(plan(s, id)).toMatchObject({
+        name: i.name,
+        description: i.description,
+        state: i.published ? "published" : "hidden",
+      }),
     badInputs: [
       { what: "system name with a space", mutate: (i) => ({ ...i, systemName: "a b" }), property: "systemName" },
       { what: "published not a boolean", mutate: (i) => ({ ...i, published: "yes" }), property: "published" },
@@ -46,6 +40,10 @@ describe("ApplicationPlan", () => {
       },
     ],
   });
+});
+
+describe("ApplicationPlan", () => {
+  const ctx = useEmulator();
 
   it("makes the plan the product's default and publishes it only when that must change", async () => {
     const provider = new ApplicationPlanProvider(FAST_CLIENT);

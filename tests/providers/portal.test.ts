@@ -3,16 +3,12 @@ import {
   TenantDefaultsProvider,
   type DeveloperPortalAccessInputs,
 } from "../../dynamic-providers/developer-portal";
-import { FAST_CLIENT, serialize, useEmulator } from "./support";
-import { makeProduct } from "./support-b";
+import { FAST_CLIENT, FORMS, inForm, makeProduct, serialize, useEmulator } from "./support";
 
 const ctx = useEmulator();
 
-describe.each(["direct", "serialized"] as const)("DeveloperPortalAccess (%s)", (form) => {
-  const provider = async () => {
-    const instance = new DeveloperPortalAccessProvider(FAST_CLIENT);
-    return form === "direct" ? instance : (await serialize(instance)).provider;
-  };
+describe.each(FORMS)("DeveloperPortalAccess (%s)", (form) => {
+  const provider = () => inForm(form, new DeveloperPortalAccessProvider(FAST_CLIENT));
 
   it("sets the access code and settings, records what was there, and restores it on delete", async () => {
     const p = await provider();

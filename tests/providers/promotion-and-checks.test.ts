@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ProxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
+import { ProxyPromotionProvider, proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
 import { MappingRuleProvider } from "../../dynamic-providers/mapping-rule";
 import { MetricProvider } from "../../dynamic-providers/metric";
 import { BackendProvider } from "../../dynamic-providers/backend";
@@ -12,8 +12,7 @@ import { PolicyChainProvider } from "../../dynamic-providers/policy-chain";
 import { ProductProvider } from "../../dynamic-providers/product";
 import { ProxySettingsProvider } from "../../dynamic-providers/proxy-settings";
 import { UNKNOWN } from "../../dynamic-providers/threescale/common";
-import { buildWorld } from "./lifecycle";
-import { expectNoToken, FAST_CLIENT, useEmulator, withEmulator } from "./support";
+import { buildWorld, expectNoToken, FAST_CLIENT, rejectionOf, serialize, useEmulator, withEmulator } from "./support";
 
 const promotion = new ProxyPromotionProvider(FAST_CLIENT);
 const versions = (state: any, productId: number, environment: string) =>
@@ -63,6 +62,29 @@ describe("ProxyPromotion", () => {
       expect(await promotion.diff(created.id, refreshed.props, inputs)).toMatchObject({ changes: true });
       const updated = await promotion.update(created.id, refreshed.props, inputs);
       expect(updated.outs!.productionVersion).toBe(refreshed.props!.stagingVersion);
+    }));
+
+  test("serialized shared instance: deploys, promotes and fails with token-free errors", () =>
+    withEmulator(async (emulator, connection) => {
+      const { text, provider } = await serialize(proxyPromotionProvider);
+      const { productId } = await buildWorld(connection);
+      const created = await provider.create({ connection, productId, revision: "r1" });
+      expect(created.outs.productionVersion).toBe(created.outs.stagingVersion);
+      const read = await provider.read(created.id, created.outs);
+      expect(await provider.diff(created.id, read.props, { connection, productId, revision: "r1" })).toMatchObject({
+        changes: false,
+      });
+      const failure = await rejectionOf(provider.create({ connection, productId: 999999, revision: "r1" }));
+      expect(failure.message).toMatch(/POST \/admin\/api\/services\/999999\/proxy\/deploy.json failed with HTTP 404/);
+      const denied = await rejectionOf(
+        provider.create({
+          connection: { ...connection, accessToken: emulator.accessToken + "x" },
+          productId,
+          revision: "r2",
+        }),
+      );
+      expect(denied.message).toMatch(/HTTP 403.*access token was rejected/);
+      expectNoToken(text + failure.message + denied.message, emulator.accessToken);
     }));
 
   test("a product without a backend gives a clear error instead of a silent no-op deploy", () =>

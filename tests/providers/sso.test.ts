@@ -1,18 +1,11 @@
-import { SsoIntegrationProvider, type SsoIntegrationInputs } from "../../dynamic-providers/sso-integration";
 import {
-  FAST_CLIENT,
-  expectNoToken,
-  isSecretEnvelope,
-  rejectionOf,
-  secret,
-  serialize,
-  startHost,
-  urnOf,
-  useEmulator,
-} from "./support";
-import { lifecycleSuite } from "./support-b";
+  SsoIntegrationProvider,
+  ssoIntegrationProvider,
+  type SsoIntegrationInputs,
+} from "../../dynamic-providers/sso-integration";
+import { lifecycleSuite } from "./lifecycle";
+import { FAST_CLIENT, rejectionOf, useEmulator } from "./support";
 
-const ctx = useEmulator();
 const CLIENT_SECRET = "kc-client-secret-9f2e61";
 
 const inputsFor = (unique: string): Omit<SsoIntegrationInputs, "connection"> => ({
@@ -24,36 +17,41 @@ const inputsFor = (unique: string): Omit<SsoIntegrationInputs, "connection"> => 
   automaticallyApproveAccounts: true,
 });
 
-describe("SsoIntegration", () => {
-  lifecycleSuite<SsoIntegrationInputs>(ctx, {
-    Provider: SsoIntegrationProvider,
-    inputs: async (connection, unique) => ({ connection, ...inputsFor(unique) }),
-    matching: (emulator) => emulator.state.authProviders.filter((p) => p.kind === "keycloak"),
-    expectApplied: (p, inputs) =>
-      expect(p).toMatchObject({
-        client_id: inputs.clientId,
-        client_secret: inputs.clientSecret,
-        site: inputs.site,
-        published: inputs.published,
-        automatically_approve_accounts: inputs.automaticallyApproveAccounts,
+describe("SsoIntegration lifecycle", () => {
+  lifecycleSuite({
+    type: "SsoIntegration",
+    shared: ssoIntegrationProvider,
+    make: (o) => new SsoIntegrationProvider(o),
+    inputs: async () => inputsFor("portal"),
+    changed: (i) => ({ ...i, site: "https://sso2.apps.example.test/realms/maas", published: false }),
+    drift: (s, id) =>
+      Object.assign(
+        s.authProviders.find((p) => p.id === id)!,
+        { client_id: "by-hand", published: false },
+      ),
+    count: (s) => s.authProviders.filter((p) => p.kind === "keycloak").length,
+    expectApplied: (s, id, i) =>
+      expect(s.authProviders.find((p) => p.id === id)).toMatchObject({
+        client_id: i.clientId,
+        client_secret: i.clientSecret,
+        site: i.site,
+        published: i.published,
+        automatically_approve_accounts: i.automaticallyApproveAccounts,
       }),
-    change: (inputs) => ({ ...inputs, site: "https://sso2.apps.example.test/realms/maas", published: false }),
-    drift: (p) => {
-      p.client_id = "changed-by-hand";
-      p.published = false;
-    },
     // No DELETE exists for portal SSO providers: destroy unpublishes.
-    expectDeleted: (emulator) =>
-      expect(emulator.state.authProviders.filter((p) => p.kind === "keycloak").map((p) => p.published)).toEqual([
-        false,
-      ]),
     deleteRemoves: false,
+    afterDelete: (s) =>
+      expect(s.authProviders.filter((p) => p.kind === "keycloak").map((p) => p.published)).toEqual([false]),
     badInputs: [
       { what: "unknown kind", mutate: (i) => ({ ...i, kind: "saml" }), property: "kind" },
       { what: "site not a URL", mutate: (i) => ({ ...i, site: "sso.example.test/realms/x" }), property: "site" },
       { what: "empty client secret", mutate: (i) => ({ ...i, clientSecret: "" }), property: "clientSecret" },
     ],
   });
+});
+
+describe("SsoIntegration", () => {
+  const ctx = useEmulator();
 
   it("reports the callback URL to register in Keycloak", async () => {
     const provider = new SsoIntegrationProvider(FAST_CLIENT);
@@ -77,39 +75,5 @@ describe("SsoIntegration", () => {
     expect(err.message).toContain("/admin/api/authentication_providers");
     expect(err.message).not.toContain(CLIENT_SECRET);
     expect(err.message).not.toContain(ctx.emulator.accessToken);
-  });
-});
-
-describe("SsoIntegration through the real dynamic-provider host (gRPC)", () => {
-  it("checks, creates, reads, diffs, updates and deletes with secrets kept secret", async () => {
-    const { text } = await serialize(new SsoIntegrationProvider(FAST_CLIENT));
-    const host = await startHost();
-    try {
-      const urn = urnOf("pulumi-nodejs:dynamic/threescale:SsoIntegration", "portal-sso");
-      const props = {
-        __provider: text,
-        connection: secret(ctx.connection),
-        ...inputsFor("grpc"),
-        clientSecret: secret(CLIENT_SECRET),
-      };
-      const bad = await host.check(urn, { ...props, site: "not a url" });
-      expect(bad.failures.map((f) => f.property)).toEqual(["site"]);
-
-      const created = await host.create(urn, props);
-      expect(created.properties.callbackUrl).toMatch(/\/auth\/keycloak\/callback$/);
-      expect(isSecretEnvelope(created.properties.clientSecret)).toBe(true);
-      const read = await host.read(urn, created.id, created.properties);
-      expect(read.id).toBe(created.id);
-      expect((await host.diff(urn, created.id, created.properties, props)).changes).toBe("none");
-      const changed = { ...props, published: false };
-      expect((await host.diff(urn, created.id, created.properties, changed)).changes).toBe("some");
-      const updated = await host.update(urn, created.id, created.properties, changed);
-      expect(updated.published).toBe(false);
-      await host.delete(urn, created.id, updated);
-      expectNoToken(host.logs(), ctx.emulator.accessToken);
-      expect(host.logs()).not.toContain(CLIENT_SECRET);
-    } finally {
-      await host.close();
-    }
   });
 });

@@ -3,12 +3,17 @@
  *   1. direct calls: `useEmulator()` / `withEmulator()` and `FAST_CLIENT` (short timeouts and backoff);
  *   2. serialized round trip: `serialize(provider)` does exactly what the provider host does with `__provider`;
  *   3. real host over gRPC: `startHost()` spawns @pulumi/pulumi's dynamic-provider host and returns a `HostClient`.
- * Plus `expectNoToken()` for the "no credential anywhere" assertions.
+ * Plus fixtures made through the admin API (`makeProduct`, `buildWorld`, ...) and `expectNoToken()` for the
+ * "no credential anywhere" assertions.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClientOptions, Connection } from "../../dynamic-providers/threescale/client";
+import { BackendProvider } from "../../dynamic-providers/backend";
+import { BackendUsageProvider } from "../../dynamic-providers/backend-usage";
+import { MetricProvider } from "../../dynamic-providers/metric";
+import { ProductProvider } from "../../dynamic-providers/product";
+import { AdminClient, type ClientOptions, type Connection } from "../../dynamic-providers/threescale/client";
 import { startEmulator } from "../emulator";
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
@@ -89,6 +94,76 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Fixtures made through the admin API or the providers
+
+export function adminClient(connection: Connection): AdminClient {
+  return new AdminClient(connection, FAST_CLIENT);
+}
+
+/** A product made directly through the API, with its hits metric. */
+export async function makeProduct(connection: Connection, systemName: string): Promise<{ id: number; hitsId: number }> {
+  const client = adminClient(connection);
+  const product = (await client.post("/admin/api/services.json", { name: systemName, system_name: systemName }))
+    .service;
+  const metrics = await client.list(`/admin/api/services/${product.id}/metrics.json`, "metrics", "metric");
+  return { id: product.id, hitsId: metrics.find((m) => m.system_name === "hits").id };
+}
+
+export async function makeMetric(connection: Connection, productId: number, systemName: string): Promise<number> {
+  const body = { system_name: systemName, friendly_name: systemName, unit: "token" };
+  return (await adminClient(connection).post(`/admin/api/services/${productId}/metrics.json`, body)).metric.id;
+}
+
+/** Objects the catalog resources hang off: a product with a backend, a method and the hits metrics. */
+export interface World {
+  productId: number;
+  hitsMetricId: number;
+  backendId: number;
+  spareBackendId: number;
+  methodId: number;
+  backendHitsId: number;
+}
+
+export async function buildWorld(connection: Connection): Promise<World> {
+  const product = await new ProductProvider(FAST_CLIENT).create({ connection, systemName: "world", name: "World" });
+  const backends = new BackendProvider(FAST_CLIENT);
+  const backend = await backends.create({
+    connection,
+    systemName: "world_be",
+    name: "W",
+    privateEndpoint: "https://w.svc",
+  });
+  const spare = await backends.create({
+    connection,
+    systemName: "spare_be",
+    name: "S",
+    privateEndpoint: "http://s.svc",
+  });
+  const { productId, hitsMetricId } = product.outs;
+  const { backendId } = backend.outs;
+  await new BackendUsageProvider(FAST_CLIENT).create({ connection, productId, backendId, path: "/" });
+  const method = await new MetricProvider("product", "method", FAST_CLIENT).create({
+    connection,
+    productId,
+    systemName: "world_chat",
+    friendlyName: "World chat",
+  });
+  const backendMetrics = await adminClient(connection).list(
+    `/admin/api/backend_apis/${backendId}/metrics.json`,
+    "metrics",
+    "metric",
+  );
+  return {
+    productId,
+    hitsMetricId,
+    backendId,
+    spareBackendId: spare.outs.backendId,
+    methodId: method.outs.metricId,
+    backendHitsId: backendMetrics.find((m) => m.system_name.startsWith("hits"))!.id,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Layer 2: serialized round trip
 
 export interface SerializedProvider<P> {
@@ -104,6 +179,20 @@ export async function serialize<P>(provider: P): Promise<SerializedProvider<P>> 
   const requireFromString = require("require-from-string");
   const loaded = requireFromString(sf.text, path.join(PROJECT_ROOT, "__provider.js"));
   return { text: sf.text, provider: loaded.handler() as P };
+}
+
+/** The two forms the direct suites run a provider in: as constructed, and re-loaded from its serialized text. */
+export const FORMS = ["direct", "serialized"] as const;
+
+/** `provider` in the given form; the serialized copy keeps the test client options, as the test engine sets them. */
+export async function inForm<P extends { clientOptions: ClientOptions }>(
+  form: (typeof FORMS)[number],
+  provider: P,
+): Promise<P> {
+  if (form === "direct") return provider;
+  const loaded = (await serialize(provider)).provider;
+  loaded.clientOptions = provider.clientOptions;
+  return loaded;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
