@@ -1,5 +1,5 @@
 /** What a brand-new 3scale tenant contains before anyone configures it. */
-import { createBackend, createProduct } from "./model";
+import { createBackend, createProduct, systemNameFrom } from "./model";
 import { randomHex } from "./router";
 import type { CmsTemplate, EmulatorState, TemplateType } from "./state";
 import { stamp } from "./state";
@@ -27,17 +27,112 @@ export const DEFAULT_SETTINGS: Record<string, unknown> = {
   enforce_sso: false,
 };
 
-/** Builtin pages/partials are part of every tenant; the API can edit their drafts but never delete them. */
-export const BUILTIN_PAGES = [
-  "login/new",
-  "signup/show",
-  "accounts/show",
-  "applications/index",
-  "applications/show",
-  "dashboards/show",
-  "search/index",
+/** A builtin section: `system_name` is the parameterized title, `partial_path` the URL prefix. */
+interface BuiltinSectionSpec {
+  title: string;
+  path: string;
+  parent?: string;
+}
+
+/** A builtin page: porta's system_name and title, its builtin section's title, and its layout. */
+interface BuiltinPageSpec {
+  systemName: string;
+  title: string;
+  section: string | null;
+  layout?: "main_layout" | "error";
+}
+
+/**
+ * The builtin sections, pages and partials a new 3scale 2.15 tenant gets (porta `SimpleLayout
+ * #create_builtin_pages_and_partials!`, names in `CMS::Builtin::Page::ORIGINAL_PATHS` and
+ * `CMS::Builtin::Partial::ORIGINAL_PATHS`). Pages porta adds only behind a switch are included when an on-premises
+ * tenant has the switch on: `applications/new` (multiple applications), `applications/choose_service`
+ * (multiple services) and `services/*` (service plans); the plan-changes wizard and the forum are left out.
+ */
+const BUILTIN_SECTIONS: BuiltinSectionSpec[] = [
+  { title: "Password", path: "/password" },
+  { title: "Login", path: "/login" },
+  { title: "Signup", path: "/signup" },
+  { title: "Messages", path: "/messages" },
+  { title: "Outbox", path: "/messages/outbox", parent: "Messages" },
+  { title: "Inbox", path: "/messages/inbox", parent: "Messages" },
+  { title: "Trash", path: "/messages/trash", parent: "Messages" },
+  { title: "Stats", path: "/stats" },
+  { title: "Applications", path: "/applications" },
+  { title: "Application Alerts", path: "/application/alerts" },
+  { title: "Invoices", path: "/invoices" },
+  { title: "Account Plans", path: "/account_plans" },
+  { title: "Account", path: "/account" },
+  { title: "Users", path: "/users" },
+  { title: "User", path: "/user" },
+  { title: "Search", path: "/search" },
+  { title: "Services", path: "/services" },
+  { title: "Invitations", path: "/invitations" },
+  { title: "Payment Gateway", path: "/payment_gateway" },
+  { title: "Errors", path: "/errors" },
+  { title: "Invitee signups", path: "/invitee_signups" },
 ];
-export const BUILTIN_PARTIALS = ["shared/pagination", "submenu", "field", "login/sso"];
+
+const BUILTIN_PAGE_SPECS: BuiltinPageSpec[] = [
+  { systemName: "dashboards/show", title: "Dashboard", section: null },
+  { systemName: "password/new", title: "Reset password", section: "Password" },
+  { systemName: "password/show", title: "Reset password form", section: "Password" },
+  { systemName: "login/new", title: "Login", section: "Login" },
+  { systemName: "signup/show", title: "Signup Form", section: "Signup" },
+  { systemName: "signup/success", title: "Signup Success", section: "Signup" },
+  { systemName: "messages/outbox/index", title: "Outbox", section: "Outbox" },
+  { systemName: "messages/outbox/show", title: "View Message", section: "Outbox" },
+  { systemName: "messages/outbox/new", title: "Compose", section: "Outbox" },
+  { systemName: "messages/inbox/index", title: "Inbox", section: "Inbox" },
+  { systemName: "messages/inbox/show", title: "View Message", section: "Inbox" },
+  { systemName: "messages/trash/index", title: "Trash", section: "Trash" },
+  { systemName: "messages/trash/show", title: "View Message", section: "Trash" },
+  { systemName: "stats/index", title: "Stats", section: "Stats" },
+  { systemName: "applications/edit", title: "Edit Application", section: "Applications" },
+  { systemName: "applications/show", title: "Application", section: "Applications" },
+  { systemName: "applications/index", title: "List Applications", section: "Applications" },
+  { systemName: "applications/new", title: "New Application", section: "Applications" },
+  { systemName: "applications/choose_service", title: "Choose Service", section: "Applications" },
+  { systemName: "applications/alerts/index", title: "List Alerts", section: "Application Alerts" },
+  { systemName: "invoices/index", title: "Invoices list", section: "Invoices" },
+  { systemName: "invoices/show", title: "Invoice details", section: "Invoices" },
+  { systemName: "account_plans/index", title: "Change Plan", section: "Account Plans" },
+  { systemName: "account/show", title: "Account Overview", section: "Account" },
+  { systemName: "account/edit", title: "Edit Account Details", section: "Account" },
+  { systemName: "accounts/users/index", title: "Users", section: "Users" },
+  { systemName: "accounts/users/edit", title: "User Edit", section: "Users" },
+  { systemName: "user/show", title: "Personal Details", section: "User" },
+  { systemName: "search/index", title: "Search", section: "Search" },
+  { systemName: "services/new", title: "Subscribe to a service", section: "Services" },
+  { systemName: "services/index", title: "List services", section: "Services" },
+  { systemName: "invitations/index", title: "Sent invitations", section: "Invitations" },
+  { systemName: "invitations/new", title: "Create new invitations", section: "Invitations" },
+  { systemName: "accounts/payment_gateways/edit", title: "Edit Billing Address Form", section: "Payment Gateway" },
+  { systemName: "accounts/payment_gateways/show", title: "Show User's Payment Details", section: "Payment Gateway" },
+  { systemName: "errors/not_found", title: "Not Found", section: "Errors", layout: "error" },
+  { systemName: "errors/internal_server_error", title: "Internal Server Error", section: "Errors", layout: "error" },
+  { systemName: "errors/forbidden", title: "Forbidden", section: "Errors", layout: "error" },
+  { systemName: "accounts/invitee_signups/show", title: "Invitation signup form", section: "Invitee signups" },
+];
+
+/** Builtin pages/partials are part of every tenant; the API can edit their drafts but never delete them. */
+export const BUILTIN_PAGES: readonly string[] = BUILTIN_PAGE_SPECS.map((p) => p.systemName);
+export const BUILTIN_PARTIALS: readonly string[] = [
+  "field",
+  "shared/pagination",
+  "shared/swagger_ui",
+  "submenu",
+  "menu_item",
+  "users_menu",
+  "login/sso",
+  "signup/cas",
+  "messages/menu",
+  "stats/chart",
+  "applications/form",
+];
+
+/** Stand-in for porta's shipped template text (the emulator never renders it). */
+const builtinContent = (kind: string, systemName: string) => `<!-- 3scale builtin ${kind} ${systemName} -->`;
 
 /** What every tenant has, even an otherwise empty one: settings and the root CMS section. */
 export function seedInfrastructure(state: EmulatorState): void {
@@ -98,7 +193,7 @@ export function seedTenant(state: EmulatorState, random: () => number): void {
     return t;
   };
   const main = template("layout", { system_name: "main_layout", title: "Main layout", published: MAIN_LAYOUT });
-  template("layout", { system_name: "error", title: "Error layout", published: ERROR_LAYOUT });
+  const error = template("layout", { system_name: "error", title: "Error layout", published: ERROR_LAYOUT });
   const page = { section_id: root.id, layout_id: main.id, content_type: "text/html" };
   template("page", { ...page, title: "Homepage", system_name: "homepage", path: "/", published: "<h1>Welcome</h1>" });
   template("page", {
@@ -108,14 +203,31 @@ export function seedTenant(state: EmulatorState, random: () => number): void {
     path: "/docs",
     published: "<h1>Documentation</h1>",
   });
-  for (const name of BUILTIN_PAGES) {
+  const sectionIds = new Map<string, number>();
+  for (const spec of BUILTIN_SECTIONS) {
+    const section = {
+      ...stamp(state),
+      title: spec.title,
+      system_name: systemNameFrom(spec.title).replace(/_/g, "-"),
+      public: true,
+      parent_id: spec.parent ? sectionIds.get(spec.parent)! : root.id,
+      partial_path: spec.path,
+      builtin: true,
+    };
+    state.cmsSections.push(section);
+    sectionIds.set(spec.title, section.id);
+  }
+  const layouts = { main_layout: main.id, error: error.id };
+  for (const spec of BUILTIN_PAGE_SPECS) {
     template("builtin_page", {
-      system_name: name,
-      title: name,
-      layout_id: main.id,
-      section_id: root.id,
-      published: "",
+      system_name: spec.systemName,
+      title: spec.title,
+      layout_id: layouts[spec.layout ?? "main_layout"],
+      section_id: spec.section ? sectionIds.get(spec.section)! : root.id,
+      content_type: "text/html",
+      published: builtinContent("page", spec.systemName),
     });
   }
-  for (const name of BUILTIN_PARTIALS) template("builtin_partial", { system_name: name, published: "" });
+  for (const name of BUILTIN_PARTIALS)
+    template("builtin_partial", { system_name: name, published: builtinContent("partial", name) });
 }

@@ -191,12 +191,25 @@ export interface DeveloperAccount extends Stamped {
   username: string;
   email: string;
   extra_fields: Record<string, unknown>;
+  monthly_billing_enabled: boolean;
+  monthly_charging_enabled: boolean;
+}
+
+/** A user of a developer account; signup creates its active admin. */
+export interface DeveloperUser extends Stamped {
+  account_id: number;
+  username: string;
+  email: string;
+  state: "pending" | "active" | "suspended";
+  role: "admin" | "member";
 }
 
 export interface Application extends Stamped {
   account_id: number;
   plan_id: number;
   service_id: number;
+  /** Service plan of the product subscription made with the application (the contract that blocks its delete). */
+  service_plan_id: number;
   name: string;
   description: string | null;
   state: string;
@@ -242,6 +255,7 @@ export interface EmulatorState {
   cmsFiles: CmsFile[];
   cmsTemplates: CmsTemplate[];
   accounts: DeveloperAccount[];
+  users: DeveloperUser[];
   applications: Application[];
   pendingDeletions: PendingDeletion[];
   /** How many later requests an async deletion stays pending (deterministic stand-in for the worker delay). */
@@ -293,6 +307,7 @@ export function emptyState(tenant: Tenant, deletionLagRequests: number): Emulato
     cmsFiles: [],
     cmsTemplates: [],
     accounts: [],
+    users: [],
     applications: [],
     pendingDeletions: [],
     deletionLagRequests,

@@ -1,4 +1,4 @@
-/** Developer accounts and applications, enough for end-to-end smoke tests (reference §12). */
+/** Developer accounts, their users and applications, enough for end-to-end smoke tests (reference §12). */
 import { ApiError, BLANK, INVALID, TAKEN, Validation, notFound } from "../errors";
 import type { Params } from "../params";
 import {
@@ -13,15 +13,17 @@ import {
   param,
   pathId,
   randomHex,
+  toBool,
   toInt,
   toStr,
   wrappedInput,
   type RequestContext,
   type Router,
 } from "../router";
-import type { Application, DeveloperAccount, EmulatorState } from "../state";
+import type { Application, DeveloperAccount, DeveloperUser, EmulatorState } from "../state";
 import { stamp } from "../state";
 import { applyChanges } from "./catalog";
+import { renderPlan } from "./plans";
 
 function renderAccount(state: EmulatorState, a: DeveloperAccount) {
   return {
@@ -31,11 +33,52 @@ function renderAccount(state: EmulatorState, a: DeveloperAccount) {
     state: a.state,
     org_name: a.org_name,
     extra_fields: a.extra_fields,
-    monthly_billing_enabled: true,
-    monthly_charging_enabled: true,
+    monthly_billing_enabled: a.monthly_billing_enabled,
+    monthly_charging_enabled: a.monthly_charging_enabled,
     credit_card_stored: false,
     links: [{ rel: "self", href: `https://${state.tenant.adminDomain}/admin/api/accounts/${a.id}` }],
   };
+}
+
+function renderUser(state: EmulatorState, u: DeveloperUser) {
+  const account = `https://${state.tenant.adminDomain}/admin/api/accounts/${u.account_id}`;
+  return {
+    id: u.id,
+    created_at: u.created_at,
+    updated_at: u.updated_at,
+    account_id: u.account_id,
+    state: u.state,
+    role: u.role,
+    username: u.username,
+    email: u.email,
+    extra_fields: {},
+    links: [
+      { rel: "account", href: account },
+      { rel: "self", href: `${account}/users/${u.id}` },
+    ],
+  };
+}
+
+/**
+ * Account update reads flat (unwrapped) params: `org_name`, the billing switches, and any other name as an extra
+ * field. These names are never account attributes.
+ */
+const NOT_ACCOUNT_FIELDS = new Set(["access_token", "provider_key", "format", "id", "vat_rate", "account"]);
+const BILLING_SWITCHES = ["monthly_billing_enabled", "monthly_charging_enabled"] as const;
+
+function accountChanges(account: DeveloperAccount, input: Params): Partial<DeveloperAccount> {
+  const next: Partial<DeveloperAccount> = {};
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (NOT_ACCOUNT_FIELDS.has(key)) continue;
+    if (key === "org_name") next.org_name = toStr(value) ?? "";
+    else if ((BILLING_SWITCHES as readonly string[]).includes(key))
+      next[key as (typeof BILLING_SWITCHES)[number]] = toBool(value);
+    else extra[key] = value;
+  }
+  new Validation().check(next.org_name === undefined || next.org_name.trim() !== "", "org_name", BLANK).throwIfAny();
+  if (Object.keys(extra).length > 0) next.extra_fields = { ...account.extra_fields, ...extra };
+  return next;
 }
 
 function renderApplication(state: EmulatorState, app: Application) {
@@ -96,6 +139,7 @@ function createApplication(
     account_id: account.id,
     plan_id: plan.id,
     service_id: service.id,
+    service_plan_id: service.default_service_plan_id,
     name,
     description: toStr(input.description),
     state: plan.approval_required ? "pending" : "live",
@@ -115,7 +159,7 @@ export function registerAccounts(router: Router): void {
       const v = new Validation();
       for (const field of ["org_name", "username", "email", "password"]) v.check(!!toStr(input[field]), field, BLANK);
       const username = toStr(input.username) ?? "";
-      v.check(!ctx.state.accounts.some((a) => a.username === username), "username", TAKEN);
+      v.check(!ctx.state.users.some((u) => u.username === username), "username", TAKEN);
       v.throwIfAny();
       const known = new Set([
         "org_name",
@@ -134,8 +178,19 @@ export function registerAccounts(router: Router): void {
         username,
         email: toStr(input.email)!,
         extra_fields: Object.fromEntries(Object.entries(input).filter(([k]) => !known.has(k))),
+        monthly_billing_enabled: true,
+        monthly_charging_enabled: true,
       };
       ctx.state.accounts.push(a);
+      // An API signup is "minimal": its admin user is active at once.
+      ctx.state.users.push({
+        ...stamp(ctx.state),
+        account_id: a.id,
+        username,
+        email: a.email,
+        state: "active",
+        role: "admin",
+      });
       if (has(input, "application_plan_id"))
         createApplication(ctx, a, toInt(input.application_plan_id), { name: "API signup" });
       return created({ account: renderAccount(ctx.state, a) });
@@ -148,20 +203,52 @@ export function registerAccounts(router: Router): void {
       );
     })
     .add("GET", "/admin/api/accounts/find", (ctx) => {
+      // Looked up through the account's users, in this order of precedence (porta AccountsController#find).
       const username = toStr(param(ctx, "username"));
+      const userId = toInt(param(ctx, "user_id"));
       const email = toStr(param(ctx, "email"));
-      const found = ctx.state.accounts.find(
-        (a) => (username !== null && a.username === username) || (email !== null && a.email === email),
-      );
+      const users = ctx.state.users;
+      const user =
+        username !== null
+          ? users.find((u) => u.username === username)
+          : userId !== null
+            ? users.find((u) => u.id === userId)
+            : email
+              ? users.find((u) => u.email === email)
+              : undefined;
+      const found = user && ctx.state.accounts.find((a) => a.id === user.account_id);
       if (!found) throw notFound();
       return ok({ account: renderAccount(ctx.state, found) });
     })
     .add("GET", "/admin/api/accounts/{id}", (ctx) => ok({ account: renderAccount(ctx.state, account(ctx)) }))
+    .add("PUT", "/admin/api/accounts/{id}", (ctx) => {
+      const a = account(ctx);
+      applyChanges(a, accountChanges(a, { ...ctx.query, ...ctx.body }));
+      return ok({ account: renderAccount(ctx.state, a) });
+    })
     .add("DELETE", "/admin/api/accounts/{id}", (ctx) => {
       const a = account(ctx);
       ctx.state.accounts = ctx.state.accounts.filter((x) => x !== a);
+      ctx.state.users = ctx.state.users.filter((x) => x.account_id !== a.id);
       ctx.state.applications = ctx.state.applications.filter((x) => x.account_id !== a.id);
       return deleted();
+    });
+
+  const users = "/admin/api/accounts/{account_id}/users";
+  router
+    .add("GET", users, (ctx) => {
+      const a = account(ctx, "account_id");
+      const state = toStr(param(ctx, "state"));
+      const role = toStr(param(ctx, "role"));
+      const items = ctx.state.users.filter(
+        (u) => u.account_id === a.id && (!state || u.state === state) && (!role || u.role === role),
+      );
+      return ok(collection("users", "user", { items }, (u) => renderUser(ctx.state, u)));
+    })
+    .add("GET", `${users}/{id}`, (ctx) => {
+      const a = account(ctx, "account_id");
+      const user = findOr404(ctx.state.users, pathId(ctx), (u) => u.account_id === a.id);
+      return ok({ user: renderUser(ctx.state, user) });
     });
 
   const apps = "/admin/api/accounts/{account_id}/applications";
@@ -197,6 +284,14 @@ export function registerAccounts(router: Router): void {
       },
       "application",
     )
+    .add("PUT", `${apps}/{id}/change_plan`, (ctx) => {
+      // Any plan of the tenant is found (else 404); one of another product is refused. The answer is the plan.
+      const app = application(ctx);
+      const plan = findOr404(ctx.state.applicationPlans, toInt(param(ctx, "plan_id")) ?? -1);
+      new Validation().check(plan.service_id === app.service_id, "plan", "not allowed in this context").throwIfAny();
+      applyChanges(app, { plan_id: plan.id });
+      return ok({ application_plan: renderPlan(ctx.state, plan) });
+    })
     .add("DELETE", `${apps}/{id}`, (ctx) => {
       const app = application(ctx);
       ctx.state.applications = ctx.state.applications.filter((x) => x !== app);

@@ -1,6 +1,6 @@
 /** Developer Portal (CMS) API: sections, files, templates, publish (reference §11). */
-import { Liquid } from "liquidjs";
 import { ApiError, BLANK, NOT_INCLUDED, TAKEN, Validation, notFound } from "../errors";
+import { liquidSyntaxError } from "../liquid";
 import { sha256, systemNameFrom } from "../model";
 import { isPlainObject, type Params } from "../params";
 import {
@@ -22,7 +22,6 @@ import type { CmsFile, CmsSection, CmsTemplate, EmulatorState, TemplateType } fr
 import { stamp } from "../state";
 import { applyChanges } from "./catalog";
 
-const liquid = new Liquid();
 const ALWAYS_ALLOWED = ["access_token", "id", "page", "per_page", "format"];
 const CREATABLE_TYPES = ["page", "layout", "partial"];
 
@@ -269,13 +268,8 @@ function templateFields(state: EmulatorState, type: TemplateType, input: Params,
     next.system_name = systemName;
   }
   const liquidOn = next.liquid_enabled ?? existing?.liquid_enabled ?? type !== "page";
-  if (liquidOn && next.draft) {
-    try {
-      liquid.parse(next.draft);
-    } catch (e) {
-      v.add("draft", `Liquid error: ${(e as Error).message.split("\n")[0]}`);
-    }
-  }
+  const syntaxError = liquidOn && next.draft ? liquidSyntaxError(next.draft) : null;
+  if (syntaxError) v.add("draft", `Liquid error: ${syntaxError}`);
   v.throwIfAny();
   return next;
 }

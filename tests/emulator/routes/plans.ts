@@ -35,7 +35,7 @@ const PLAN_ATTRS = [
   "state_event",
 ] as const;
 
-function renderPlan(state: EmulatorState, p: ApplicationPlan) {
+export function renderPlan(state: EmulatorState, p: ApplicationPlan) {
   const service = state.products.find((s) => s.id === p.service_id);
   const admin = `https://${state.tenant.adminDomain}/admin/api/services/${p.service_id}`;
   return {
@@ -109,15 +109,22 @@ function money(v: Validation, field: string, raw: unknown): number | undefined {
   return value;
 }
 
-function planFields(input: Params, plan: ApplicationPlan | null): Partial<ApplicationPlan> {
-  const v = new Validation();
-  const next: Partial<ApplicationPlan> = {};
+/** Fields every plan kind shares: name (required on create), approval_required, the state_event transition. */
+function sharedPlanFields(v: Validation, input: Params, plan: Plan | null): Partial<Plan> {
+  const next: Partial<Plan> = {};
   if (!plan || has(input, "name")) {
     next.name = toStr(input.name) ?? "";
     v.check(next.name.trim() !== "", "name", BLANK);
   }
-  if (has(input, "description")) next.description = toStr(input.description);
   if (has(input, "approval_required")) next.approval_required = toBool(input.approval_required);
+  next.state = nextState(v, plan?.state ?? "hidden", input.state_event);
+  return next;
+}
+
+function planFields(input: Params, plan: ApplicationPlan | null): Partial<ApplicationPlan> {
+  const v = new Validation();
+  const next: Partial<ApplicationPlan> = sharedPlanFields(v, input, plan);
+  if (has(input, "description")) next.description = toStr(input.description);
   if (has(input, "trial_period_days")) {
     const days = toInt(input.trial_period_days);
     if (input.trial_period_days !== "" && input.trial_period_days !== null && (days === null || days < 0))
@@ -127,7 +134,16 @@ function planFields(input: Params, plan: ApplicationPlan | null): Partial<Applic
   for (const field of ["cost_per_month", "setup_fee"] as const) {
     if (has(input, field)) next[field] = money(v, field, input[field]);
   }
-  next.state = nextState(v, plan?.state ?? "hidden", input.state_event);
+  v.throwIfAny();
+  return next;
+}
+
+/** Service plan create/update (`system_name` is create-only: ignored on update, as for every plan). */
+const SERVICE_PLAN_ATTRS = ["name", "system_name", "approval_required", "state_event"] as const;
+
+function servicePlanFields(input: Params, plan: Plan | null): Partial<Plan> {
+  const v = new Validation();
+  const next = sharedPlanFields(v, input, plan);
   v.throwIfAny();
   return next;
 }
@@ -239,7 +255,7 @@ export function registerPlans(router: Router): void {
     .add("DELETE", `${plans}/{id}`, (ctx) => {
       const { service, plan } = scopedPlan(ctx);
       if (ctx.state.applications.some((a) => a.plan_id === plan.id))
-        throw undeletable("This application plan cannot be deleted because it has applications");
+        throw undeletable("This application plan cannot be deleted! At least one application depends on it.");
       ctx.state.applicationPlans = ctx.state.applicationPlans.filter((p) => p !== plan);
       ctx.state.limits = ctx.state.limits.filter((l) => l.plan_id !== plan.id);
       if (service.default_application_plan_id === plan.id) service.default_application_plan_id = null;
@@ -251,7 +267,12 @@ export function registerPlans(router: Router): void {
       return ok({ application_plan: renderPlan(ctx.state, plan) });
     });
 
-  // service plans (read + default only: the seeded Default plan is all this project needs)
+  // service plans
+  const servicePlans = "/admin/api/services/{service_id}/service_plans";
+  const scopedServicePlan = (ctx: RequestContext) => {
+    const service = product(ctx);
+    return { service, plan: findOr404(ctx.state.servicePlans, pathId(ctx), (p) => p.service_id === service.id) };
+  };
   router
     .add("GET", "/admin/api/service_plans", (ctx) =>
       ok(
@@ -263,14 +284,54 @@ export function registerPlans(router: Router): void {
       const items = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
       return ok(collection("plans", "service_plan", { items }, (p) => renderServicePlan(ctx.state, p)));
     })
-    .add("GET", "/admin/api/services/{service_id}/service_plans/{id}", (ctx) => {
-      const service = product(ctx);
-      const plan = findOr404(ctx.state.servicePlans, pathId(ctx), (p) => p.service_id === service.id);
-      return ok({ service_plan: renderServicePlan(ctx.state, plan) });
+    .add(
+      "POST",
+      "/admin/api/services/{id}/service_plans",
+      (ctx) => {
+        const service = product(ctx, "id");
+        const input = wrappedInput(ctx, "service_plan", SERVICE_PLAN_ATTRS);
+        const fields = servicePlanFields(input, null);
+        const systemName = toStr(input.system_name) || systemNameFrom(fields.name!);
+        const v = new Validation();
+        const taken = ctx.state.servicePlans.some((p) => p.service_id === service.id && p.system_name === systemName);
+        checkSystemName(v, systemName, taken);
+        v.throwIfAny();
+        const plan: Plan = {
+          ...stamp(ctx.state),
+          service_id: service.id,
+          name: fields.name!,
+          system_name: systemName,
+          state: fields.state!,
+          approval_required: fields.approval_required ?? false,
+        };
+        ctx.state.servicePlans.push(plan);
+        return created({ service_plan: renderServicePlan(ctx.state, plan) });
+      },
+      "service_plan",
+    )
+    .add("GET", `${servicePlans}/{id}`, (ctx) =>
+      ok({ service_plan: renderServicePlan(ctx.state, scopedServicePlan(ctx).plan) }),
+    )
+    .add(
+      "PUT",
+      `${servicePlans}/{id}`,
+      (ctx) => {
+        const { plan } = scopedServicePlan(ctx);
+        applyChanges(plan, servicePlanFields(wrappedInput(ctx, "service_plan", SERVICE_PLAN_ATTRS), plan));
+        return ok({ service_plan: renderServicePlan(ctx.state, plan) });
+      },
+      "service_plan",
+    )
+    .add("DELETE", `${servicePlans}/{id}`, (ctx) => {
+      const { service, plan } = scopedServicePlan(ctx);
+      if (ctx.state.applications.some((a) => a.service_plan_id === plan.id))
+        throw undeletable("This service plan cannot be deleted! At least one contract depends on it.");
+      ctx.state.servicePlans = ctx.state.servicePlans.filter((p) => p !== plan);
+      if (service.default_service_plan_id === plan.id) service.default_service_plan_id = null;
+      return deleted();
     })
-    .add("PUT", "/admin/api/services/{service_id}/service_plans/{id}/default", (ctx) => {
-      const service = product(ctx);
-      const plan = findOr404(ctx.state.servicePlans, pathId(ctx), (p) => p.service_id === service.id);
+    .add("PUT", `${servicePlans}/{id}/default`, (ctx) => {
+      const { service, plan } = scopedServicePlan(ctx);
       service.default_service_plan_id = plan.id;
       return ok({ service_plan: renderServicePlan(ctx.state, plan) });
     });
