@@ -58,8 +58,9 @@ export class ApplicationProvider extends ObjectProvider<ApplicationInputs> {
   protected async sync(client: AdminClient, inputs: ApplicationInputs, app: ApiObject): Promise<ApiObject> {
     const current = await super.sync(client, inputs, app);
     if (current.plan_id === inputs.planId) return current;
-    const path = `${this.path(inputs, app)}/change_plan.json`;
-    return (await client.put(path, { plan_id: inputs.planId })).application;
+    // The answer's shape varies (the application or its new plan): read the application back.
+    await client.put(`${this.path(inputs, app)}/change_plan.json`, { plan_id: inputs.planId });
+    return (await this.fetch(client, inputs, String(app.id))) ?? current;
   }
 
   protected refresh(props: Record<string, any>, app: ApiObject): Record<string, any> {

@@ -17,12 +17,11 @@ const content = (extra = ""): CmsContentInputs => ({
       contentBase64: Buffer.from("<svg/>").toString("base64"),
     },
   ],
-  // EMULATOR GAP: its Liquid validation rejects 3scale's own `{% content %}` layout tag, so this layout avoids it.
   layouts: [
     {
       systemName: "maas_layout",
       title: "MaaS",
-      content: "<html><body>{{ page.title }}</body></html>",
+      content: "<html><body><h1>{{ page.title }}</h1>{% content %}</body></html>",
       liquidEnabled: true,
     },
   ],
@@ -50,6 +49,7 @@ describe.each(FORMS)("CmsContent (%s)", (form) => {
   it("uploads everything published, writes nothing on a no-op, only changed items on update, and cleans up", async () => {
     const p = await provider();
     const builtinBefore = { ...template("dashboards/show") };
+    const submenuBefore = template("submenu").published;
     const inputs = content();
     const { id, outs } = await p.create(inputs);
     const state = ctx.emulator.state;
@@ -57,6 +57,7 @@ describe.each(FORMS)("CmsContent (%s)", (form) => {
     expect(guides.parent_id).toBe(state.cmsSections.find((s) => s.system_name === "models_docs")!.id);
     expect(template("models")).toMatchObject({ published: "<h1>Models</h1>", draft: null, section_id: guides.id });
     expect(template("models").layout_id).toBe(template("maas_layout").id);
+    expect(template("maas_layout").published).toContain("{% content %}");
     expect(template("dashboards/show").published).toBe("<h1>Your models</h1>");
     expect(state.cmsFiles.filter((f) => f.path === "/images/logo.svg")).toHaveLength(1);
     expect(outs.managed.map((m: any) => m.kind)).toEqual([
@@ -107,7 +108,7 @@ describe.each(FORMS)("CmsContent (%s)", (form) => {
     expect(state.cmsSections.some((s) => s.system_name.startsWith("models_"))).toBe(false);
     expect(state.cmsTemplates.some((t) => ["maas_layout", "model_card"].includes(t.system_name ?? ""))).toBe(false);
     expect(state.cmsFiles.some((f) => f.path === "/images/logo.svg")).toBe(false);
-    expect(template("submenu").published).toBe("");
+    expect(template("submenu").published).toBe(submenuBefore);
   });
 
   it("rejects bad items in check without API calls", async () => {

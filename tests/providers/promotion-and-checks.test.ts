@@ -96,6 +96,27 @@ describe("ProxyPromotion", () => {
     }));
 });
 
+test("a product's seeded service plan is made published and default, also when adopted", () =>
+  withEmulator(async (emulator, connection) => {
+    const products = new ProductProvider(FAST_CLIENT);
+    const inputs = { connection, systemName: "svc_plan", name: "Service plan check" };
+    const created = await products.create(inputs);
+    const productId = Number(created.id);
+    const plan = emulator.state.servicePlans.find((p) => p.service_id === productId)!;
+    const product = emulator.state.products.find((p) => p.id === productId)!;
+    // someone hid the plan and unset the default in the admin UI; a re-run adopts the product and fixes both
+    plan.state = "hidden";
+    product.default_service_plan_id = null;
+    emulator.resetCalls();
+    await products.create(inputs);
+    expect(emulator.writes().map((c) => `${c.method} ${c.path}`)).toEqual([
+      `PUT /admin/api/services/${productId}/service_plans/${plan.id}.json`,
+      `PUT /admin/api/services/${productId}/service_plans/${plan.id}/default.json`,
+    ]);
+    expect(plan.state).toBe("published");
+    expect(product.default_service_plan_id).toBe(plan.id);
+  }));
+
 test("deleting a method used by the promoted config redeploys, promotes and then deletes it", () =>
   withEmulator(async (emulator, connection) => {
     const { productId } = await buildWorld(connection);

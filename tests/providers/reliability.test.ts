@@ -184,8 +184,7 @@ const STEPS: Step[] = [
     name: "account",
     provider: p(DeveloperAccountProvider),
     inputs: () => ({ orgName: "Acme", username: "rel_dev", email: "dev@acme.test", password: "s3cret-Passw0rd" }),
-    // org_name is not changed here: the emulator lacks PUT /admin/api/accounts/{id} (see accounts.test.ts)
-    change: (i) => i,
+    change: (i) => ({ ...i, orgName: "Acme Inc" }),
     count: (s) => s.accounts.filter((a) => a.username === "rel_dev").length,
   },
   {
