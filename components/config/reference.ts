@@ -51,9 +51,12 @@ const DOCS: Record<string, DocEntry> = {
   "operators.*.channel": { description: "Update channel; only channels that cannot jump a major version." },
   "operators.*.source": { description: "CatalogSource providing the package." },
   "operators.*.sourceNamespace": { description: "Namespace of the CatalogSource." },
-  "operators.*.installPlanApproval": { description: "`Manual` requires approving each InstallPlan." },
+  "operators.*.installPlanApproval": {
+    description:
+      "`Manual`: the program approves only the first InstallPlan (the one installing `startingCSV`); later upgrades wait for an admin.",
+  },
   "operators.*.startingCSV": {
-    description: "Pin the first installed ClusterServiceVersion.",
+    description: "Pin the first installed ClusterServiceVersion; required when `installPlanApproval` is `Manual`.",
     example: "rhods-operator.2.16.2",
   },
   "operators.*.installTimeoutMinutes": {
@@ -71,8 +74,12 @@ const DOCS: Record<string, DocEntry> = {
   "storage.bucket": { description: "Bucket holding the model files." },
   "storage.minio": { description: "In-cluster MinIO (when `storage.kind` is `minio`)." },
   "storage.minio.namespace": { description: "Namespace of MinIO." },
-  "storage.minio.image": { description: "Pinned MinIO image; never `:latest`." },
+  "storage.minio.image": { description: "Pinned MinIO image (digest or specific tag); never `:latest`." },
   "storage.minio.size": { description: "Size of MinIO's volume." },
+  "storage.minio.tlsInsecureSkipVerify": {
+    description:
+      "Skip TLS verification of the MinIO S3 route when `pulumi up` creates the bucket and uploads (fresh clusters have a self-signed router certificate); self-signed only.",
+  },
   "storage.minio.storageClass": {
     description: "Storage class of MinIO's volume; default: the cluster default.",
     example: "gp3-csi",
@@ -93,7 +100,8 @@ const DOCS: Record<string, DocEntry> = {
     example: ["worker-a", "worker-b", "worker-c"],
   },
   "storage.rwxStorageClass": {
-    description: "RWX storage class for 3scale system storage; default: ocs-storagecluster-cephfs when ODF is enabled.",
+    description:
+      "RWX storage class for 3scale system storage; default: ocs-storagecluster-cephfs when `storage.odf.enabled`, otherwise required.",
     example: "ocs-storagecluster-cephfs",
   },
   models: {
@@ -112,7 +120,7 @@ const DOCS: Record<string, DocEntry> = {
     example: "./models/granite-33-2b-instruct",
   },
   "models[].s3Prefix": { description: "Prefix in the bucket; default: the model name.", example: "granite/v1" },
-  "models[].runtimeImage": { description: "vLLM runtime image, pinned by digest." },
+  "models[].runtimeImage": { description: "vLLM runtime image, pinned (digest or specific tag); never `:latest`." },
   "models[].deploymentMode": { description: "KServe deployment mode." },
   "models[].gpus": { description: "GPUs per replica." },
   "models[].accelerator": { description: "Accelerator shown in the dashboard." },
@@ -197,6 +205,9 @@ const DOCS: Record<string, DocEntry> = {
     example: "Iv1.0123456789abcdef",
   },
   "sso.autoApproveAccounts": { description: "Accounts signing in through SSO are approved automatically." },
+  "sso.postgresImage": {
+    description: "PostgreSQL image of the `rhbk` flavor's database, pinned (digest or specific tag); never `:latest`.",
+  },
   "sso.tlsInsecureSkipVerify": {
     description:
       "Skip TLS verification of the Keycloak route (Pulumi's admin calls and 3scale's token calls); self-signed only.",

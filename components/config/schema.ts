@@ -20,6 +20,18 @@ export const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const dnsLabel = (what: string) =>
   z.string().regex(DNS_LABEL, `must be a DNS label for ${what}: lowercase letters, digits and '-', e.g. "ai-models"`);
 const quantity = z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "500m", "4Gi" or "2"');
+/** Container image pinned by digest or by a tag other than `latest`: a plan must always deploy the same bits. */
+export function isPinnedImage(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const tag = /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf("/") + 1))?.[1];
+  return tag !== undefined && tag !== "latest";
+}
+/** An image key defaulting to `image`, refusing unpinned references. */
+const pinnedImage = (image: string) =>
+  z
+    .string()
+    .refine(isPinnedImage, `must be pinned by digest or a specific tag (never :latest or no tag), e.g. "${image}"`)
+    .default(image);
 const httpsUrl = z
   .string()
   .url('must be an absolute URL such as "https://s3.example.com"')
@@ -115,9 +127,11 @@ export const minioSchema = z
   .strictObject({
     namespace: dnsLabel("the MinIO namespace").default("ai-models"),
     /** Pinned MinIO image; never :latest. */
-    image: z.string().default("quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"),
+    image: pinnedImage("quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"),
     size: quantity.default("50Gi"),
     storageClass: z.string().optional(),
+    /** Skip TLS verification of the MinIO S3 route when `pulumi up` creates the bucket and uploads; self-signed only. */
+    tlsInsecureSkipVerify: z.boolean().default(false),
   })
   .prefault({});
 
@@ -150,7 +164,7 @@ export const storageSchema = z
     minio: minioSchema,
     external: externalS3Schema.optional(),
     odf: odfSchema,
-    /** RWX storage class for 3scale system storage; default: ocs-storagecluster-cephfs when ODF is enabled. */
+    /** RWX storage class for 3scale system storage; default: ocs-storagecluster-cephfs when ODF is enabled, else required. */
     rwxStorageClass: z.string().optional(),
   })
   .prefault({});
@@ -222,9 +236,10 @@ export const modelSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9]([a-z0-9-/]*[a-z0-9])?$/, "must contain only lowercase letters, digits, '-' and '/'")
     .optional(),
-  runtimeImage: z
-    .string()
-    .default("quay.io/modh/vllm@sha256:4f550996130e7d16cacb24ca9a2865e7cf51eddaab014ceaf31a1ea6ef86d4ec"),
+  /** vLLM runtime image, pinned (digest or specific tag). */
+  runtimeImage: pinnedImage(
+    "quay.io/modh/vllm@sha256:4f550996130e7d16cacb24ca9a2865e7cf51eddaab014ceaf31a1ea6ef86d4ec",
+  ),
   deploymentMode: z.enum(["RawDeployment", "Serverless"]).default("RawDeployment"),
   gpus: z.number().int().nonnegative().default(1),
   accelerator: z.string().default("NVIDIA GPU"),
@@ -315,6 +330,10 @@ export const ssoSchema = z
     autoApproveAccounts: z.boolean().default(true),
     /** Skip TLS verification of the Keycloak route (Pulumi's admin calls and 3scale's token calls); self-signed only. */
     tlsInsecureSkipVerify: z.boolean().default(false),
+    /** PostgreSQL image of the `rhbk` flavor's database, pinned (digest or specific tag). */
+    postgresImage: pinnedImage(
+      "registry.redhat.io/rhel9/postgresql-15@sha256:90ec347a35ab8a5d530c8d09f5347b13cc71df04f3b994bfa8b1a409b1171d59",
+    ),
   })
   .prefault({});
 

@@ -369,6 +369,28 @@ export function crossFieldProblems(raw: Record<string, unknown>): ConfigProblem[
       out.push(problem(["storage", "odf", "nodes", index], `duplicate node "${nodes[index]}"`, "worker-d"));
   }
 
+  if (odf.enabled !== true && !hasValue(storage.rwxStorageClass))
+    out.push(
+      problem(
+        ["storage", "rwxStorageClass"],
+        "is required when storage.odf.enabled is not true: 3scale's system storage needs a ReadWriteMany class " +
+          "(ODF's CephFS, NFS, EFS...); name one that exists, or enable ODF",
+        CEPHFS_EXAMPLE,
+      ),
+    );
+
+  for (const [key, operator] of Object.entries(obj(raw.operators))) {
+    if (!isObj(operator) || operator.installPlanApproval !== "Manual" || hasValue(operator.startingCSV)) continue;
+    out.push(
+      problem(
+        ["operators", key, "startingCSV"],
+        "is required when installPlanApproval is Manual: the program approves only the InstallPlan that installs " +
+          "this CSV (later upgrades wait for an admin); list them with `oc get packagemanifest <package> -o yaml`",
+        STARTING_CSV_EXAMPLES[key] ?? STARTING_CSV_EXAMPLES.openshiftAi,
+      ),
+    );
+  }
+
   const github = obj(sso.github);
   if (github.enabled === true) {
     if (typeof github.clientId !== "string" || github.clientId === "")
@@ -390,6 +412,18 @@ export function crossFieldProblems(raw: Record<string, unknown>): ConfigProblem[
 }
 
 const hasValue = (v: unknown) => v !== undefined && v !== null && v !== "";
+
+const CEPHFS_EXAMPLE = "ocs-storagecluster-cephfs";
+/** A real CSV name per operator, in that package's naming scheme. */
+const STARTING_CSV_EXAMPLES: Record<string, string> = {
+  openshiftAi: "rhods-operator.2.16.2",
+  serviceMesh: "servicemeshoperator.v2.6.1",
+  serverless: "serverless-operator.v1.35.0",
+  threescale: "3scale-operator.v0.11.12",
+  rhsso: "rhsso-operator.7.6.11-opr-004",
+  rhbk: "rhbk-operator.v24.0.6-opr.1",
+  odf: "odf-operator.v4.18.2-rhodf",
+};
 
 /**
  * Validates everything under `maas:` (already JSON-decoded; secret keys may be present with any value) and returns the

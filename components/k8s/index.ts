@@ -128,3 +128,36 @@ export function secretKey(data: pulumi.Output<Record<string, string>>, key: stri
     }),
   );
 }
+
+/**
+ * The cluster's own `oc` (ImageStream tag `openshift/cli:latest` in the internal registry). Deliberately not pinned:
+ * the cluster version operator points that tag at the `cli` image of the running release payload, so `oc` always
+ * matches the API server; a digest pinned here would drift from the cluster after every upgrade.
+ */
+export const CLI_IMAGE = "image-registry.openshift-image-registry.svc:5000/openshift/cli:latest";
+/** Images that may end in `:latest` because they are cluster-managed ImageStream tags (see CLI_IMAGE). */
+export const IMAGESTREAM_TAG_IMAGES: readonly string[] = [CLI_IMAGE];
+
+/**
+ * A container running `oc` from CLI_IMAGE, restricted-SCC compatible (non-root, no privilege escalation). HOME is
+ * /tmp because `oc` caches API discovery there and the SCC's random UID has no writable home directory.
+ */
+export function cliContainer(
+  name: string,
+  command: string[],
+  env: Record<string, string> = {},
+): Record<string, unknown> {
+  return {
+    name,
+    image: CLI_IMAGE,
+    command,
+    env: Object.entries({ HOME: "/tmp", ...env }).map(([k, value]) => ({ name: k, value })),
+    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
+}

@@ -5,6 +5,13 @@
  *   1. the Subscription waits for `status.installedCSV`;
  *   2. a patch on that ClusterServiceVersion waits for `status.phase == Succeeded`;
  *   3. a patch on each CRD the dependants use waits for `condition=Established`.
+ * Waits 2 and 3 rely on `pulumi.com/waitFor` being honoured on `*Patch` resources. pulumi-kubernetes
+ * provider/pkg/await/await.go says so: `Creation` and `Update` take the same path for Patch resources as for any other
+ * (a server-side apply, `kinds.IsPatchResource` only selects apply over create), then call
+ * `metadata.ReadyCondition`, which reads `pulumi.com/waitFor` from the applied object and waits on it (timeout from
+ * `pulumi.com/timeoutSeconds`, overridden by customTimeouts); only preview returns before the wait.
+ * With `installPlanApproval: Manual`, a Job approves the one InstallPlan that installs `startingCSV` (see
+ * `buildInstallPlanApprover`); the CSV wait depends on that Job.
  * Dependants `dependsOn: operator.ready`, so on destroy they are deleted while the operator still runs their
  * finalizers. The CRD patches are retained on delete: CRDs are shared cluster objects that OLM never removes.
  * Deleting a Subscription leaves its CSV installed (OLM behaviour); uninstalling the operator itself is manual.
@@ -12,7 +19,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { OperatorConfig, PlatformConfig } from "../config/schema";
-import { awaitAnnotations, customResource, Manifest, timeouts } from "../k8s";
+import { awaitAnnotations, cliContainer, customResource, Manifest, TIMEOUT_SECONDS, timeouts } from "../k8s";
 
 export type OperatorKey = keyof PlatformConfig["operators"];
 
@@ -191,6 +198,102 @@ export function buildCrdReadinessPatch(crd: string, minutes: number): Manifest {
   };
 }
 
+/**
+ * Shell run by the approver Job (env: NAMESPACE, SUBSCRIPTION, STARTING_CSV). It waits for the Subscription's
+ * `status.installPlanRef`, and approves that InstallPlan only if its `spec.clusterServiceVersionNames` contains
+ * STARTING_CSV; any other plan (an upgrade) is left for an admin. Once a CSV is installed there is nothing to approve,
+ * so re-runs exit at once. API errors are retried, the Job's activeDeadlineSeconds bounds the whole wait.
+ */
+export const APPROVER_SCRIPT = `
+sub="subscriptions.operators.coreos.com/$SUBSCRIPTION"
+last=""
+say() { [ "$1" = "$last" ] || echo "$1"; last="$1"; }
+while true; do
+  installed=$(oc get "$sub" -n "$NAMESPACE" -o jsonpath='{.status.installedCSV}' 2>/dev/null)
+  if [ -n "$installed" ]; then echo "$installed is installed; nothing to approve"; exit 0; fi
+  plan=$(oc get "$sub" -n "$NAMESPACE" -o jsonpath='{.status.installPlanRef.name}' 2>/dev/null)
+  if [ -z "$plan" ]; then
+    say "waiting for $SUBSCRIPTION to reference an InstallPlan"
+  else
+    csvs=$(oc get "installplans.operators.coreos.com/$plan" -n "$NAMESPACE" \
+      -o jsonpath='{.spec.clusterServiceVersionNames[*]}' 2>/dev/null)
+    case " $csvs " in
+      *" $STARTING_CSV "*)
+        if oc patch "installplans.operators.coreos.com/$plan" -n "$NAMESPACE" --type merge \
+          -p '{"spec":{"approved":true}}'; then
+          echo "approved InstallPlan $plan ($csvs)"; exit 0
+        fi ;;
+      *) say "InstallPlan $plan installs '$csvs', not $STARTING_CSV: not approving it" ;;
+    esac
+  fi
+  sleep 10
+done
+`.trim();
+
+/**
+ * ServiceAccount, Role, RoleBinding and Job approving the first InstallPlan when approval is Manual; nothing when it
+ * is Automatic. The Role can read the Subscription and read/patch InstallPlans in the operator's namespace only.
+ */
+export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorConfig): Manifest[] {
+  if (config.installPlanApproval !== "Manual") return [];
+  if (!config.startingCSV) {
+    throw new Error(
+      `maas:operators.${spec.key}.startingCSV: required when installPlanApproval is Manual (only the InstallPlan ` +
+        `installing it is approved); e.g. "${spec.packageName}.v1.2.3" as listed by \`oc get packagemanifest ${spec.packageName}\``,
+    );
+  }
+  const name = `${spec.packageName}-installplan-approver`;
+  const meta = { name, namespace: spec.namespace, labels: { "app.kubernetes.io/part-of": "maas" } };
+  const seconds = config.installTimeoutMinutes * 60;
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { ...meta } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { ...meta },
+      rules: [
+        { apiGroups: ["operators.coreos.com"], resources: ["installplans"], verbs: ["get", "list", "patch"] },
+        {
+          apiGroups: ["operators.coreos.com"],
+          resources: ["subscriptions"],
+          resourceNames: [spec.packageName],
+          verbs: ["get"],
+        },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { ...meta },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: spec.namespace }],
+    },
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { ...meta, annotations: { [TIMEOUT_SECONDS]: String(seconds) } },
+      spec: {
+        backoffLimit: 3,
+        activeDeadlineSeconds: seconds,
+        template: {
+          metadata: { labels: { ...meta.labels } },
+          spec: {
+            serviceAccountName: name,
+            restartPolicy: "Never",
+            containers: [
+              cliContainer("approve", ["/bin/sh", "-c", APPROVER_SCRIPT], {
+                NAMESPACE: spec.namespace,
+                SUBSCRIPTION: spec.packageName,
+                STARTING_CSV: config.startingCSV,
+              }),
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
 export interface OperatorInstallArgs {
   spec: OperatorSpec;
   config: OperatorConfig;
@@ -224,6 +327,12 @@ export class OperatorInstall extends pulumi.ComponentResource {
       { ...m.subscription, status: undefined },
       { parent: this, dependsOn: [namespace, operatorGroup].filter(isResource), customTimeouts: wait },
     );
+    const approver = this.createApprover(
+      name,
+      buildInstallPlanApprover(spec, config),
+      [namespace, operatorGroup],
+      wait,
+    );
     this.installedCsv = (this.subscription as unknown as { status: pulumi.Output<any> }).status.apply(
       (s) => s?.installedCSV as string,
     );
@@ -235,7 +344,7 @@ export class OperatorInstall extends pulumi.ComponentResource {
         kind: "ClusterServiceVersion",
         metadata: this.installedCsv.apply((csvName) => csvPatch(csvName).metadata),
       },
-      { parent: this, dependsOn: [this.subscription], customTimeouts: wait },
+      { parent: this, dependsOn: [this.subscription, ...approver], customTimeouts: wait },
     );
     const crds = spec.crds.map(
       (crd) =>
@@ -250,6 +359,25 @@ export class OperatorInstall extends pulumi.ComponentResource {
     );
     this.ready = [csv, ...crds];
     this.registerOutputs({ installedCsv: this.installedCsv });
+  }
+
+  /**
+   * The approver runs next to the Subscription, not after it: the Subscription's own wait (installedCSV) only ends
+   * once the approver has approved. Returns the Job (empty when approval is Automatic).
+   */
+  private createApprover(
+    name: string,
+    manifests: Manifest[],
+    after: (pulumi.Resource | undefined)[],
+    wait: pulumi.CustomTimeouts,
+  ) {
+    if (manifests.length === 0) return [];
+    const [sa, role, binding, job] = manifests as any[];
+    const o = { parent: this, dependsOn: after.filter(isResource) };
+    const account = new k8s.core.v1.ServiceAccount(`${name}-approver-sa`, sa, o);
+    const r = new k8s.rbac.v1.Role(`${name}-approver-role`, role, o);
+    const b = new k8s.rbac.v1.RoleBinding(`${name}-approver-binding`, binding, { ...o, dependsOn: [r, account] });
+    return [new k8s.batch.v1.Job(`${name}-approver`, job, { ...o, dependsOn: [b], customTimeouts: wait })];
   }
 }
 

@@ -28,7 +28,6 @@ export interface SsoPlatform {
 
 type SsoConfig = PlatformConfig["sso"];
 const READY_MINUTES = 20;
-export const POSTGRES_IMAGE = "registry.redhat.io/rhel9/postgresql-15:latest";
 
 export function keycloakHost(sso: SsoConfig, appsDomain: string): string {
   return `keycloak-${sso.namespace}.${appsDomain}`;
@@ -97,7 +96,7 @@ export function buildPostgresManifests(sso: SsoConfig): Manifest[] {
             containers: [
               {
                 name: "postgresql",
-                image: POSTGRES_IMAGE,
+                image: sso.postgresImage,
                 env: [
                   { name: "POSTGRESQL_USER", valueFrom: fromSecret("username") },
                   { name: "POSTGRESQL_PASSWORD", valueFrom: fromSecret("password") },

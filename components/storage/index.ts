@@ -114,10 +114,14 @@ export function buildMinioManifests(minio: PlatformConfig["storage"]["minio"]): 
   ];
 }
 
-/** @pulumi/aws provider settings for an S3-compatible endpoint (no STS/IAM/IMDS, path-style addressing). */
-export function s3ProviderArgs(endpoint: string, region: string): aws.ProviderArgs {
+/**
+ * @pulumi/aws provider settings for an S3-compatible endpoint (no STS/IAM/IMDS, path-style addressing). `insecure`
+ * skips TLS verification (a fresh cluster's self-signed router certificate on the MinIO route).
+ */
+export function s3ProviderArgs(endpoint: string, region: string, insecure = false): aws.ProviderArgs {
   return {
     region: region as aws.Region,
+    insecure,
     endpoints: [{ s3: endpoint }],
     s3UsePathStyle: true,
     skipCredentialsValidation: true,
@@ -128,11 +132,16 @@ export function s3ProviderArgs(endpoint: string, region: string): aws.ProviderAr
 }
 
 /**
- * The RWX class for 3scale system storage: explicit config, else ODF's CephFS class (created here when
- * `storage.odf.enabled`, or installed beforehand as a cluster prerequisite).
+ * The RWX class for 3scale system storage: explicit config, else ODF's CephFS class when this program deploys ODF.
+ * Without either there is no class to name (config validation reports the same).
  */
 export function rwxStorageClass(storage: PlatformConfig["storage"]): string {
-  return storage.rwxStorageClass ?? CEPHFS_STORAGE_CLASS;
+  if (storage.rwxStorageClass) return storage.rwxStorageClass;
+  if (storage.odf.enabled) return CEPHFS_STORAGE_CLASS;
+  throw new Error(
+    `maas:storage.rwxStorageClass: required when storage.odf.enabled is not true (3scale's system storage needs ` +
+      `ReadWriteMany); e.g. "${CEPHFS_STORAGE_CLASS}"`,
+  );
 }
 
 export function buildOdfManifests(odf: PlatformConfig["storage"]["odf"], readyMinutes: number): Manifest[] {
@@ -307,7 +316,7 @@ export class Storage extends pulumi.ComponentResource {
     const provider = new aws.Provider(
       `${name}-minio-s3`,
       {
-        ...s3ProviderArgs("https://pending", region),
+        ...s3ProviderArgs("https://pending", region, storage.minio.tlsInsecureSkipVerify),
         endpoints: [{ s3: publicEndpoint }],
         accessKey: accessKeyId,
         secretKey: secretAccessKey,

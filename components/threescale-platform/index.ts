@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config/schema";
-import { awaitAnnotations, customResource, Manifest, timeouts } from "../k8s";
+import { awaitAnnotations, cliContainer, customResource, Manifest, timeouts } from "../k8s";
 import { OperatorInstall, operatorSpec } from "../operators";
 
 export const POLICY_DIR = path.resolve(__dirname, "../../assets/apicast-policies/llm-metrics");
@@ -142,8 +142,6 @@ export function threescaleUrls(tenant: string, wildcardDomain: string) {
 }
 
 export const ROUTE_TIMEOUT_JOB = "gateway-route-timeout";
-/** The cluster's own `oc` image (imagestream openshift/cli), so its version matches the cluster. */
-export const CLI_IMAGE = "image-registry.openshift-image-registry.svc:5000/openshift/cli:latest";
 
 /**
  * Zync creates one Route per product and environment (names generated, not owned by the APIManager), so their
@@ -183,22 +181,17 @@ export function buildRouteTimeoutManifests(namespace: string, timeoutSeconds: nu
                 serviceAccountName: ROUTE_TIMEOUT_JOB,
                 restartPolicy: "Never",
                 containers: [
-                  {
-                    name: "annotate",
-                    image: CLI_IMAGE,
-                    command: [
-                      "oc",
-                      "annotate",
-                      "route",
-                      "-n",
-                      namespace,
-                      "-l",
-                      "zync.3scale.net/route-to",
-                      "--overwrite",
-                      `haproxy.router.openshift.io/timeout=${timeoutSeconds}s`,
-                    ],
-                    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-                  },
+                  cliContainer("annotate", [
+                    "oc",
+                    "annotate",
+                    "route",
+                    "-n",
+                    namespace,
+                    "-l",
+                    "zync.3scale.net/route-to",
+                    "--overwrite",
+                    `haproxy.router.openshift.io/timeout=${timeoutSeconds}s`,
+                  ]),
                 ],
               },
             },

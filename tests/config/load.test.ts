@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigValidationError, loadConfig } from "../../components/config/load";
 
 const models = JSON.stringify([{ name: "granite-33-2b-instruct" }]);
+/** Without ODF, an RWX class must be named (3scale system storage). */
+const storage = JSON.stringify({ rwxStorageClass: "ocs-storagecluster-cephfs" });
 
 function setConfig(values: Record<string, string>, secretKeys: string[] = []): void {
   pulumi.runtime.setAllConfig(values, secretKeys);
@@ -19,7 +21,12 @@ beforeAll(() =>
 
 describe("loadConfig", () => {
   test("reads maas: keys, applies defaults and ignores other namespaces", () => {
-    setConfig({ "maas:models": models, "maas:environment": "test", "kubernetes:context": "admin" });
+    setConfig({
+      "maas:models": models,
+      "maas:storage": storage,
+      "maas:environment": "test",
+      "kubernetes:context": "admin",
+    });
     const { config, secrets } = loadConfig();
     expect(config.environment).toBe("test");
     expect(config.models[0].name).toBe("granite-33-2b-instruct");
@@ -30,6 +37,7 @@ describe("loadConfig", () => {
   test("throws ConfigValidationError listing every problem, unknown maas: keys included", () => {
     setConfig({
       "maas:models": JSON.stringify([{ name: "Bad" }, { name: "ok-model", minReplicas: 2 }]),
+      "maas:storage": storage,
       "maas:threscale": "{}",
     });
     let error: unknown;
@@ -51,6 +59,7 @@ describe("loadConfig", () => {
     setConfig(
       {
         "maas:models": models,
+        "maas:storage": storage,
         "maas:sso": JSON.stringify({ github: { enabled: true, clientId: "Iv1.x" } }),
         "maas:githubClientSecret": "gh-secret-value",
       },

@@ -8,7 +8,12 @@ type Raw = Record<string, any>;
 const model = (over: Raw = {}): Raw => ({ name: "granite-33-2b-instruct", ...over });
 const plan = (over: Raw = {}): Raw => ({ systemName: "basic", name: "Basic", ...over });
 const limit = (over: Raw = {}): Raw => ({ metric: "hits", period: "minute", value: 10, ...over });
-const base = (over: Raw = {}): Raw => ({ models: [model()], ...over });
+// Without ODF an RWX class must be named (3scale system storage).
+const base = (over: Raw = {}): Raw => ({
+  models: [model()],
+  storage: { rwxStorageClass: "ocs-storagecluster-cephfs" },
+  ...over,
+});
 
 function problemLines(raw: Raw): string[] {
   const result = validateConfig(raw);
@@ -245,6 +250,36 @@ const badConfigs: Array<[string, Raw, string, string | RegExp]> = [
     "DNS domain",
   ],
   [
+    "Manual install approval without a starting CSV",
+    base({ operators: { threescale: { installPlanApproval: "Manual" } } }),
+    "maas:operators.threescale.startingCSV",
+    /is required when installPlanApproval is Manual.*; e\.g\. "3scale-operator\.v/,
+  ],
+  [
+    "no RWX storage class and no ODF",
+    { models: [model()], storage: { odf: { enabled: false } } },
+    "maas:storage.rwxStorageClass",
+    /required when storage\.odf\.enabled is not true.*e\.g\. "ocs-storagecluster-cephfs"/,
+  ],
+  [
+    "PostgreSQL image on :latest",
+    base({ sso: { postgresImage: "registry.redhat.io/rhel9/postgresql-15:latest" } }),
+    "maas:sso.postgresImage",
+    /must be pinned by digest or a specific tag .*; e\.g\. "registry\.redhat\.io\/rhel9\/postgresql-15@sha256:/,
+  ],
+  [
+    "MinIO image without a tag",
+    base({ storage: { rwxStorageClass: "nfs", minio: { image: "quay.io/minio/minio" } } }),
+    "maas:storage.minio.image",
+    "must be pinned by digest or a specific tag",
+  ],
+  [
+    "vLLM image on :latest behind a registry port",
+    base({ models: [model({ runtimeImage: "registry.local:5000/vllm:latest" })] }),
+    "maas:models[0].runtimeImage",
+    "must be pinned by digest or a specific tag",
+  ],
+  [
     "unsupported operator channel",
     base({ operators: { openshiftAi: { channel: "fast" } } }),
     "maas:operators.openshiftAi.channel",
@@ -343,6 +378,19 @@ describe("validateConfig accepts good configs and applies defaults", () => {
     expect(c.models[0].gpus).toBe(1);
     expect(c.models[0].resources.memoryLimit).toBe("16Gi");
     expect(c.models[0].tolerations[0].key).toBe("nvidia.com/gpu");
+  });
+
+  test("Manual approval with a starting CSV, ODF's class by default, pinned images by tag or digest", () => {
+    const result = validateConfig({
+      models: [model({ runtimeImage: "registry.local:5000/vllm:0.8.5" })],
+      operators: { rhbk: { installPlanApproval: "Manual", startingCSV: "rhbk-operator.v24.0.6-opr.1" } },
+      storage: { odf: { enabled: true, nodes: ["w1", "w2", "w3"] } },
+      sso: { postgresImage: "registry.redhat.io/rhel9/postgresql-15:1" },
+    });
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join("\n"));
+    expect(result.config.operators.rhbk.startingCSV).toBe("rhbk-operator.v24.0.6-opr.1");
+    expect(result.config.storage.rwxStorageClass).toBeUndefined();
+    expect(result.config.sso.postgresImage).toBe("registry.redhat.io/rhel9/postgresql-15:1");
   });
 
   test("secret keys are accepted next to the config and are not part of it", () => {
