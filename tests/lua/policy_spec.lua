@@ -313,6 +313,20 @@ describe('batched reports', function()
       total_tokens = sent + 140 } } }, totals())
   end)
 
+  it('runs a flush that was due while the previous one waited for the backend right after it', function()
+    local policy = llm_metrics.new({})
+    request(policy, { body = json_usage(1, 1) })
+    backend.response = function()
+      backend.response = { status = 202 }
+      request(policy, { body = json_usage(2, 2) })
+      fake_ngx.tick() -- the timer fires again while this report is still on its way
+      return backend.response
+    end
+    fake_ngx.tick()
+    assert.equal(2, #backend.calls)
+    assert.same({ ['42'] = { ['key-1'] = { prompt_tokens = 3, completion_tokens = 3, total_tokens = 6 } } }, totals())
+  end)
+
   it('sends at most MAX_TRANSACTIONS applications per call', function()
     token_reports.MAX_TRANSACTIONS = 3
     local policy = llm_metrics.new({})
@@ -369,6 +383,11 @@ describe('batched reports', function()
     request(policy, { body = json_usage(4, 4) })
     fake_ngx.tick(true)
     assert.same({ ['42'] = { ['key-1'] = { prompt_tokens = 4, completion_tokens = 4, total_tokens = 8 } } }, totals())
+    -- A request that finishes after that last periodic run is sent on its own way out.
+    fake_ngx.exiting = true
+    request(policy, { body = json_usage(1, 1) })
+    assert.equal(2, #backend.calls)
+    assert.same({ prompt_tokens = 1, completion_tokens = 1, total_tokens = 2 }, backend.calls[2].batch.reports['key-1'])
   end)
 
   describe('in a shared dict', function()

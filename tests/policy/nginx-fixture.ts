@@ -114,7 +114,8 @@ function closeServer(server: http.Server): Promise<void> {
 
 /**
  * OpenAI-compatible upstream. Headers choose the behaviour: `x-upstream-mode` (default json, or sse when the
- * request says `"stream": true`), `x-upstream-size` (approximate body bytes). Gzips when the request accepts it.
+ * request says `"stream": true`), `x-upstream-size` (approximate body bytes). Gzips when the request accepts it,
+ * in `gzip-always` mode, or when `x-upstream-encoding: gzip` says so.
  */
 export async function startFakeUpstream(record = true): Promise<FakeUpstream> {
   const exchanges = new Map<string, UpstreamExchange>();
@@ -138,14 +139,21 @@ export async function startFakeUpstream(record = true): Promise<FakeUpstream> {
       const model = request.model ?? "granite-fixture";
       const size = Number(req.headers["x-upstream-size"] ?? 1024);
       const mode = (req.headers["x-upstream-mode"] as UpstreamMode) ?? (request.stream ? "sse" : "json");
-      const gzip = mode === "gzip-always" || /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+      const gzip =
+        mode === "gzip-always" ||
+        req.headers["x-upstream-encoding"] === "gzip" ||
+        /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
       const hash = createHash("sha256");
       const exchange: UpstreamExchange = { requestBody, requestHeaders: req.headers, sentSha256: "" };
       const send = (status: number, contentType: string, chunks: string[]) => {
         const headers: http.OutgoingHttpHeaders = { "content-type": contentType };
         let buffers: Buffer[] = chunks.map((c) => Buffer.from(c));
         if (gzip) {
-          buffers = [zlib.gzipSync(Buffer.concat(buffers))];
+          // Several writes, so that the policy sees the compressed stream in more than one piece.
+          const compressed = zlib.gzipSync(Buffer.concat(buffers));
+          const piece = Math.max(1, Math.ceil(compressed.length / 4));
+          buffers = [];
+          for (let at = 0; at < compressed.length; at += piece) buffers.push(compressed.subarray(at, at + piece));
           headers["content-encoding"] = "gzip";
         }
         res.writeHead(status, headers);
@@ -188,28 +196,65 @@ export interface BackendReport {
 
 export interface FakeBackend {
   url: string;
+  /** Reports the backend accepted (202). */
   reports: BackendReport[];
+  /** Reports it answered with `failStatus`. */
+  rejected: BackendReport[];
+  /** When set, every report is answered with this status and not counted as accepted. */
+  failStatus?: number;
   close(): Promise<void>;
 }
 
 /** 3scale backend listener: records `POST /transactions.xml` reports and answers 202 like the real one. */
 export async function startFakeBackend(): Promise<FakeBackend> {
-  const reports: BackendReport[] = [];
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on("data", (d: Buffer) => parts.push(d));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://backend");
       if (req.method === "POST" && url.pathname === "/transactions.xml") {
-        reports.push({ query: url.searchParams, form: new URLSearchParams(Buffer.concat(parts).toString("utf8")) });
-        res.writeHead(202).end();
+        const report = { query: url.searchParams, form: new URLSearchParams(Buffer.concat(parts).toString("utf8")) };
+        if (backend.failStatus) {
+          backend.rejected.push(report);
+          res.writeHead(backend.failStatus).end("backend unavailable");
+        } else {
+          backend.reports.push(report);
+          res.writeHead(202).end();
+        }
       } else {
         res.writeHead(404).end();
       }
     });
   });
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, reports, close: () => closeServer(server) };
+  const backend: FakeBackend = {
+    url: `http://127.0.0.1:${port}`,
+    reports: [],
+    rejected: [],
+    close: () => closeServer(server),
+  };
+  return backend;
+}
+
+/** Sums of every transaction in `reports`: credential → metric → tokens. */
+export function reportedTotals(reports: BackendReport[]): Map<string, Record<string, number>> {
+  const totals = new Map<string, Record<string, number>>();
+  for (const report of reports) {
+    const credentials = new Map<string, string>();
+    for (const [key, value] of report.form) {
+      const credential = /^transactions\[(\d+)\]\[(?:user_key|app_id|access_token)\]$/.exec(key);
+      if (credential) credentials.set(credential[1], value);
+    }
+    for (const [key, value] of report.form) {
+      const usage = /^transactions\[(\d+)\]\[usage\]\[(.+)\]$/.exec(key);
+      if (!usage) continue;
+      const credential = credentials.get(usage[1]) ?? `transaction ${usage[1]} without credential`;
+      const sums = totals.get(credential) ?? {};
+      sums[usage[2]] = (sums[usage[2]] ?? 0) + Number(value);
+      totals.set(credential, sums);
+    }
+  }
+  return totals;
 }
 
 /** A loopback port that was free a moment ago (nginx cannot report an ephemeral port back to us). */
@@ -226,7 +271,12 @@ export interface NginxOptions {
   serviceId?: string;
   /** The policy configuration object as it would appear in the APIcast policy chain. */
   policyConfig?: Record<string, unknown>;
+  /** nginx worker processes (default 1). */
+  workers?: number;
 }
+
+/** The lua_shared_dict the fixture's nginx defines for `batch_shared_dict`. */
+export const BATCH_SHARED_DICT = "llm_metrics_batch";
 
 export interface Nginx {
   /** Location that runs the policy. */
@@ -255,7 +305,7 @@ load_module ${modules.ndk};
 load_module ${modules.lua};
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${opts.workers ?? 1};
 user root;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log info;
@@ -270,6 +320,7 @@ http {
   client_body_buffer_size 1m;
   lua_package_path "${luaPath};;";
   lua_shared_dict llm_test_metrics 1m;
+  lua_shared_dict ${BATCH_SHARED_DICT} 1m;
   upstream model { server 127.0.0.1:${opts.upstreamPort}; keepalive 32; }
   server {
     listen 127.0.0.1:${port} reuseport;
@@ -277,6 +328,7 @@ http {
       set $service_id '${opts.serviceId ?? "7"}';
       set $backend_endpoint '${opts.backendUrl}';
       set $llm_policy_config '${policyConfig}';
+      add_header x-nginx-worker $pid always;
       rewrite_by_lua_block { require('executor').run('rewrite') }
       header_filter_by_lua_block { require('executor').run('header_filter') }
       body_filter_by_lua_block { require('executor').run('body_filter') }

@@ -220,14 +220,18 @@ end
 
 local function tick(premature, batcher)
   if batcher.flushing then
-    return -- the previous flush is still waiting for the backend
+    batcher.flush_again = true -- the running flush waits for the backend; it goes round once more when done
+    return
   end
   batcher.flushing = true
-  local ok, err = pcall(batcher.flush, batcher, premature or ngx.worker.exiting())
+  repeat
+    batcher.flush_again = false
+    local ok, err = pcall(batcher.flush, batcher, premature or ngx.worker.exiting())
+    if not ok then
+      warn('token report flush failed: ', tostring(err))
+    end
+  until not batcher.flush_again
   batcher.flushing = false
-  if not ok then
-    warn('token report flush failed: ', tostring(err))
-  end
 end
 
 --- Adds one request's counts (`deltas`: metric → tokens) to the batch.
@@ -241,7 +245,13 @@ function Batcher:add(service, credential_type, credential, deltas)
         tostring(err), '); they are not reported')
     end
   end
-  if not self.timer then
+  if ngx.worker.exiting() then
+    -- Requests still finishing while the worker shuts down may come after its last periodic flush.
+    local scheduled, err = ngx.timer.at(0, tick, self)
+    if not scheduled then
+      warn('could not schedule the token report of an exiting worker: ', tostring(err))
+    end
+  elseif not self.timer then
     local started, err = ngx.timer.every(self.interval, tick, self)
     if started then
       self.timer = true
