@@ -151,25 +151,16 @@ export function seedInfrastructure(state: EmulatorState): void {
 /** The content a new tenant starts with: default product and backend, access code, portal templates. */
 export function seedTenant(state: EmulatorState, random: () => number): void {
   state.provider.site_access_code = randomHex(random, 10);
+  // porta ServiceCreator: product "API" whose backend is built from it ("API Backend", "Backend of API"); the
+  // product gets the `GET /` rule, the backend only its hits metric.
   const backend = createBackend(state, {
     name: "API Backend",
     system_name: "api_backend",
-    description: "API Backend",
+    description: "Backend of API",
     private_endpoint: "https://echo-api.3scale.net:443",
   });
   const product = createProduct(state, "API", "api", { description: "API" }, random);
-  const hits = state.metrics.find((m) => m.owner.type === "backend" && m.owner.id === backend.id)!;
   state.backendUsages.push({ ...stamp(state), service_id: product.id, backend_id: backend.id, path: "/" });
-  state.mappingRules.push({
-    ...stamp(state),
-    owner: { type: "backend", id: backend.id },
-    http_method: "GET",
-    pattern: "/",
-    delta: 1,
-    metric_id: hits.id,
-    position: 1,
-    last: false,
-  });
 
   const root = state.cmsSections.find((s) => s.system_name === "root")!;
   const template = (type: TemplateType, fields: Partial<CmsTemplate>): CmsTemplate => {
