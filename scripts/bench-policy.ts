@@ -1,6 +1,7 @@
 /**
- * Measures what the llm-metrics policy costs: wrk runs against the same fake model upstream through nginx with and
- * without the policy (fresh nginx per run, so the worker's VmHWM is the peak of that run only).
+ * Measures what the llm-metrics policy costs: wrk runs against the same fake model upstream through nginx without the
+ * policy, with batched backend reports, and with one backend report per response (fresh nginx per run, so the
+ * worker's VmHWM is the peak of that run only).
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -9,8 +10,15 @@ import * as path from "path";
 import { startFakeBackend, startFakeUpstream, startNginx } from "../tests/policy/nginx-fixture";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-/** Policy configuration under test; max_json_bytes is raised so that the 10 MB JSON case is metered too. */
-const POLICY_CONFIG = JSON.parse(process.env.BENCH_POLICY_CONFIG ?? '{"max_json_bytes": 67108864}');
+/**
+ * Policy configuration under test; max_json_bytes is raised so that the 10 MB JSON case is metered too, and the
+ * report interval is shorter than a run so that batched flushes happen while wrk measures.
+ */
+const POLICY_CONFIG = JSON.parse(
+  process.env.BENCH_POLICY_CONFIG ?? '{"max_json_bytes": 67108864, "report_interval_seconds": 1}',
+);
+/** Comma-separated size labels to run (e.g. `1 KB`); all when unset. */
+const ONLY_SIZES = process.env.BENCH_SIZES?.split(",").map((s) => s.trim());
 /** Alternating rounds per variant; the best round counts, which filters out load from other processes. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CASES: { mode: "sse" | "json"; size: number; label: string }[] = [];
@@ -20,11 +28,14 @@ for (const mode of ["sse", "json"] as const) {
     [1024 * 1024, "1 MB"],
     [10 * 1024 * 1024, "10 MB"],
   ] as const) {
-    CASES.push({ mode, size, label });
+    if (!ONLY_SIZES || ONLY_SIZES.includes(label)) CASES.push({ mode, size, label });
   }
 }
 
 interface RunResult {
+  requests: number;
+  /** Report calls the fake 3scale backend received, including the flush when nginx stopped. */
+  backendCalls: number;
   rps: number;
   p50ms: number;
   p99ms: number;
@@ -106,12 +117,16 @@ async function run(
       url,
     ]);
     const [worker] = nginx.workerPids();
+    const hwmKb = procStatusKb(worker, "VmHWM");
+    await nginx.stop(); // the workers send what is still batched on their way out
     const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: [^\n]+/.exec(out)?.[0] ?? "";
     return {
+      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+      backendCalls: backend.reports.length,
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
       p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
       p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
-      hwmKb: procStatusKb(worker, "VmHWM"),
+      hwmKb,
       errors,
     };
   } finally {
@@ -130,24 +145,26 @@ async function main() {
   const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-policy-"));
   const rows: string[] = [];
   for (const c of CASES) {
-    // Without the policy, with it, and with it but without 3scale reports: the fake backend shares this
-    // process with the fake upstream, so each report also takes upstream capacity.
-    const variants = [null, POLICY_CONFIG, { ...POLICY_CONFIG, report_to_backend: false }];
+    // Without the policy, with batched reports, and with one report per response (the fake backend shares this
+    // process with the fake upstream, so each report also takes upstream capacity).
+    const variants = [null, POLICY_CONFIG, { ...POLICY_CONFIG, report_interval_seconds: 0 }];
     const results: RunResult[][] = variants.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, config] of variants.entries()) results[i].push(await run(config, c.mode, c.size, scriptDir));
     }
-    const [base, policy, metering] = results.map(best);
-    const all = [base, policy, metering];
+    const [base, batched, perRequest] = results.map(best);
+    const all = [base, batched, perRequest];
     const notes = all
       .map((r) => r.errors)
       .filter(Boolean)
       .join("; ");
     rows.push(
       `| ${c.mode.toUpperCase()} | ${c.label} | ${all.map((r) => r.rps.toFixed(0)).join(" / ")} | ` +
-        `${(policy.rps / base.rps).toFixed(2)} / ${(metering.rps / base.rps).toFixed(2)} | ` +
+        `${(batched.rps / base.rps).toFixed(2)} / ${(perRequest.rps / base.rps).toFixed(2)} | ` +
         `${all.map((r) => ms(r.p50ms)).join(" / ")} | ${all.map((r) => ms(r.p99ms)).join(" / ")} | ` +
-        `${all.map((r) => mb(r.hwmKb)).join(" / ")} |${notes ? ` ${notes}` : ""}`,
+        `${all.map((r) => mb(r.hwmKb)).join(" / ")} | ` +
+        `${batched.requests} / ${batched.backendCalls} | ${perRequest.requests} / ${perRequest.backendCalls} |` +
+        `${notes ? ` ${notes}` : ""}`,
     );
     console.error(rows[rows.length - 1]);
   }
@@ -158,11 +175,13 @@ async function main() {
     `${new Date().toISOString()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), nginx + lua module, ` +
       `best of ${ROUNDS} alternating wrk runs of ${SECONDS}s, fake upstream and 3scale backend on loopback, ` +
       `policy configuration ${JSON.stringify(POLICY_CONFIG)}, 1-minute load average ${loadBefore.toFixed(1)} ` +
-      `before / ${os.loadavg()[0].toFixed(1)} after. a / b / c = without the policy / with it / with it and ` +
-      `report_to_backend false. Memory: the nginx worker's peak resident size (VmHWM) during the run.`,
+      `before / ${os.loadavg()[0].toFixed(1)} after. a / b / c = without the policy / with batched backend reports / ` +
+      `with report_interval_seconds 0 (one backend report per response). Memory: the nginx worker's peak resident ` +
+      `size (VmHWM) during the run. Requests / calls: requests wrk completed and backend report calls in that run.`,
     ``,
-    `| Response | Size | req/s a / b / c | b÷a / c÷a | p50 ms a / b / c | p99 ms a / b / c | worker VmHWM MiB a / b / c |`,
-    `|---|---|---|---|---|---|---|`,
+    `| Response | Size | req/s a / b / c | b÷a / c÷a | p50 ms a / b / c | p99 ms a / b / c | ` +
+      `worker VmHWM MiB a / b / c | b requests / calls | c requests / calls |`,
+    `|---|---|---|---|---|---|---|---|---|`,
     ...rows,
     ``,
   ].join("\n");

@@ -224,7 +224,7 @@ local function settle(self, context)
     return
   end
   local credential_type, credential = token_reports.credential_of(context.credentials)
-  if not (service and credential_type) then
+  if not (service and service.id and credential_type) then
     warn('no service or application credentials in the request context; tokens not reported to 3scale')
     return
   end
