@@ -22,7 +22,7 @@ const dnsLabel = (what: string) =>
 const quantity = z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "500m", "4Gi" or "2"');
 /** Container image pinned by digest or by a tag other than `latest`: a plan must always deploy the same bits. */
 export function isPinnedImage(image: string): boolean {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  if (image.includes("@")) return /@sha256:[0-9a-f]{64}$/.test(image);
   const tag = /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf("/") + 1))?.[1];
   return tag !== undefined && tag !== "latest";
 }
