@@ -8,19 +8,27 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { isAlreadyTaken, ThreescaleApiError } from "./threescale/client";
+import { ThreescaleApiError } from "./threescale/client";
 import {
   differences,
   failure,
   Failure,
   fieldFailures,
   FieldRule,
-  findOrCreate,
   hasAny,
   looseEqual,
   UNKNOWN,
 } from "./threescale/common";
+import {
+  recordBackend,
+  RecordedBackend,
+  RecordedProduct,
+  recordProduct,
+  restoreBackend,
+  restoreProduct,
+} from "./threescale/product-record";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { withSecretOutputs } from "./threescale/resource";
 
 /** Developer-portal switches of /admin/api/settings.json, by input name. */
 export const PORTAL_SETTINGS: Record<string, { api: string; rule: FieldRule }> = {
@@ -182,10 +190,10 @@ export interface TenantDefaultsInputs extends ConnectionInputs {
   backendSystemName: string;
 }
 
-/** What was removed, enough to recreate it. */
+/** What was removed, enough to recreate it faithfully (a secret output: it holds the product's secret_token). */
 export interface RemovedDefaults {
-  product?: { name: string; systemName: string; description: string | null };
-  backend?: { name: string; systemName: string; description: string | null; privateEndpoint: string };
+  product?: RecordedProduct;
+  backend?: RecordedBackend;
   /** Path of the product's usage of the backend. */
   usagePath?: string;
 }
@@ -213,6 +221,7 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
     return { id: `tenant-defaults-${inputs.productSystemName}`, outs: { ...inputs, removed } };
   }
 
+  /** Nothing to read: what matters is the record of what was removed, which only this resource has. */
   async read(id: string, props: TenantDefaultsOutputs): Promise<pulumi.dynamic.ReadResult> {
     return { id, props };
   }
@@ -231,7 +240,10 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
     await this.restore(props, props.removed ?? {});
   }
 
-  /** Deletes the default product's backend usages, the product, then the backend when nothing else uses it. */
+  /**
+   * Records the default product and backend in full, then deletes the product's backend usages, the product, and
+   * the backend when nothing else uses it.
+   */
   private async remove(client: AdminClient, inputs: TenantDefaultsInputs): Promise<RemovedDefaults> {
     const removed: RemovedDefaults = {};
     const product = (await client.list(`${SERVICES}.json`, "services", "service")).find(
@@ -240,6 +252,10 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
     const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find(
       (b) => b.system_name === inputs.backendSystemName,
     );
+    const productRecord = product
+      ? await recordProduct(client, product, new Map(backend ? [[backend.id, backend.system_name]] : []))
+      : undefined;
+    const backendRecord = backend ? await recordBackend(client, backend) : undefined;
     if (product) {
       const usages = await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage");
       for (const usage of usages) {
@@ -247,17 +263,12 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
         await client.deleteIfExists(`${SERVICES}/${product.id}/backend_usages/${usage.id}.json`);
       }
       await client.deleteIfExists(`${SERVICES}/${product.id}.json`);
-      removed.product = { name: product.name, systemName: product.system_name, description: product.description };
+      removed.product = productRecord;
     }
     if (backend) {
       try {
         await client.deleteIfExists(`${BACKENDS}/${backend.id}.json`);
-        removed.backend = {
-          name: backend.name,
-          systemName: backend.system_name,
-          description: backend.description,
-          privateEndpoint: backend.private_endpoint,
-        };
+        removed.backend = backendRecord;
       } catch (err) {
         // Still used by a product someone else made: it is not a leftover default, so it stays.
         if (!(err instanceof ThreescaleApiError && err.status === 403)) throw err;
@@ -273,47 +284,19 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
   private async restore(inputs: TenantDefaultsInputs, removed: RemovedDefaults): Promise<void> {
     const client = this.client(inputs);
     const patient = client.withOptions({ maxAttempts: Math.max(client.maxAttempts, 10) });
-    const bySystemName = (path: string, list: string, item: string, systemName: string) => (c: AdminClient) =>
-      c.list(path, list, item).then((all) => all.find((o) => o.system_name === systemName));
-    const backend = removed.backend
-      ? await findOrCreate(
-          patient,
-          bySystemName(`${BACKENDS}.json`, "backend_apis", "backend_api", removed.backend.systemName),
-          async (c) =>
-            (
-              await c.post(`${BACKENDS}.json`, {
-                name: removed.backend!.name,
-                system_name: removed.backend!.systemName,
-                description: removed.backend!.description ?? "",
-                private_endpoint: removed.backend!.privateEndpoint,
-              })
-            ).backend_api,
-        )
-      : undefined;
+    const backend = removed.backend ? await restoreBackend(patient, removed.backend) : undefined;
     if (!removed.product) return;
-    const { item: product } = await findOrCreate(
-      patient,
-      bySystemName(`${SERVICES}.json`, "services", "service", removed.product.systemName),
-      async (c) =>
-        (
-          await c.post(`${SERVICES}.json`, {
-            name: removed.product!.name,
-            system_name: removed.product!.systemName,
-            description: removed.product!.description ?? "",
-          })
-        ).service,
-    );
-    if (!backend) return;
-    const usages = await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage");
-    if (usages.some((u) => u.backend_id === backend.item.id)) return;
-    try {
-      await client.post(`${SERVICES}/${product.id}/backend_usages.json`, {
-        backend_api_id: backend.item.id,
-        path: removed.usagePath ?? "/",
-      });
-    } catch (err) {
-      if (!isAlreadyTaken(err)) throw err; // a retried POST that went through the first time
-    }
+    const usages = backend
+      ? [
+          {
+            backendId: backend.id,
+            path: removed.usagePath ?? "/",
+            metricIds: backend.metricIds,
+            systemName: removed.backend!.systemName,
+          },
+        ]
+      : [];
+    await restoreProduct(patient, removed.product, usages);
   }
 }
 
@@ -330,6 +313,13 @@ export class TenantDefaults extends pulumi.dynamic.Resource {
   declare public readonly removed: pulumi.Output<RemovedDefaults>;
 
   constructor(name: string, args: TenantDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
-    super(tenantDefaultsProvider, name, { ...args, removed: undefined }, opts, "threescale", "TenantDefaults");
+    super(
+      tenantDefaultsProvider,
+      name,
+      { ...args, removed: undefined },
+      withSecretOutputs(opts, ["removed"]),
+      "threescale",
+      "TenantDefaults",
+    );
   }
 }
