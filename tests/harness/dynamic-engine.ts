@@ -32,6 +32,11 @@ export interface EngineOperation {
   kind: OperationKind;
   /** HTTP requests the provider made during this operation (retries included). */
   calls: number;
+  /** Of which not GET/HEAD. */
+  writes: number;
+  /** `performance.now()` when the first request started and when the last response arrived (calls > 0 only). */
+  firstRequestAt?: number;
+  lastResponseAt?: number;
   /** URNs this resource depends on (inputs and dependsOn). */
   dependencies: string[];
   startedAt: number;
@@ -74,25 +79,41 @@ export interface DynamicEngine {
   refresh(state: HarnessState): Promise<RefreshResult>;
   /** `pulumi destroy` (or the deletions of an update): delete dependents first, independent branches in parallel. */
   destroy(resources: RecordedResource[]): Promise<void>;
-  /** Longest chain of dependent HTTP calls among the recorded operations. */
+  /** Longest chain of dependent HTTP calls among the recorded operations (reads are unordered: refresh). */
   criticalPath(): number;
+  /** From the first request to the last response among the recorded operations, in ms; 0 without calls. */
+  apiMilliseconds(): number;
 }
 
 type Provider = pulumi.dynamic.ResourceProvider & { clientOptions?: ClientOptions };
 
 interface CallCounter {
   calls: number;
+  writes: number;
+  firstRequestAt?: number;
+  lastResponseAt?: number;
 }
 
 const counters = new AsyncLocalStorage<CallCounter>();
+/** Responses may arrive in another async context (a reused socket's), so requests remember their counter. */
+const counterOfRequest = new WeakMap<object, CallCounter>();
 let channelSubscribed = false;
 
 function countRequests(): void {
   if (channelSubscribed) return;
   channelSubscribed = true;
-  diagnostics.subscribe("http.client.request.start", () => {
+  diagnostics.subscribe("http.client.request.start", (message) => {
     const counter = counters.getStore();
-    if (counter) counter.calls++;
+    if (!counter) return;
+    const request = (message as { request: { method?: string } }).request;
+    counter.calls++;
+    if (request.method !== "GET" && request.method !== "HEAD") counter.writes++;
+    counter.firstRequestAt ??= performance.now();
+    counterOfRequest.set(request, counter);
+  });
+  diagnostics.subscribe("http.client.response.finish", (message) => {
+    const counter = counterOfRequest.get((message as { request: object }).request);
+    if (counter) counter.lastResponseAt = performance.now();
   });
 }
 
@@ -141,7 +162,7 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     kind: OperationKind,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const counter: CallCounter = { calls: 0 };
+    const counter: CallCounter = { calls: 0, writes: 0 };
     const startedAt = Date.now();
     try {
       return await counters.run(counter, fn);
@@ -153,7 +174,7 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
         type: resource.type,
         name: resource.name,
         kind,
-        calls: counter.calls,
+        ...counter,
         dependencies: resource.dependencies,
         startedAt,
         endedAt: Date.now(),
@@ -242,7 +263,10 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     const dependents = new Map<string, RecordedResource[]>();
     for (const r of dynamic) {
       for (const dep of new Set(r.dependencies)) {
-        if (byUrn.has(dep)) dependents.set(dep, [...(dependents.get(dep) ?? []), r]);
+        if (!byUrn.has(dep)) continue;
+        const list = dependents.get(dep);
+        if (list) list.push(r);
+        else dependents.set(dep, [r]);
       }
     }
     const deletions = new Map<string, Promise<void>>();
@@ -268,7 +292,8 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     const depsByUrn = new Map<string, string[]>();
     for (const op of operations) {
       callsByUrn.set(op.urn, (callsByUrn.get(op.urn) ?? 0) + op.calls);
-      depsByUrn.set(op.urn, op.dependencies);
+      // `pulumi refresh` reads every resource at once: a read waits for nothing.
+      if (op.kind !== "read") depsByUrn.set(op.urn, op.dependencies);
     }
     const memo = new Map<string, number>();
     const longest = (urn: string): number => {
@@ -280,7 +305,19 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
       memo.set(urn, value);
       return value;
     };
-    return Math.max(0, ...[...callsByUrn.keys()].map(longest));
+    let max = 0;
+    for (const urn of callsByUrn.keys()) max = Math.max(max, longest(urn));
+    return max;
+  }
+
+  function apiMilliseconds(): number {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const op of operations) {
+      if (op.firstRequestAt !== undefined) first = Math.min(first, op.firstRequestAt);
+      if (op.lastResponseAt !== undefined) last = Math.max(last, op.lastResponseAt);
+    }
+    return last > first ? last - first : 0;
   }
 
   return {
@@ -295,6 +332,7 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     refresh,
     destroy,
     criticalPath,
+    apiMilliseconds,
   };
 }
 

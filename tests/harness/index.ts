@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { clusterFixtureHandlers } from "./cluster-fixture";
 import { defaultHandler } from "./default-handlers";
 import { PlainValue, SECRET_SIG, SIG_KEY, toPlain } from "./plain";
+import { withCheapSdkStacks } from "./sdk-stacks";
 import { PROJECT_ROOT, stackConfig, stackFilePath } from "./stack-config";
 
 export { fakeSecretValue, stackFilePath, PROJECT_ROOT } from "./stack-config";
@@ -167,26 +168,63 @@ function dependsOn(r: RecordedResource): string[] {
 /** Dependents before dependencies; among independent resources, the latest registered first. Throws on a cycle. */
 export function deleteOrder(resources: RecordedResource[]): RecordedResource[] {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const dependencies = new Map(resources.map((r) => [r.urn, [...new Set(dependsOn(r))].filter((d) => byUrn.has(d))]));
   const dependents = new Map<string, number>(resources.map((r) => [r.urn, 0]));
-  for (const r of resources)
-    for (const d of new Set(dependsOn(r))) if (byUrn.has(d)) dependents.set(d, dependents.get(d)! + 1);
-  const ready = resources.filter((r) => dependents.get(r.urn) === 0);
+  for (const deps of dependencies.values()) for (const d of deps) dependents.set(d, dependents.get(d)! + 1);
+  const ready = new LatestFirst(resources.filter((r) => dependents.get(r.urn) === 0));
   const out: RecordedResource[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => b.order - a.order);
-    const next = ready.shift()!;
+  for (let next = ready.pop(); next; next = ready.pop()) {
     out.push(next);
-    for (const d of new Set(dependsOn(next))) {
-      if (!byUrn.has(d)) continue;
-      dependents.set(d, dependents.get(d)! - 1);
-      if (dependents.get(d) === 0) ready.push(byUrn.get(d)!);
+    for (const d of dependencies.get(next.urn)!) {
+      const left = dependents.get(d)! - 1;
+      dependents.set(d, left);
+      if (left === 0) ready.push(byUrn.get(d)!);
     }
   }
   if (out.length !== resources.length) {
-    const stuck = resources.filter((r) => !out.includes(r)).map((r) => r.urn);
+    const done = new Set(out.map((r) => r.urn));
+    const stuck = resources.filter((r) => !done.has(r.urn)).map((r) => r.urn);
     throw new Error(`dependency cycle among: ${stuck.join(", ")}`);
   }
   return out;
+}
+
+/** A binary max-heap on registration order: the latest registered resource comes out first. */
+class LatestFirst {
+  private readonly heap: RecordedResource[] = [];
+
+  constructor(items: RecordedResource[]) {
+    for (const item of items) this.push(item);
+  }
+
+  push(item: RecordedResource): void {
+    const heap = this.heap;
+    heap.push(item);
+    for (let i = heap.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].order >= heap[i].order) break;
+      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      i = parent;
+    }
+  }
+
+  pop(): RecordedResource | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0 || last === undefined) return top;
+    heap[0] = last;
+    for (let i = 0; ;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let largest = i;
+      if (left < heap.length && heap[left].order > heap[largest].order) largest = left;
+      if (right < heap.length && heap[right].order > heap[largest].order) largest = right;
+      if (largest === i) return top;
+      [heap[largest], heap[i]] = [heap[i], heap[largest]];
+      i = largest;
+    }
+  }
 }
 
 /** Wraps secret keys of a handler's state in the SDK's secret envelope, as the engine does for outputs. */
@@ -317,17 +355,19 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
   const errors: Error[] = [];
   let returned: unknown;
   let programError: unknown;
-  await collectingUnhandledRejections(errors, async () => {
-    await pulumi.runtime.runInPulumiStack(async () => {
-      try {
-        returned = await (opts.program ?? defaultProgram)();
-      } catch (e) {
-        programError = e;
-      }
-      return {};
-    });
-    await settings.waitForRPCs();
-  });
+  await collectingUnhandledRejections(errors, () =>
+    withCheapSdkStacks(async () => {
+      await pulumi.runtime.runInPulumiStack(async () => {
+        try {
+          returned = await (opts.program ?? defaultProgram)();
+        } catch (e) {
+          programError = e;
+        }
+        return {};
+      });
+      await settings.waitForRPCs();
+    }),
+  );
   // The program's own error (e.g. ConfigValidationError) is the most useful one: rethrow it unchanged.
   if (programError !== undefined) throw programError;
   const allErrors = dedupe([...failures, ...errors]);
@@ -351,13 +391,29 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     secretOutputNames,
     state: { resources: Object.fromEntries(resources.map((r) => [r.urn, r])) },
     removed,
-    byType: (type) => resources.filter((r) => r.type === type),
+    ...typeIndex(resources),
+  };
+}
+
+/** `byType` and `get` from one pass over the resources (tests call them many times on large stacks). */
+function typeIndex(resources: RecordedResource[]): Pick<RunResult, "byType" | "get"> {
+  const ofType = new Map<string, RecordedResource[]>();
+  for (const r of resources) {
+    const list = ofType.get(r.type);
+    if (list) list.push(r);
+    else ofType.set(r.type, [r]);
+  }
+  const byTypeAndName = new Map<string, RecordedResource>();
+  // The first registration wins, as a linear search would find it.
+  for (const r of [...resources].reverse()) byTypeAndName.set(`${r.type}::${r.name}`, r);
+  return {
+    byType: (type) => [...(ofType.get(type) ?? [])],
     get: (type, name) => {
-      const found = resources.find((r) => r.type === type && r.name === name);
+      const found = byTypeAndName.get(`${type}::${name}`);
       if (!found) {
-        const ofType = resources.filter((r) => r.type === type).map((r) => r.name);
+        const names = (ofType.get(type) ?? []).map((r) => r.name);
         throw new Error(
-          `no ${type} named "${name}"; registered: ${ofType.length ? ofType.join(", ") : "none of this type"}`,
+          `no ${type} named "${name}"; registered: ${names.length ? names.join(", ") : "none of this type"}`,
         );
       }
       return found;
