@@ -1,8 +1,9 @@
 /**
  * Developer-portal content managed as one resource: sections, files, layouts, partials, pages, and overrides of
  * builtin pages/partials. Every item is compared with what the tenant serves and only differing items are written
- * (and published); items dropped from the inputs are deleted, but only those this resource manages. Builtin
- * templates cannot be deleted: their original content is recorded before the first write and restored instead.
+ * (and published); items dropped from the inputs are deleted, but only those this resource created. Templates it
+ * did not create (builtins, and pages/layouts/partials the tenant already had, e.g. the homepage at "/") are
+ * adopted: their original content and attributes are recorded before the first write and restored instead.
  * Upload order: sections (parents first) → files → layouts → partials → pages → builtins; deletion in reverse.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -94,8 +95,18 @@ export interface ManagedItem {
   id: number;
   /** sha256 of the item's desired definition. */
   sha256: string;
-  /** Builtins only: what the tenant served before the first override, restored on delete. */
-  original?: { content: string | null; layoutId: number | null };
+  /** Templates this resource adopted rather than created: what the tenant had before, restored on delete. */
+  original?: OriginalTemplate;
+}
+
+export interface OriginalTemplate {
+  /** Published content (null: never published). */
+  content: string | null;
+  layoutId: number | null;
+  /** Unpublished draft, when there was one. */
+  draft?: string | null;
+  /** Other attributes as the API names them (title, path, section_id, ...); builtins have none besides layout. */
+  fields?: Record<string, unknown>;
 }
 
 export interface CmsContentOutputs extends CmsContentInputs {
@@ -114,6 +125,24 @@ const KINDS: Array<{ kind: CmsKind; list: keyof CmsContentInputs; key: string }>
 ];
 
 const CMS = "/admin/api/cms";
+
+/** Attributes of an adopted template that are written back on restore, by template type. */
+const RESTORED_FIELDS: Record<string, string[]> = {
+  page: ["title", "path", "section_id", "layout_id", "content_type", "liquid_enabled", "handler"],
+  layout: ["title", "liquid_enabled"],
+  partial: [],
+};
+
+/** What an adopted template was like before this resource first wrote it. */
+function originalOf(full: any): OriginalTemplate {
+  const fields = RESTORED_FIELDS[full.type];
+  return {
+    content: full.published ?? null,
+    layoutId: full.layout_id ?? null,
+    draft: full.draft ?? null,
+    ...(fields ? { fields: Object.fromEntries(fields.map((f) => [f, full[f] ?? null])) } : {}),
+  };
+}
 const PER_PAGE = 100;
 
 function sha256(value: unknown): string {
@@ -274,8 +303,9 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     const remote = await this.load(client);
     const publish = inputs.publish !== false;
     const managed: ManagedItem[] = [];
-    const record = (kind: CmsKind, key: string, id: number, item: unknown, original?: ManagedItem["original"]) =>
+    const record = (kind: CmsKind, key: string, id: number, item: unknown, original?: OriginalTemplate) =>
       managed.push({ kind, key, id, sha256: sha256(item), ...(original ? { original } : {}) });
+    const known = (kind: CmsKind, key: string) => previous.find((m) => m.kind === kind && m.key === key);
 
     const sectionIds = new Map<string, number>(remote.sections.map((s) => [s.system_name, s.id]));
     const rootId = remote.sections.find((s) => s.system_name === "root" || s.parent_id == null)?.id;
@@ -358,7 +388,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     };
 
     for (const layout of inputs.layouts ?? []) {
-      const id = await this.syncTemplate(client, remote, publish, {
+      const { id, original } = await this.syncTemplate(client, remote, publish, known("layout", layout.systemName), {
         type: "layout",
         match: (t) => t.type === "layout" && t.system_name === layout.systemName,
         createOnly: { system_name: layout.systemName },
@@ -369,22 +399,22 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
         content: layout.content,
       });
       layoutIds.set(layout.systemName, id);
-      record("layout", layout.systemName, id, layout);
+      record("layout", layout.systemName, id, layout, original);
     }
 
     for (const partial of inputs.partials ?? []) {
-      const id = await this.syncTemplate(client, remote, publish, {
+      const { id, original } = await this.syncTemplate(client, remote, publish, known("partial", partial.systemName), {
         type: "partial",
         match: (t) => t.type === "partial" && t.system_name === partial.systemName,
         createOnly: { system_name: partial.systemName },
         fields: {},
         content: partial.content,
       });
-      record("partial", partial.systemName, id, partial);
+      record("partial", partial.systemName, id, partial, original);
     }
 
     for (const page of inputs.pages ?? []) {
-      const id = await this.syncTemplate(client, remote, publish, {
+      const { id, original } = await this.syncTemplate(client, remote, publish, known("page", page.systemName), {
         type: "page",
         match: (t) => t.type === "page" && (t.system_name === page.systemName || t.path === page.path),
         createOnly: { system_name: page.systemName },
@@ -399,7 +429,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
         },
         content: page.content,
       });
-      record("page", page.systemName, id, page);
+      record("page", page.systemName, id, page, original);
     }
 
     const builtins: Array<{ kind: CmsKind; items: Array<CmsBuiltinPage | CmsBuiltinPartial> }> = [
@@ -410,9 +440,8 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       for (const item of items) {
         const summary = remote.templates.find((t) => t.type === kind && t.system_name === item.systemName);
         if (!summary) throw new Error(`CMS has no ${kind.replace("_", " ")} "${item.systemName}" to override`);
-        const known = previous.find((m) => m.kind === kind && m.key === item.systemName);
         const full = await client.get(`${CMS}/templates/${summary.id}.json`);
-        const original = known?.original ?? { content: full.published ?? null, layoutId: full.layout_id ?? null };
+        const original = known(kind, item.systemName)?.original ?? originalOf(full);
         const layout = "layout" in item ? item.layout : undefined;
         await this.writeTemplate(client, full, {
           fields: layout === undefined ? {} : { layout_id: layoutId(layout) },
@@ -448,10 +477,15 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     return item;
   }
 
+  /**
+   * Creates or adopts a template and writes what differs. Returns its id and, for a template this resource did
+   * not create, what it was before the first write (kept from `managed` once recorded).
+   */
   private async syncTemplate(
     client: AdminClient,
     remote: Remote,
     publish: boolean,
+    managed: ManagedItem | undefined,
     desired: {
       type: "layout" | "partial" | "page";
       match: (t: any) => boolean;
@@ -459,7 +493,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       fields: Record<string, unknown>;
       content: string;
     },
-  ): Promise<number> {
+  ): Promise<{ id: number; original?: OriginalTemplate }> {
     let created = false;
     const summary = await this.ensure(client, "templates", remote, desired.match, async (c) => {
       created = true;
@@ -471,8 +505,10 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       });
     });
     const full = created ? summary : await client.get(`${CMS}/templates/${summary.id}.json`);
+    // Managed before: keep what was recorded then (nothing when this resource created it). New here: adopted.
+    const original = managed ? managed.original : created ? undefined : originalOf(full);
     await this.writeTemplate(client, full, { fields: desired.fields, content: desired.content, publish });
-    return full.id;
+    return { id: full.id, original };
   }
 
   /** Updates differing fields and the draft, then publishes when what the portal serves is not the content. */
@@ -491,24 +527,36 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     if (desired.publish && !inSync) await client.put(`${CMS}/templates/${full.id}/publish.json`);
   }
 
-  /** Deletes managed items that are no longer wanted (dependents first); builtins get their original back. */
+  /**
+   * Deletes managed items that are no longer wanted (dependents first); adopted templates (builtins, pre-existing
+   * pages, layouts, partials) get their original content and attributes back instead.
+   */
   private async removeUnwanted(client: AdminClient, previous: ManagedItem[], wanted: ManagedItem[]): Promise<void> {
     const stale = previous.filter((p) => !wanted.some((w) => w.kind === p.kind && w.key === p.key));
     for (const { kind } of [...KINDS].reverse()) {
       for (const item of stale.filter((s) => s.kind === kind)) {
         if (item.original) {
-          const full = await client.find(`${CMS}/templates/${item.id}.json`);
-          if (!full) continue;
-          await this.writeTemplate(client, full, {
-            fields: { layout_id: item.original.layoutId },
-            content: item.original.content ?? "",
-            publish: true,
-          });
+          await this.restoreTemplate(client, item.id, item.original);
         } else {
           const collection = kind === "section" ? "sections" : kind === "file" ? "files" : "templates";
           await client.deleteIfExists(`${CMS}/${collection}/${item.id}.json`);
         }
       }
+    }
+  }
+
+  /** Puts an adopted template back: attributes, published content (when it had any), then its draft. */
+  private async restoreTemplate(client: AdminClient, id: number, original: OriginalTemplate): Promise<void> {
+    const full = await client.find(`${CMS}/templates/${id}.json`);
+    if (!full) return;
+    const published = original.content !== null;
+    await this.writeTemplate(client, full, {
+      fields: original.fields ?? { layout_id: original.layoutId },
+      content: published ? original.content! : (original.draft ?? ""),
+      publish: published,
+    });
+    if (published && original.draft != null && original.draft !== original.content) {
+      await client.put(`${CMS}/templates/${id}.json`, { draft: original.draft });
     }
   }
 }

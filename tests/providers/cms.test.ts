@@ -1,5 +1,5 @@
 import { CmsContentProvider, type CmsContentInputs } from "../../dynamic-providers/cms-content";
-import { FAST_CLIENT, FORMS, inForm, useEmulator } from "./support";
+import { FAST_CLIENT, FORMS, inForm, useEmulator, withEmulator } from "./support";
 
 const ctx = useEmulator();
 
@@ -128,4 +128,50 @@ describe.each(FORMS)("CmsContent (%s)", (form) => {
     ]);
     expect(ctx.emulator.calls).toEqual([]);
   });
+});
+
+describe.each(FORMS)("CmsContent adopting the tenant's own templates (%s)", (form) => {
+  /** Takes over the seeded homepage (matched by path) and main layout, and adds a page of its own. */
+  const takeover = (connection: CmsContentInputs["connection"], home = "<h1>Models as a Service</h1>") => ({
+    connection,
+    sections: [],
+    files: [],
+    layouts: [{ systemName: "main_layout", title: "MaaS main", content: "<main>{% content %}</main>" }],
+    partials: [],
+    pages: [
+      { systemName: "maas_home", title: "Home", path: "/", layout: "main_layout", content: home },
+      { systemName: "maas_models", title: "Models", path: "/models", layout: "main_layout", content: "<ul></ul>" },
+    ],
+    builtinPages: [],
+  });
+
+  it("records what the tenant had, restores it when dropped or destroyed, and deletes only what it created", () =>
+    withEmulator(async (emulator, connection) => {
+      const p = await inForm(form, new CmsContentProvider(FAST_CLIENT));
+      const seeded = (path: string) => emulator.state.cmsTemplates.find((t) => t.type === "page" && t.path === path)!;
+      // The tenant's homepage also has an unpublished edit: it must come back too.
+      seeded("/").draft = "<h1>Welcome (draft)</h1>";
+      const before = emulator.snapshot().cms;
+      expect(before.pages["/"]).toMatchObject({ system_name: "homepage", published: "<h1>Welcome</h1>" });
+
+      const inputs = takeover(connection);
+      const { id, outs } = await p.create(inputs);
+      expect(seeded("/")).toMatchObject({ title: "Home", published: "<h1>Models as a Service</h1>", draft: null });
+      const home = outs.managed.find((m: any) => m.key === "maas_home");
+      expect(home.original).toMatchObject({ content: "<h1>Welcome</h1>", draft: "<h1>Welcome (draft)</h1>" });
+      expect(home.original.fields).toMatchObject({ title: "Homepage", path: "/" });
+      expect(outs.managed.find((m: any) => m.key === "maas_models").original).toBeUndefined();
+
+      // Later runs keep the first record, not the content this resource wrote.
+      const changed = takeover(connection, "<h1>MaaS</h1>");
+      const updated = await p.update(id, outs, changed);
+      expect(updated.outs.managed.find((m: any) => m.key === "maas_home").original).toEqual(home.original);
+
+      // Dropping the homepage from the inputs gives the tenant its own back.
+      const dropped = await p.update(id, updated.outs, { ...changed, pages: [changed.pages[1]] });
+      expect(emulator.snapshot().cms.pages["/"]).toEqual(before.pages["/"]);
+
+      await p.delete(id, dropped.outs);
+      expect(emulator.snapshot().cms).toEqual(before);
+    }));
 });
