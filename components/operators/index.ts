@@ -6,7 +6,7 @@
  *   2. a patch on that ClusterServiceVersion waits for `status.phase == Succeeded`;
  *   3. a patch on each CRD the dependants use waits for `condition=Established`.
  * Waits 2 and 3 rely on `pulumi.com/waitFor` being honoured on `*Patch` resources. pulumi-kubernetes
- * provider/pkg/await/await.go says so: `Creation` and `Update` take the same path for Patch resources as for any other
+ * provider/pkg/await/await.go (source after 4.32.0) says so: `Creation` and `Update` take the same path for Patch resources as for any other
  * (a server-side apply, `kinds.IsPatchResource` only selects apply over create), then call
  * `metadata.ReadyCondition`, which reads `pulumi.com/waitFor` from the applied object and waits on it (timeout from
  * `pulumi.com/timeoutSeconds`, overridden by customTimeouts); only preview returns before the wait.
@@ -253,6 +253,7 @@ export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorCon
       metadata: { ...meta },
       rules: [
         { apiGroups: ["operators.coreos.com"], resources: ["installplans"], verbs: ["get", "list", "patch"] },
+        // The Subscription is named after its package (buildOperatorManifests).
         {
           apiGroups: ["operators.coreos.com"],
           resources: ["subscriptions"],
