@@ -1,28 +1,48 @@
 /**
  * Benchmark of the 3scale layer (not a test): the whole program under the harness with the real dynamic providers
- * against the emulator adding 20 ms to every admin API call, for 1, 10 and 50 models. For a first up, a no-op up,
- * a refresh and a one-field change it reports admin API calls, wall time and the critical path (the longest chain
- * of dependent calls, i.e. the floor any engine would hit at this latency). Prints one markdown table and saves it
- * to out/bench.md.
+ * against the emulator (in a worker thread, adding `--latency` ms to every admin API call), for 1, 10 and 50 models.
+ * For a first up, a no-op up, a refresh and a one-field change it reports:
+ * - admin API calls and writes as the emulator counted them, and calls per managed object;
+ * - API time: first request to last response of the phase, i.e. what the providers cost;
+ * - wall time: the whole phase, program evaluation under Pulumi mocks included, and how much of it the main
+ *   thread was busy (the rest is waiting on the API);
+ * - critical path: the longest chain of dependent calls, and the floor any engine hits at this latency and
+ *   concurrency: max(critical path x latency, calls x latency / concurrency).
+ * Then the first-up scaling (largest vs smallest stack) against the 2x target, and refresh reads per object by
+ * type. Prints markdown and saves it to out/bench.md.
  *
- * Usage: npm run bench [-- --models 1,10,50 --latency 20 --concurrency 32]
+ * Usage: npm run bench [-- --models 1,10,50 --latency 20 --concurrency 8[,32]]
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { startEmulator } from "../tests/emulator";
-import { createDynamicEngine, isDynamic } from "../tests/harness/dynamic-engine";
+import { performance } from "perf_hooks";
+import { createDynamicEngine, EngineOperation, isDynamic } from "../tests/harness/dynamic-engine";
+import { startEmulatorInWorker } from "../tests/harness/emulator-worker";
 import { HarnessState, PROJECT_ROOT, runProgram } from "../tests/harness";
 import { inThreescaleLayer, manyModels, otherLayers } from "../tests/e2e/support";
 
+/**
+ * The admin client's own default (requests in flight per admin URL): what a deployment gets, since the stack
+ * config does not change it. Pulumi's engine runs at most 4 x cores operations at once anyway.
+ */
+const SHIPPED_CLIENT_CONCURRENCY = 8;
+type Phase = "first up" | "no-op up" | "refresh" | "one-field change";
+
 interface Row {
   models: number;
-  phase: string;
+  concurrency: number;
+  phase: Phase;
   /** 3scale objects managed by the stack (dynamic resources of the layer). */
   objects: number;
   calls: number;
   writes: number;
-  seconds: number;
+  apiSeconds: number;
+  wallSeconds: number;
+  busySeconds: number;
   criticalPath: number;
+  floorSeconds: number;
+  operations: EngineOperation[];
 }
 
 function option(name: string, fallback: string): string {
@@ -30,8 +50,16 @@ function option(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
+function numbers(name: string, fallback: string): number[] {
+  const values = option(name, fallback).split(",").map(Number);
+  if (values.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new Error(`--${name} must be comma-separated numbers, e.g. --${name} ${fallback}`);
+  }
+  return values;
+}
+
 async function benchStack(count: number, latencyMs: number, concurrency: number): Promise<Row[]> {
-  const emulator = await startEmulator({ latencyMs });
+  const emulator = await startEmulatorInWorker({ latencyMs });
   const engine = createDynamicEngine({
     connection: { adminUrl: emulator.url, accessToken: emulator.accessToken, verifyTls: false },
     clientOptions: { concurrency },
@@ -41,20 +69,29 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
   const models = manyModels(count);
   let state: HarnessState = { resources: {} };
   const rows: Row[] = [];
-  const measure = async (phase: string, run: () => Promise<void>) => {
-    emulator.resetCalls();
+  const measure = async (phase: Phase, run: () => Promise<void>) => {
+    await emulator.resetCalls();
     engine.resetOperations();
-    const started = process.hrtime.bigint();
+    const started = performance.now();
+    const loopBefore = performance.eventLoopUtilization();
     await run();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const busy = performance.eventLoopUtilization(loopBefore);
+    const wallSeconds = (performance.now() - started) / 1000;
+    const { calls, writes } = await emulator.counts();
+    const criticalPath = engine.criticalPath();
     rows.push({
       models: count,
+      concurrency,
       phase,
       objects: Object.values(state.resources).filter((r) => isDynamic(r.type) && inThreescaleLayer(r)).length,
-      calls: emulator.calls.length,
-      writes: emulator.writes().length,
-      seconds,
-      criticalPath: engine.criticalPath(),
+      calls,
+      writes,
+      apiSeconds: engine.apiMilliseconds() / 1000,
+      wallSeconds,
+      busySeconds: busy.active / 1000,
+      criticalPath,
+      floorSeconds: Math.max(criticalPath * latencyMs, (calls * latencyMs) / concurrency) / 1000,
+      operations: [...engine.operations],
     });
   };
   const up = async (config: Record<string, unknown>) => {
@@ -76,34 +113,103 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
   return rows;
 }
 
-function table(rows: Row[], latencyMs: number, concurrency: number): string {
-  const lines = [
-    `3scale layer, emulator latency ${latencyMs} ms per call, client concurrency ${concurrency} per admin URL ` +
-      "(after one unmeasured warm-up up that loads the program and serializes the providers)",
-    "",
-    "| models | phase | 3scale objects | admin API calls | writes | wall time (s) | critical path (calls) | floor at latency (s) |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|",
+const fixed = (n: number, digits = 2) => n.toFixed(digits);
+
+function mainTable(rows: Row[]): string[] {
+  return [
+    "| models | concurrency | phase | 3scale objects | admin API calls | calls per object | writes | API time (s) | wall time (s) | main thread busy (s) | critical path (calls) | floor (s) |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
-        `| ${r.models} | ${r.phase} | ${r.objects} | ${r.calls} | ${r.writes} | ${r.seconds.toFixed(2)} | ${r.criticalPath} | ` +
-        `${((r.criticalPath * latencyMs) / 1000).toFixed(2)} |`,
+        `| ${r.models} | ${r.concurrency} | ${r.phase} | ${r.objects} | ${r.calls} | ${fixed(r.calls / r.objects)} | ` +
+        `${r.writes} | ${fixed(r.apiSeconds)} | ${fixed(r.wallSeconds)} | ${fixed(r.busySeconds)} | ${r.criticalPath} | ` +
+        `${fixed(r.floorSeconds)} |`,
     ),
   ];
-  return lines.join("\n") + "\n";
+}
+
+/** First up of the largest stack against the smallest, per concurrency: the issue's target is at most 2x. */
+function scalingTable(rows: Row[]): string[] {
+  const lines = [
+    "| concurrency | models | API time ratio | wall time ratio | floor ratio | API time within 2x | wall time within 2x |",
+    "|---:|---|---:|---:|---:|---|---|",
+  ];
+  for (const concurrency of new Set(rows.map((r) => r.concurrency))) {
+    const firstUps = rows.filter((r) => r.concurrency === concurrency && r.phase === "first up");
+    const small = firstUps.reduce((a, b) => (b.models < a.models ? b : a));
+    const large = firstUps.reduce((a, b) => (b.models > a.models ? b : a));
+    if (small === large) continue;
+    const api = large.apiSeconds / small.apiSeconds;
+    const wall = large.wallSeconds / small.wallSeconds;
+    lines.push(
+      `| ${concurrency} | ${large.models} vs ${small.models} | ${fixed(api, 1)}x | ${fixed(wall, 1)}x | ` +
+        `${fixed(large.floorSeconds / small.floorSeconds, 1)}x | ${api <= 2 ? "yes" : "no"} | ${wall <= 2 ? "yes" : "no"} |`,
+    );
+  }
+  return lines;
+}
+
+/** Refresh of the largest stack: reads per object and the longest single read, by resource type. */
+function readsTable(rows: Row[]): string[] {
+  const refresh = rows.filter((r) => r.phase === "refresh").reduce((a, b) => (b.models > a.models ? b : a));
+  const byType = new Map<string, { objects: number; calls: number; longest: number }>();
+  for (const op of refresh.operations) {
+    const type = op.type.slice(op.type.lastIndexOf(":") + 1);
+    const entry = byType.get(type) ?? { objects: 0, calls: 0, longest: 0 };
+    entry.objects++;
+    entry.calls += op.calls;
+    entry.longest = Math.max(entry.longest, op.calls);
+    byType.set(type, entry);
+  }
+  return [
+    `Refresh reads by type (${refresh.models} models, ${refresh.calls} calls for ${refresh.objects} objects):`,
+    "",
+    "| type | objects | read calls | per object | longest read (calls) |",
+    "|---|---:|---:|---:|---:|",
+    ...[...byType.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([type, e]) => `| ${type} | ${e.objects} | ${e.calls} | ${fixed(e.calls / e.objects)} | ${e.longest} |`),
+  ];
+}
+
+function report(rows: Row[], latencyMs: number): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ");
+  return [
+    `3scale layer: emulator in a worker thread adding ${latencyMs} ms per admin API call; client concurrency per ` +
+      `admin URL as listed (${SHIPPED_CLIENT_CONCURRENCY} is the client's default, what a deployment gets); ` +
+      "after one unmeasured warm-up up that loads the program and serializes the providers.",
+    `Machine: ${os.cpus().length} CPUs, load average ${load} at the end (uptime: ${os.uptime().toFixed(0)} s), node ${process.version}.`,
+    "API time: first admin API request to last response of the phase (what the providers cost). Wall time: the " +
+      "whole phase with program evaluation under Pulumi mocks. Floor: max(critical path x latency, calls x latency / " +
+      "concurrency).",
+    "",
+    ...mainTable(rows),
+    "",
+    "First up, largest vs smallest stack (target: within 2x):",
+    "",
+    ...scalingTable(rows),
+    "",
+    ...readsTable(rows),
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
-  const counts = option("models", "1,10,50").split(",").map(Number);
-  const latencyMs = Number(option("latency", "20"));
-  const concurrency = Number(option("concurrency", "32"));
+  const counts = numbers("models", "1,10,50");
+  const latencyMs = numbers("latency", "20")[0];
+  const concurrencies = numbers("concurrency", String(SHIPPED_CLIENT_CONCURRENCY));
   const rows: Row[] = [];
   process.stderr.write("bench: warm-up...\n");
-  await benchStack(1, 0, concurrency);
-  for (const count of counts) {
-    process.stderr.write(`bench: ${count} model(s)...\n`);
-    rows.push(...(await benchStack(count, latencyMs, concurrency)));
+  await benchStack(1, 0, concurrencies[0]);
+  for (const concurrency of concurrencies) {
+    for (const count of counts) {
+      process.stderr.write(`bench: ${count} model(s), concurrency ${concurrency}...\n`);
+      rows.push(...(await benchStack(count, latencyMs, concurrency)));
+    }
   }
-  const markdown = table(rows, latencyMs, concurrency);
+  const markdown = report(rows, latencyMs) + "\n";
   process.stdout.write(markdown);
   const out = path.join(PROJECT_ROOT, "out");
   fs.mkdirSync(out, { recursive: true });
