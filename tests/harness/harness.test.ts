@@ -157,3 +157,88 @@ describe("deleteOrder", () => {
     expect(() => deleteOrder([res("a", 0, ["b"]), res("b", 1, ["a"])])).toThrow("dependency cycle among: a, b");
   });
 });
+
+describe("deleteOrder on a large stack", () => {
+  /** A random DAG: each resource may depend on earlier ones (deterministic pseudo-random choices). */
+  function randomStack(size: number): RecordedResource[] {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    return Array.from({ length: size }, (_, i) => ({
+      urn: `r${i}`,
+      type: "t",
+      name: `r${i}`,
+      custom: true,
+      id: `r${i}`,
+      inputs: {},
+      secretInputKeys: [],
+      outputs: {},
+      dependencies: i === 0 ? [] : Array.from({ length: Math.floor(next() * 3) }, () => `r${Math.floor(next() * i)}`),
+      parent: i > 0 && next() < 0.3 ? `r${Math.floor(next() * i)}` : undefined,
+      order: i,
+    }));
+  }
+
+  /** The plain definition: repeatedly take the latest registered resource nothing remaining depends on. */
+  function referenceOrder(resources: RecordedResource[]): string[] {
+    const remaining = new Set(resources.map((r) => r.urn));
+    const uses = (r: RecordedResource) => [...r.dependencies, ...(r.parent ? [r.parent] : [])];
+    const out: string[] = [];
+    while (remaining.size > 0) {
+      const free = resources.filter(
+        (r) => remaining.has(r.urn) && !resources.some((o) => remaining.has(o.urn) && uses(o).includes(r.urn)),
+      );
+      const latest = free.reduce((a, b) => (b.order > a.order ? b : a));
+      out.push(latest.urn);
+      remaining.delete(latest.urn);
+    }
+    return out;
+  }
+
+  test("matches the plain definition and puts every dependent before what it uses", () => {
+    const stack = randomStack(120);
+    const order = deleteOrder(stack).map((r) => r.urn);
+    expect(order).toEqual(referenceOrder(stack));
+    const position = new Map(order.map((urn, i) => [urn, i]));
+    for (const r of stack) {
+      for (const used of [...r.dependencies, ...(r.parent ? [r.parent] : [])]) {
+        expect(position.get(r.urn)!).toBeLessThan(position.get(used)!);
+      }
+    }
+  });
+
+  test("ten thousand resources in a long chain with fan-out", () => {
+    const stack = randomStack(10_000).map((r, i) => ({
+      ...r,
+      dependencies: i === 0 ? [] : [...r.dependencies, `r${i - 1}`],
+    }));
+    const order = deleteOrder(stack).map((r) => r.urn);
+    expect(order).toHaveLength(10_000);
+    expect(order[0]).toBe("r9999");
+    expect(order[order.length - 1]).toBe("r0");
+  });
+});
+
+describe("byType and get", () => {
+  /** The same type and name under parents of different types: different URNs, one `get` answer. */
+  const program = () => {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    for (const group of ["first", "second"]) {
+      const parent = new pulumi.ComponentResource(`maas:test:${group}`, group);
+      new pulumi.CustomResource("test:index:Thing", "shared-name", { group }, { parent });
+    }
+    return {};
+  };
+
+  test("the first registration of a type and name wins; byType lists all in order and is a copy", async () => {
+    const result = await runProgram({ stack: "fixture", stackFile, program });
+    const things = result.byType("test:index:Thing");
+    expect(things.map((t) => t.inputs.group)).toEqual(["first", "second"]);
+    expect(result.get("test:index:Thing", "shared-name").inputs.group).toBe("first");
+    things.pop();
+    expect(result.byType("test:index:Thing")).toHaveLength(2);
+    expect(result.byType("test:index:Nothing")).toEqual([]);
+    expect(() => result.get("test:index:Thing", "other")).toThrow(
+      'no test:index:Thing named "other"; registered: shared-name, shared-name',
+    );
+  });
+});
