@@ -77,7 +77,16 @@ export interface BackendUsageArgs {
 
 export class BackendUsage extends pulumi.dynamic.Resource {
   declare public readonly backendUsageId: pulumi.Output<number>;
+  /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
   constructor(name: string, args: BackendUsageArgs, opts?: pulumi.CustomResourceOptions) {
-    super(backendUsageProvider, name, { ...args, backendUsageId: undefined }, opts, "threescale", "BackendUsage");
+    super(
+      backendUsageProvider,
+      name,
+      { ...args, backendUsageId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "BackendUsage",
+    );
   }
 }

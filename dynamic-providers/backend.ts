@@ -77,8 +77,17 @@ export interface BackendArgs {
 export class Backend extends pulumi.dynamic.Resource {
   declare public readonly backendId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
+  /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.CustomResourceOptions) {
-    super(backendProvider, name, { ...args, backendId: undefined }, opts, "threescale", "Backend");
+    super(
+      backendProvider,
+      name,
+      { ...args, backendId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "Backend",
+    );
   }
 }

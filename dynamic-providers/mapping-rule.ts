@@ -107,16 +107,32 @@ export interface BackendMappingRuleArgs extends CommonArgs {
 /** The output every mapping-rule resource has. */
 abstract class MappingRuleResource extends pulumi.dynamic.Resource {
   declare public readonly mappingRuleId: pulumi.Output<number>;
+  /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
 }
 
 export class ProductMappingRule extends MappingRuleResource {
   constructor(name: string, args: ProductMappingRuleArgs, opts?: pulumi.CustomResourceOptions) {
-    super(productRuleProvider, name, { ...args, mappingRuleId: undefined }, opts, "threescale", "ProductMappingRule");
+    super(
+      productRuleProvider,
+      name,
+      { ...args, mappingRuleId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "ProductMappingRule",
+    );
   }
 }
 
 export class BackendMappingRule extends MappingRuleResource {
   constructor(name: string, args: BackendMappingRuleArgs, opts?: pulumi.CustomResourceOptions) {
-    super(backendRuleProvider, name, { ...args, mappingRuleId: undefined }, opts, "threescale", "BackendMappingRule");
+    super(
+      backendRuleProvider,
+      name,
+      { ...args, mappingRuleId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "BackendMappingRule",
+    );
   }
 }

@@ -175,28 +175,58 @@ export interface ProductMethodArgs extends CommonArgs {
 abstract class MetricResource extends pulumi.dynamic.Resource {
   declare public readonly metricId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
+  /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
 }
 
 export class BackendMetric extends MetricResource {
   constructor(name: string, args: BackendMetricArgs, opts?: pulumi.CustomResourceOptions) {
-    super(backendMetricProvider, name, { ...args, metricId: undefined }, opts, "threescale", "BackendMetric");
+    super(
+      backendMetricProvider,
+      name,
+      { ...args, metricId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "BackendMetric",
+    );
   }
 }
 
 export class BackendMethod extends MetricResource {
   constructor(name: string, args: BackendMethodArgs, opts?: pulumi.CustomResourceOptions) {
-    super(backendMethodProvider, name, { ...args, metricId: undefined }, opts, "threescale", "BackendMethod");
+    super(
+      backendMethodProvider,
+      name,
+      { ...args, metricId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "BackendMethod",
+    );
   }
 }
 
 export class ProductMetric extends MetricResource {
   constructor(name: string, args: ProductMetricArgs, opts?: pulumi.CustomResourceOptions) {
-    super(productMetricProvider, name, { ...args, metricId: undefined }, opts, "threescale", "ProductMetric");
+    super(
+      productMetricProvider,
+      name,
+      { ...args, metricId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "ProductMetric",
+    );
   }
 }
 
 export class ProductMethod extends MetricResource {
   constructor(name: string, args: ProductMethodArgs, opts?: pulumi.CustomResourceOptions) {
-    super(productMethodProvider, name, { ...args, metricId: undefined }, opts, "threescale", "ProductMethod");
+    super(
+      productMethodProvider,
+      name,
+      { ...args, metricId: undefined, appliedRevision: undefined },
+      opts,
+      "threescale",
+      "ProductMethod",
+    );
   }
 }

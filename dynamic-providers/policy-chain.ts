@@ -16,6 +16,7 @@ import {
   sameValue,
   UNKNOWN,
   unlessGone,
+  withAppliedRevision,
 } from "./threescale/common";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 import { BUILTIN_POLICY_SCHEMAS, JsonSchema, schemaProblems } from "./threescale/policy-schema";
@@ -115,8 +116,7 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
   }
 
   async create(inputs: PolicyChainInputs): Promise<pulumi.dynamic.CreateResult> {
-    await this.apply(inputs);
-    return { id: String(inputs.productId), outs: { ...inputs } };
+    return { id: String(inputs.productId), outs: await this.apply(inputs) };
   }
 
   async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
@@ -124,9 +124,8 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
     return chain ? { id, props: { ...props, policies: chain } } : {};
   }
 
-  async update(_id: string, _olds: any, news: PolicyChainInputs): Promise<pulumi.dynamic.UpdateResult> {
-    await this.apply(news);
-    return { outs: { ...news } };
+  async update(_id: string, olds: any, news: PolicyChainInputs): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: await this.apply(news, olds) };
   }
 
   /** Resets the chain to the builtin apicast policy alone (404: the product is gone, nothing to reset). */
@@ -137,11 +136,13 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
       await client.put(chainPath(props.productId), { policies_config: [APICAST] });
   }
 
-  private async apply(inputs: PolicyChainInputs): Promise<void> {
+  /** Writes the chain when it differs; returns the outputs. */
+  private async apply(inputs: PolicyChainInputs, olds?: any): Promise<Record<string, any>> {
     const client = this.client(inputs);
     const desired = normalizeChain(inputs.policies);
     const actual = await this.currentChain(client, inputs.productId);
     if (!sameValue(desired, actual)) await client.put(chainPath(inputs.productId), { policies_config: desired });
+    return withAppliedRevision({ ...inputs }, client, olds);
   }
 
   private async currentChain(client: AdminClient, productId: number): Promise<Required<PolicyEntry>[]> {
@@ -163,8 +164,10 @@ export interface PolicyChainArgs {
 
 export class PolicyChain extends pulumi.dynamic.Resource {
   declare public readonly policies: pulumi.Output<PolicyEntry[]>;
+  /** Changes whenever this resource wrote the chain (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: PolicyChainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(policyChainProvider, name, { ...args }, opts, "threescale", "PolicyChain");
+    super(policyChainProvider, name, { ...args, appliedRevision: undefined }, opts, "threescale", "PolicyChain");
   }
 }

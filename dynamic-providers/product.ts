@@ -145,12 +145,14 @@ export class Product extends pulumi.dynamic.Resource {
   declare public readonly productId: pulumi.Output<number>;
   declare public readonly hitsMetricId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
+  /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: ProductArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       productProvider,
       name,
-      { ...args, productId: undefined, hitsMetricId: undefined },
+      { ...args, productId: undefined, hitsMetricId: undefined, appliedRevision: undefined },
       opts,
       "threescale",
       "Product",

@@ -3,13 +3,23 @@
  * (`proxy/deploy.json`, `proxy/configs/{env}/latest.json`, `.../promote.json`).
  *
  * `revision` is a hash of the product's desired configuration computed by the component: any change of it runs an
- * update (deploy + promote). A refresh reads the live versions; a staging version that production does not run yet
- * shows as a change too. Promotion only happens when the versions differ, so an unchanged product gets no new
- * version.
+ * update (deploy + promote). `triggers` are the `appliedRevision` outputs of the resources that shape the gateway
+ * configuration: they change only when one of them wrote (e.g. repaired drift after a refresh), so the repair is
+ * promoted in the same `pulumi up`, and a no-op up makes no call. A refresh reads the live versions; a staging version
+ * that production does not run yet shows as a change too. Promotion only happens when the versions differ, so an
+ * unchanged product gets no new version.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "./threescale/client";
-import { Failure, fieldFailures, latestConfigVersion, promoteLatest } from "./threescale/common";
+import {
+  failure,
+  Failure,
+  fieldFailures,
+  isUnknown,
+  known,
+  latestConfigVersion,
+  promoteLatest,
+} from "./threescale/common";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 
 export interface ProxyPromotionInputs extends ConnectionInputs {
@@ -17,17 +27,24 @@ export interface ProxyPromotionInputs extends ConnectionInputs {
   revision: string;
   /** Promote the staging configuration to production (default true). */
   promoteToProduction?: boolean;
+  /** `appliedRevision` of every resource whose writes change the gateway configuration. */
+  triggers?: string[];
 }
 
 export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInputs> {
   protected readonly createOnly = ["productId"];
 
   protected validate(inputs: ProxyPromotionInputs): Failure[] {
-    return fieldFailures(inputs, {
+    const failures = fieldFailures(inputs, {
       productId: { kind: "id", required: true, example: "42 (a Product's productId)" },
       revision: { kind: "string", required: true, example: '"3f2a9c" (a hash of the product\'s desired config)' },
       promoteToProduction: { kind: "boolean", example: "true" },
     });
+    const triggers: unknown = inputs.triggers;
+    if (known(triggers) && !(Array.isArray(triggers) && triggers.every((t) => typeof t === "string" || isUnknown(t)))) {
+      failures.push(failure("triggers", "must be a list of strings", '["9c1e0f4a2b7d3e55"] (appliedRevision outputs)'));
+    }
+    return failures;
   }
 
   async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
@@ -40,10 +57,12 @@ export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInp
     return { id: String(inputs.productId), outs: await this.deploy(inputs) };
   }
 
+  /** Two reads, the least that tells both versions. */
   async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
     const client = this.client(props);
-    if (!(await client.find(`/admin/api/services/${props.productId}.json`))) return {};
-    const stagingVersion = (await latestConfigVersion(client, props.productId, "sandbox")) ?? null;
+    // create/update leave a staging config behind and 3scale never deletes one: none means the product is gone.
+    const stagingVersion = await latestConfigVersion(client, props.productId, "sandbox");
+    if (stagingVersion === undefined) return {};
     const productionVersion = (await latestConfigVersion(client, props.productId, "production")) ?? null;
     return { id, props: { ...props, stagingVersion, productionVersion } };
   }
@@ -81,6 +100,7 @@ export interface ProxyPromotionArgs {
   productId: pulumi.Input<number>;
   revision: pulumi.Input<string>;
   promoteToProduction?: pulumi.Input<boolean>;
+  triggers?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 export class ProxyPromotion extends pulumi.dynamic.Resource {

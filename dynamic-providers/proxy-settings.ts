@@ -17,6 +17,7 @@ import {
   refreshed,
   snakeCase,
   unlessGone,
+  withAppliedRevision,
 } from "./threescale/common";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 
@@ -91,19 +92,19 @@ export class ProxySettingsProvider extends ThreescaleProvider<ProxySettingsInput
     return { id, props: { ...refreshed(props, proxy, FIELDS), ...endpoints(proxy) } };
   }
 
-  async update(_id: string, _olds: any, news: ProxySettingsInputs): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await this.apply(news) };
+  async update(_id: string, olds: any, news: ProxySettingsInputs): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: await this.apply(news, olds) };
   }
 
   /** Settings live and die with the product: nothing to delete. */
   async delete(): Promise<void> {}
 
-  private async apply(inputs: ProxySettingsInputs): Promise<Record<string, unknown>> {
+  private async apply(inputs: ProxySettingsInputs, olds?: any): Promise<Record<string, unknown>> {
     const client = this.client(inputs);
     let proxy = await this.fetch(client, inputs.productId);
     const body = differingBody(inputs, proxy, FIELDS);
     if (hasAny(body)) proxy = (await client.patch(proxyPath(inputs.productId), body)).proxy;
-    return { ...inputs, ...endpoints(proxy) };
+    return withAppliedRevision({ ...inputs, ...endpoints(proxy) }, client, olds);
   }
 
   private async fetch(client: AdminClient, productId: number): Promise<Record<string, any>> {
@@ -129,12 +130,14 @@ export class ProxySettings extends pulumi.dynamic.Resource {
   declare public readonly endpoint: pulumi.Output<string>;
   /** Staging public base URL. */
   declare public readonly sandboxEndpoint: pulumi.Output<string>;
+  /** Changes whenever this resource wrote the settings (see `withAppliedRevision`). */
+  declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: ProxySettingsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       proxySettingsProvider,
       name,
-      { ...args, endpoint: undefined, sandboxEndpoint: undefined },
+      { ...args, endpoint: undefined, sandboxEndpoint: undefined, appliedRevision: undefined },
       opts,
       "threescale",
       "ProxySettings",

@@ -194,23 +194,31 @@ export class ModelProduct extends pulumi.ComponentResource {
     const revision = pulumi
       .all([args.inClusterUrl, policies])
       .apply(([privateEndpoint, chainSpec]) => gatewayRevision(spec, { privateEndpoint, policies: chainSpec }));
+    // Whatever these write ends up in the gateway configuration: a write (an update, or a repair after refresh)
+    // changes their appliedRevision and so makes the promotion deploy and promote in the same up.
+    const gatewayShapers = [
+      backend,
+      this.product,
+      usage,
+      ...metricResources,
+      ...methodResources,
+      ...rules,
+      proxy,
+      chain,
+    ];
     // Depends on everything so it runs last on up; on destroy it goes first (its delete makes no call).
     this.promotion = new ProxyPromotion(
       `${name}-promotion`,
-      { connection, productId, revision, promoteToProduction: true },
+      {
+        connection,
+        productId,
+        revision,
+        promoteToProduction: true,
+        triggers: gatewayShapers.map((r) => r.appliedRevision),
+      },
       {
         parent: this,
-        dependsOn: [
-          backend,
-          usage,
-          ...metricResources,
-          ...methodResources,
-          ...rules,
-          proxy,
-          chain,
-          ...planResources,
-          activeDoc,
-        ],
+        dependsOn: [...gatewayShapers, ...planResources, activeDoc],
       },
     );
     this.registerOutputs({ productId: this.productId, gatewayUrl: this.gatewayUrl });

@@ -116,6 +116,8 @@ export class AdminClient {
   constructor(
     private readonly connection: Connection,
     options: ClientOptions = {},
+    /** Successful writes, shared with the clients derived through `withOptions`. */
+    private readonly tally: { writes: number } = { writes: 0 },
   ) {
     this.options = { ...DEFAULTS, ...options };
     if (!/^https?:\/\//.test(connection.adminUrl)) {
@@ -125,7 +127,12 @@ export class AdminClient {
 
   /** A client for the same tenant with some options changed (e.g. `maxAttempts: 1` for a POST never re-sent). */
   withOptions(overrides: ClientOptions): AdminClient {
-    return new AdminClient(this.connection, { ...this.options, ...overrides });
+    return new AdminClient(this.connection, { ...this.options, ...overrides }, this.tally);
+  }
+
+  /** Write requests (anything but GET) that succeeded through this client or the ones derived from it. */
+  get writes(): number {
+    return this.tally.writes;
   }
 
   /** Attempts per request, first try included: also the budget of callers that retry whole operations. */
@@ -218,7 +225,9 @@ export class AdminClient {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.send<T>(method, path, payload);
+          const answer = await this.send<T>(method, path, payload);
+          if (method !== "GET") this.tally.writes++;
+          return answer;
         } catch (err) {
           if (!isRetryable(err) || attempt >= this.options.maxAttempts) throw err;
           await sleep(this.backoff(attempt));

@@ -142,6 +142,31 @@ export function urlPorts(apiFields: string[]): FieldNormalizer {
   return (field, value) => (apiFields.includes(field) && typeof value === "string" ? withDefaultPort(value) : value);
 }
 
+/**
+ * A new `appliedRevision`: a hash of what was written and when. Resources expose it so that whatever depends on
+ * their writes (the gateway promotion) updates in the same `pulumi up`, and only when something was written.
+ */
+export function writeRevision(written: Record<string, unknown>): string {
+  const { connection: _credentials, appliedRevision: _previous, ...data } = written;
+  const stamp = `${Date.now()}:${require("crypto").randomBytes(4).toString("hex")}`;
+  return require("crypto")
+    .createHash("sha256")
+    .update(`${canonical(data)}@${stamp}`)
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** `outs` plus `appliedRevision`: a new one when `client` wrote (or none was stored yet), else the stored one. */
+export function withAppliedRevision(
+  outs: Record<string, any>,
+  client: AdminClient,
+  olds?: Record<string, any>,
+): Record<string, any> {
+  const stored: unknown = olds?.appliedRevision;
+  const appliedRevision = client.writes > 0 || typeof stored !== "string" ? writeRevision(outs) : stored;
+  return { ...outs, appliedRevision };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Create or adopt; gone objects
 

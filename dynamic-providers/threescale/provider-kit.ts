@@ -21,6 +21,7 @@ import {
   refreshed,
   sameValue,
   unlessGone,
+  withAppliedRevision,
   withDefaultPort,
 } from "./common";
 
@@ -124,6 +125,7 @@ export type ApiObject = Record<string, any> & { id: number };
  * - create adopts an object with the same key (a crashed `up` can be re-run) and then writes what differs;
  * - read returns the id and the managed fields as 3scale has them (drift), or no id when the object is gone;
  * - update writes only the differing fields: zero calls besides the read when nothing changed;
+ * - the `appliedRevision` output changes exactly when create/update wrote (see `withAppliedRevision`);
  * - delete treats 404 as done.
  */
 export abstract class ObjectProvider<I extends ConnectionInputs> extends ThreescaleProvider<I> {
@@ -185,7 +187,7 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
       (c) => this.post(c, inputs),
     );
     const current = await this.sync(client, inputs, item);
-    return { id: String(current.id), outs: this.outputs(inputs, current) };
+    return { id: String(current.id), outs: withAppliedRevision(this.outputs(inputs, current), client) };
   }
 
   async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
@@ -198,7 +200,8 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
     const client = this.client(news);
     const actual = await this.fetch(client, news, id);
     if (!actual) throw new Error(`3scale ${this.label} ${id} no longer exists; run "pulumi refresh"`);
-    return { outs: this.outputs(news, await this.sync(client, news, actual), olds) };
+    const outs = this.outputs(news, await this.sync(client, news, actual), olds);
+    return { outs: withAppliedRevision(outs, client, olds) };
   }
 
   async delete(id: string, props: any): Promise<void> {

@@ -165,13 +165,13 @@ describe.each(FORMS)("CmsContent adopting the tenant's own templates (%s)", (for
       // Later runs keep the first record, not the content this resource wrote.
       const changed = takeover(connection, "<h1>MaaS</h1>");
       const updated = await p.update(id, outs, changed);
-      expect(updated.outs.managed.find((m: any) => m.key === "maas_home").original).toEqual(home.original);
+      expect(updated.outs!.managed.find((m: any) => m.key === "maas_home")?.original).toEqual(home.original);
 
       // Dropping the homepage from the inputs gives the tenant its own back.
-      const dropped = await p.update(id, updated.outs, { ...changed, pages: [changed.pages[1]] });
+      const dropped = await p.update(id, updated.outs!, { ...changed, pages: [changed.pages[1]] });
       expect(emulator.snapshot().cms.pages["/"]).toEqual(before.pages["/"]);
 
-      await p.delete(id, dropped.outs);
+      await p.delete(id, dropped.outs!);
       expect(emulator.snapshot().cms).toEqual(before);
     }));
 });

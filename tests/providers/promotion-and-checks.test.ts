@@ -11,6 +11,7 @@ import { BackendProvider } from "../../dynamic-providers/backend";
 import { PolicyChainProvider } from "../../dynamic-providers/policy-chain";
 import { ProductProvider } from "../../dynamic-providers/product";
 import { ProxySettingsProvider } from "../../dynamic-providers/proxy-settings";
+import { AdminClient } from "../../dynamic-providers/threescale/client";
 import { UNKNOWN } from "../../dynamic-providers/threescale/common";
 import { buildWorld, expectNoToken, FAST_CLIENT, rejectionOf, serialize, useEmulator, withEmulator } from "./support";
 
@@ -62,6 +63,70 @@ describe("ProxyPromotion", () => {
       expect(await promotion.diff(created.id, refreshed.props, inputs)).toMatchObject({ changes: true });
       const updated = await promotion.update(created.id, refreshed.props, inputs);
       expect(updated.outs!.productionVersion).toBe(refreshed.props!.stagingVersion);
+    }));
+
+  test("drift deployed AND promoted outside: one up repairs the chain and promotes the repair; a no-op up is free", () =>
+    withEmulator(async (emulator, connection) => {
+      const { productId } = await buildWorld(connection);
+      const chains = new PolicyChainProvider(FAST_CLIENT);
+      const chainInputs = {
+        connection,
+        productId,
+        policies: [{ name: "cors", version: "builtin", configuration: { allow_origin: "*" } }],
+      };
+      const chain = await chains.create(chainInputs);
+      const inputs = (c: any) => ({ connection, productId, revision: "r1", triggers: [c.appliedRevision] });
+      const created = await promotion.create(inputs(chain.outs));
+
+      // Someone resets the chain in the admin portal, deploys it and promotes it: staging == production again.
+      const admin = new AdminClient(connection, FAST_CLIENT);
+      await admin.put(`/admin/api/services/${productId}/proxy/policies.json`, { policies_config: [] });
+      const drifted = (await admin.get(`/admin/api/services/${productId}/proxy/configs/sandbox/latest.json`))
+        .proxy_config.version;
+      await admin.post(`/admin/api/services/${productId}/proxy/configs/sandbox/${drifted}/promote.json`, {
+        to: "production",
+      });
+
+      // refresh
+      const chainRead = await chains.read(chain.id, chain.outs);
+      const promotionRead = await promotion.read(created.id, created.outs);
+      expect(promotionRead.props).toMatchObject({ stagingVersion: drifted, productionVersion: drifted });
+      // The versions alone give no reason to promote: only the chain's repair can.
+      expect(await promotion.diff(created.id, promotionRead.props, inputs(chain.outs))).toMatchObject({
+        changes: false,
+      });
+
+      // one up: the chain differs, is repaired, and its new appliedRevision makes the promotion update
+      expect((await chains.diff(chain.id, chainRead.props, chainInputs)).changes).toBe(true);
+      const repaired = await chains.update(chain.id, chainRead.props, chainInputs);
+      expect(repaired.outs!.appliedRevision).not.toBe(chain.outs!.appliedRevision);
+      const news = inputs(repaired.outs);
+      expect((await promotion.diff(created.id, promotionRead.props, news)).changes).toBe(true);
+      const promoted = await promotion.update(created.id, promotionRead.props, news);
+      expect(promoted.outs!.productionVersion).toBe(promoted.outs!.stagingVersion);
+      expect(promoted.outs!.productionVersion).toBeGreaterThan(drifted);
+      const production = emulator.state.proxyConfigs.filter(
+        (c) => c.service_id === productId && c.environment === "production",
+      );
+      const live = (production[production.length - 1].content.proxy as any).policy_chain.map((p: any) => p.name);
+      expect(live).toContain("cors");
+
+      // a no-op up after that: nothing differs, nothing is called
+      emulator.resetCalls();
+      const chainAgain = await chains.update(chain.id, repaired.outs, chainInputs);
+      expect(chainAgain.outs!.appliedRevision).toBe(repaired.outs!.appliedRevision);
+      expect(emulator.writes()).toEqual([]);
+      expect((await chains.diff(chain.id, repaired.outs, chainInputs)).changes).toBe(false);
+      expect((await promotion.diff(created.id, promoted.outs, inputs(chainAgain.outs))).changes).toBe(false);
+    }));
+
+  test("triggers must be a list of strings (checked without API calls)", () =>
+    withEmulator(async (emulator, connection) => {
+      const result = await promotion.check({}, { connection, productId: 1, revision: "r", triggers: "abc" });
+      expect(result.failures?.map((f) => f.property)).toEqual(["triggers"]);
+      const preview = await promotion.check({}, { connection, productId: 1, revision: "r", triggers: [UNKNOWN] });
+      expect(preview.failures ?? []).toEqual([]);
+      expect(emulator.calls).toEqual([]);
     }));
 
   test("serialized shared instance: deploys, promotes and fails with token-free errors", () =>
