@@ -222,9 +222,13 @@ describe("byType and get", () => {
   /** The same type and name under parents of different types: different URNs, one `get` answer. */
   const program = () => {
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    class Thing extends pulumi.CustomResource {
+      constructor(name: string, group: string, parent: pulumi.Resource) {
+        super("test:index:Thing", name, { group }, { parent });
+      }
+    }
     for (const group of ["first", "second"]) {
-      const parent = new pulumi.ComponentResource(`maas:test:${group}`, group);
-      new pulumi.CustomResource("test:index:Thing", "shared-name", { group }, { parent });
+      new Thing("shared-name", group, new pulumi.ComponentResource(`maas:test:${group}`, group));
     }
     return {};
   };
