@@ -1,4 +1,5 @@
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { deleteOrder, fakeSecretValue, ProgramError, RecordedResource, runProgram, RunOptions } from "./index";
 import { fixtureProgram } from "./fixtures/program";
 
@@ -221,7 +222,6 @@ describe("deleteOrder on a large stack", () => {
 describe("byType and get", () => {
   /** The same type and name under parents of different types: different URNs, one `get` answer. */
   const program = () => {
-    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     class Thing extends pulumi.CustomResource {
       constructor(name: string, group: string, parent: pulumi.Resource) {
         super("test:index:Thing", name, { group }, { parent });
