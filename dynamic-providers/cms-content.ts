@@ -250,7 +250,8 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
   /** Reports drift: an item changed or deleted on the tenant is shown with the tenant's value (or as missing). */
   async read(id: string, props: CmsContentOutputs): Promise<pulumi.dynamic.ReadResult> {
     const client = this.client(props);
-    const remote = await this.load(client);
+    const manages = (kind: CmsKind) => (props.managed ?? []).some((m) => m.kind === kind);
+    const remote = await this.load(client, { sections: manages("section"), files: manages("file") });
     const refreshed: Record<string, any> = { ...props };
     for (const { kind, list, key } of KINDS) {
       const items = (props[list] as any[] | undefined) ?? [];
@@ -278,10 +279,11 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
 
   // -------------------------------------------------------------------------------------------------------------
 
-  private async load(client: AdminClient): Promise<Remote> {
+  /** The tenant's collections (sections and files only when asked for: refresh skips what it does not manage). */
+  private async load(client: AdminClient, only = { sections: true, files: true }): Promise<Remote> {
     return {
-      sections: await listAll(client, "sections"),
-      files: await listAll(client, "files"),
+      sections: only.sections ? await listAll(client, "sections") : [],
+      files: only.files ? await listAll(client, "files") : [],
       templates: await listAll(client, "templates"),
     };
   }
@@ -293,8 +295,9 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       return s && { ...item, title: s.title, ...(item.public === undefined ? {} : { public: s.public }) };
     }
     if (m.kind === "file") return remote.files.some((x) => x.id === m.id) ? item : undefined;
-    if (!remote.templates.some((x) => x.id === m.id)) return undefined;
-    const t = await client.get(`${CMS}/templates/${m.id}.json`);
+    const summary = remote.templates.find((x) => x.id === m.id);
+    if (!summary) return undefined;
+    const t = await fullTemplate(client, summary);
     const served = t.draft ?? t.published;
     return { ...item, content: served, ...(item.title === undefined || t.title == null ? {} : { title: t.title }) };
   }
@@ -440,7 +443,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       for (const item of items) {
         const summary = remote.templates.find((t) => t.type === kind && t.system_name === item.systemName);
         if (!summary) throw new Error(`CMS has no ${kind.replace("_", " ")} "${item.systemName}" to override`);
-        const full = await client.get(`${CMS}/templates/${summary.id}.json`);
+        const full = await fullTemplate(client, summary);
         const original = known(kind, item.systemName)?.original ?? originalOf(full);
         const layout = "layout" in item ? item.layout : undefined;
         await this.writeTemplate(client, full, {
@@ -504,7 +507,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
         draft: desired.content,
       });
     });
-    const full = created ? summary : await client.get(`${CMS}/templates/${summary.id}.json`);
+    const full = created ? summary : await fullTemplate(client, summary);
     // Managed before: keep what was recorded then (nothing when this resource created it). New here: adopted.
     const original = managed ? managed.original : created ? undefined : originalOf(full);
     await this.writeTemplate(client, full, { fields: desired.fields, content: desired.content, publish });
@@ -561,8 +564,15 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
   }
 }
 
+/** A whole collection; templates with their content (`content=true`), which servers before 2.16 may ignore. */
 function listAll(client: AdminClient, collection: keyof Remote): Promise<any[]> {
-  return client.list(`${CMS}/${collection}.json`, "collection", undefined, {}, PER_PAGE);
+  const query = collection === "templates" ? { content: true } : {};
+  return client.list(`${CMS}/${collection}.json`, "collection", undefined, query, PER_PAGE);
+}
+
+/** The template with its draft and published content: the listed one when the list carried them, else one GET. */
+async function fullTemplate(client: AdminClient, listed: any): Promise<any> {
+  return "published" in listed ? listed : client.get(`${CMS}/templates/${listed.id}.json`);
 }
 
 /** Sections whose parent is also in the list come after that parent. */

@@ -162,6 +162,12 @@ describe.each(FORMS)("CmsContent adopting the tenant's own templates (%s)", (for
       expect(home.original.fields).toMatchObject({ title: "Homepage", path: "/" });
       expect(outs.managed.find((m: any) => m.key === "maas_models").original).toBeUndefined();
 
+      // Refresh of templates only: one listing with content, no per-template GET, no section/file listing.
+      emulator.resetCalls();
+      const read = await p.read(id, outs);
+      expect(emulator.calls.map((c) => `${c.method} ${c.path}`)).toEqual(["GET /admin/api/cms/templates.json"]);
+      expect(read.props).toMatchObject({ pages: inputs.pages, layouts: inputs.layouts });
+
       // Later runs keep the first record, not the content this resource wrote.
       const changed = takeover(connection, "<h1>MaaS</h1>");
       const updated = await p.update(id, outs, changed);
