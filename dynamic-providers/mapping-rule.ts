@@ -1,7 +1,7 @@
 /** 3scale mapping rules of a product (`proxy/mapping_rules`) or a backend (`mapping_rules`). */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, FieldRule, toApi } from "./threescale/common";
+import { Failure, fieldFailures, FieldRule, rulesPath, toApi } from "./threescale/common";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -79,9 +79,7 @@ export class MappingRuleProvider extends ObjectProvider<MappingRuleInputs> {
   }
 
   private base(inputs: MappingRuleInputs): string {
-    return this.owner === "product"
-      ? `/admin/api/services/${inputs.productId}/proxy/mapping_rules`
-      : `/admin/api/backend_apis/${inputs.backendId}/mapping_rules`;
+    return rulesPath({ kind: this.owner, id: Number(inputs[this.ownerKey]) });
   }
 }
 

@@ -4,7 +4,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { deleteReferencedByConfigs, Failure, fieldFailures, FieldRule, toApi, unlessGone } from "./threescale/common";
+import {
+  CatalogOwner,
+  deleteReferencedByConfigs,
+  Failure,
+  fieldFailures,
+  FieldRule,
+  listOwnerMetrics,
+  ownerPath,
+  plainMetricName,
+  toApi,
+  unlessGone,
+} from "./threescale/common";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export type MetricOwner = "product" | "backend";
@@ -28,12 +39,12 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   private readonly ownerKey: "productId" | "backendId";
 
   constructor(
-    private readonly owner: MetricOwner,
+    private readonly ownerKind: MetricOwner,
     private readonly kind: MetricKind,
     clientOptions = {},
   ) {
     super(clientOptions);
-    this.ownerKey = owner === "product" ? "productId" : "backendId";
+    this.ownerKey = ownerKind === "product" ? "productId" : "backendId";
     this.createOnly = [this.ownerKey, "systemName"];
     this.envelope = kind;
     this.fields =
@@ -43,12 +54,12 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   }
 
   protected get label(): string {
-    return `${this.owner} ${this.kind}`;
+    return `${this.ownerKind} ${this.kind}`;
   }
 
   protected validate(inputs: MetricInputs): Failure[] {
     const rules: Record<string, FieldRule> = {
-      [this.ownerKey]: { kind: "id", required: true, example: `42 (the ${this.owner}'s ${this.ownerKey})` },
+      [this.ownerKey]: { kind: "id", required: true, example: `42 (the ${this.ownerKind}'s ${this.ownerKey})` },
       systemName: { kind: "systemName", required: true, example: '"total_tokens"' },
       friendlyName: { kind: "string", required: true, example: '"Total tokens"' },
       description: { kind: "text", example: '"prompt + completion tokens"' },
@@ -58,78 +69,60 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   }
 
   protected path(inputs: MetricInputs, item: { id: number | string; parent_id?: number | null }): string {
-    const base = this.base(this.ownerId(inputs));
+    const base = ownerPath(this.owner(inputs));
     return this.kind === "method"
       ? `${base}/metrics/${item.parent_id}/methods/${item.id}`
       : `${base}/metrics/${item.id}`;
   }
 
   protected async find(client: AdminClient, inputs: MetricInputs) {
-    const ownerId = this.ownerId(inputs);
-    return (await this.listOwn(client, ownerId)).find((m) => this.plainName(m, ownerId) === inputs.systemName);
+    const owner = this.owner(inputs);
+    return (await this.listOwn(client, owner)).find((m) => plainMetricName(owner, m.system_name) === inputs.systemName);
   }
 
   protected async post(client: AdminClient, inputs: MetricInputs) {
-    const ownerId = this.ownerId(inputs);
+    const owner = this.owner(inputs);
     const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
-    if (this.kind === "metric") return (await client.post(`${this.base(ownerId)}/metrics.json`, body)).metric;
-    const hits = await this.hitsId(client, ownerId);
-    return (await client.post(`${this.base(ownerId)}/metrics/${hits}/methods.json`, body)).method;
+    if (this.kind === "metric") return (await client.post(`${ownerPath(owner)}/metrics.json`, body)).metric;
+    const hits = await this.hitsId(client, owner);
+    return (await client.post(`${ownerPath(owner)}/metrics/${hits}/methods.json`, body)).method;
   }
 
   /** Methods have no GET of their own without the parent id: look the item up in the owner's list. */
   protected async fetch(client: AdminClient, inputs: MetricInputs, id: string): Promise<ApiObject | undefined> {
     // A 404 on the list means the owner is gone, and its metrics with it.
-    const items = await unlessGone(() => this.listOwn(client, this.ownerId(inputs)));
+    const items = await unlessGone(() => this.listOwn(client, this.owner(inputs)));
     return items?.find((m) => m.id === Number(id));
   }
 
   async delete(id: string, props: MetricInputs): Promise<void> {
     const client = this.client(props);
-    const ownerId = this.ownerId(props);
+    const owner = this.owner(props);
     const actual = await this.fetch(client, props, id);
     if (!actual) return;
     await deleteReferencedByConfigs(client, `${this.path(props, actual)}.json`, () =>
-      this.productsUsing(client, ownerId),
+      this.productsUsing(client, owner),
     );
   }
 
-  private ownerId(inputs: MetricInputs): number {
-    return Number(inputs[this.ownerKey]);
-  }
-
-  private base(ownerId: number): string {
-    return this.owner === "product" ? `/admin/api/services/${ownerId}` : `/admin/api/backend_apis/${ownerId}`;
-  }
-
-  /** The owner's metrics and methods (one list holds both), unwrapped from either envelope. */
-  private async listAll(client: AdminClient, ownerId: number): Promise<ApiObject[]> {
-    const items = await client.list(`${this.base(ownerId)}/metrics.json`, "metrics", undefined);
-    return items.map((i) => i.metric ?? i.method ?? i);
+  private owner(inputs: MetricInputs): CatalogOwner {
+    return { kind: this.ownerKind, id: Number(inputs[this.ownerKey]) };
   }
 
   /** The owner's items of this provider's kind (methods are the children of hits). */
-  private async listOwn(client: AdminClient, ownerId: number): Promise<ApiObject[]> {
-    return (await this.listAll(client, ownerId)).filter((m) => (this.kind === "method") === !!m.parent_id);
+  private async listOwn(client: AdminClient, owner: CatalogOwner): Promise<ApiObject[]> {
+    return (await listOwnerMetrics(client, owner)).filter((m) => (this.kind === "method") === !!m.parent_id);
   }
 
-  /** Backend metric names come back as `<name>.<backend id>`. */
-  private plainName(item: ApiObject, ownerId: number): string {
-    const suffix = `.${ownerId}`;
-    return this.owner === "backend" && item.system_name.endsWith(suffix)
-      ? item.system_name.slice(0, -suffix.length)
-      : item.system_name;
-  }
-
-  private async hitsId(client: AdminClient, ownerId: number): Promise<number> {
-    const hits = (await this.listAll(client, ownerId)).find((m) => this.plainName(m, ownerId) === "hits");
-    if (!hits) throw new Error(`3scale ${this.owner} ${ownerId} has no "hits" metric to hold methods`);
+  private async hitsId(client: AdminClient, owner: CatalogOwner): Promise<number> {
+    const hits = (await listOwnerMetrics(client, owner)).find((m) => plainMetricName(owner, m.system_name) === "hits");
+    if (!hits) throw new Error(`3scale ${owner.kind} ${owner.id} has no "hits" metric to hold methods`);
     return hits.id;
   }
 
   /** Products whose gateway configs may reference this owner's metrics. */
-  private async productsUsing(client: AdminClient, ownerId: number): Promise<number[]> {
-    if (this.owner === "product") return [ownerId];
+  private async productsUsing(client: AdminClient, { kind, id: ownerId }: CatalogOwner): Promise<number[]> {
+    if (kind === "product") return [ownerId];
     const services = await client.list("/admin/api/services.json", "services", "service");
     const users: number[] = [];
     for (const service of services) {

@@ -298,6 +298,36 @@ export function fieldFailures(inputs: object, rules: Record<string, FieldRule>, 
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Owners of metrics, methods and mapping rules
+
+/** A product or backend, as the owner of metrics, methods and mapping rules. */
+export interface CatalogOwner {
+  kind: "product" | "backend";
+  id: number;
+}
+
+export function ownerPath(owner: CatalogOwner): string {
+  return owner.kind === "product" ? `/admin/api/services/${owner.id}` : `/admin/api/backend_apis/${owner.id}`;
+}
+
+/** Mapping rules path without `.json` (a product's live under `proxy/`). */
+export function rulesPath(owner: CatalogOwner): string {
+  return owner.kind === "product" ? `${ownerPath(owner)}/proxy/mapping_rules` : `${ownerPath(owner)}/mapping_rules`;
+}
+
+/** A metric's system name as given on create: a backend's come back as `<name>.<backend id>`. */
+export function plainMetricName(owner: CatalogOwner, systemName: string): string {
+  const suffix = `.${owner.id}`;
+  return owner.kind === "backend" && systemName.endsWith(suffix) ? systemName.slice(0, -suffix.length) : systemName;
+}
+
+/** The owner's metrics and methods (one list holds both; methods carry `parent_id`), unwrapped. */
+export async function listOwnerMetrics(client: AdminClient, owner: CatalogOwner): Promise<any[]> {
+  const items = await client.list(`${ownerPath(owner)}/metrics.json`, "metrics", undefined);
+  return items.map((i) => i.metric ?? i.method ?? i);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Gateway configurations and asynchronous deletion
 
 /** Latest version of a product's config in `environment`, undefined when there is none (404). */

@@ -10,7 +10,17 @@
  * Serialized by value into the providers that use it (like client.ts): no module-level state.
  */
 import type { AdminClient } from "./client";
-import { differences, findOrCreate, hasAny, sameValue } from "./common";
+import {
+  CatalogOwner,
+  differences,
+  findOrCreate,
+  hasAny,
+  listOwnerMetrics,
+  ownerPath,
+  plainMetricName,
+  rulesPath,
+  sameValue,
+} from "./common";
 
 export interface RecordedMetric {
   systemName: string;
@@ -105,35 +115,18 @@ const PROXY_FIELDS = [
 const SERVICES = "/admin/api/services";
 const BACKENDS = "/admin/api/backend_apis";
 
-type Owner = { kind: "product" | "backend"; id: number };
-
-const ownerBase = (o: Owner) => (o.kind === "product" ? `${SERVICES}/${o.id}` : `${BACKENDS}/${o.id}`);
-const rulesBase = (o: Owner) =>
-  o.kind === "product" ? `${ownerBase(o)}/proxy/mapping_rules` : `${ownerBase(o)}/mapping_rules`;
-
-/** A backend's metric names come back as `<name>.<backend id>`. */
-function plainName(owner: Owner, systemName: string): string {
-  const suffix = `.${owner.id}`;
-  return owner.kind === "backend" && systemName.endsWith(suffix) ? systemName.slice(0, -suffix.length) : systemName;
-}
-
-async function listMetrics(client: AdminClient, owner: Owner): Promise<any[]> {
-  const items = await client.list(`${ownerBase(owner)}/metrics.json`, "metrics", undefined);
-  return items.map((i) => i.metric ?? i.method ?? i);
-}
-
-function listRules(client: AdminClient, owner: Owner): Promise<any[]> {
-  return client.list(`${rulesBase(owner)}.json`, "mapping_rules", "mapping_rule");
+function listRules(client: AdminClient, owner: CatalogOwner): Promise<any[]> {
+  return client.list(`${rulesPath(owner)}.json`, "mapping_rules", "mapping_rule");
 }
 
 /** The owner's catalog; `metrics` is its metric list when the caller already has it. */
-async function recordCatalog(client: AdminClient, owner: Owner, metrics?: any[]): Promise<RecordedCatalog> {
-  metrics ??= await listMetrics(client, owner);
-  const nameOf = (id: number) => plainName(owner, metrics.find((m) => m.id === id)?.system_name ?? `#${id}`);
+async function recordCatalog(client: AdminClient, owner: CatalogOwner, metrics?: any[]): Promise<RecordedCatalog> {
+  metrics ??= await listOwnerMetrics(client, owner);
+  const nameOf = (id: number) => plainMetricName(owner, metrics.find((m) => m.id === id)?.system_name ?? `#${id}`);
   const rules = await listRules(client, owner);
   return {
     metrics: metrics.map((m) => ({
-      systemName: plainName(owner, m.system_name),
+      systemName: plainMetricName(owner, m.system_name),
       friendlyName: m.friendly_name,
       unit: m.unit ?? null,
       description: m.description ?? null,
@@ -166,7 +159,7 @@ const sameRule = (r: RecordedRule, actual: any, metricId: number | undefined) =>
  */
 async function restoreCatalog(
   client: AdminClient,
-  owner: Owner,
+  owner: CatalogOwner,
   catalog: RecordedCatalog,
 ): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
@@ -174,7 +167,8 @@ async function restoreCatalog(
   for (const m of metricsFirst) {
     const { item } = await findOrCreate(
       client,
-      async (c) => (await listMetrics(c, owner)).find((x) => plainName(owner, x.system_name) === m.systemName),
+      async (c) =>
+        (await listOwnerMetrics(c, owner)).find((x) => plainMetricName(owner, x.system_name) === m.systemName),
       async (c) => {
         const body = {
           system_name: m.systemName,
@@ -183,8 +177,8 @@ async function restoreCatalog(
           ...(m.description === null ? {} : { description: m.description }),
         };
         const answer = m.parent
-          ? await c.post(`${ownerBase(owner)}/metrics/${ids.get(m.parent)}/methods.json`, body)
-          : await c.post(`${ownerBase(owner)}/metrics.json`, body);
+          ? await c.post(`${ownerPath(owner)}/metrics/${ids.get(m.parent)}/methods.json`, body)
+          : await c.post(`${ownerPath(owner)}/metrics.json`, body);
         return answer.metric ?? answer.method;
       },
     );
@@ -192,7 +186,7 @@ async function restoreCatalog(
   }
   const wanted = (actual: any) => catalog.rules.some((r) => sameRule(r, actual, ids.get(r.metric)));
   for (const extra of (await listRules(client, owner)).filter((r) => !wanted(r))) {
-    await client.deleteIfExists(`${rulesBase(owner)}/${extra.id}.json`);
+    await client.deleteIfExists(`${rulesPath(owner)}/${extra.id}.json`);
   }
   for (const r of catalog.rules) {
     await findOrCreate(
@@ -200,7 +194,7 @@ async function restoreCatalog(
       async (c) => (await listRules(c, owner)).find((x) => sameRule(r, x, ids.get(r.metric))),
       async (c) =>
         (
-          await c.post(`${rulesBase(owner)}.json`, {
+          await c.post(`${rulesPath(owner)}.json`, {
             http_method: r.httpMethod,
             pattern: r.pattern,
             delta: r.delta,
@@ -232,25 +226,34 @@ export async function restoreBackend(
   client: AdminClient,
   record: RecordedBackend,
 ): Promise<{ id: number; metricIds: Map<string, number> }> {
-  const { item } = await findOrCreate(
-    client,
-    async (c) => (await c.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find(bySystemName(record)),
-    async (c) =>
-      (
-        await c.post(`${BACKENDS}.json`, {
-          name: record.name,
-          system_name: record.systemName,
-          description: record.description ?? "",
-          private_endpoint: record.privateEndpoint,
-        })
-      ).backend_api,
-  );
-  const owner: Owner = { kind: "backend", id: item.id };
+  const item = await findOrPost(client, BACKENDS, ["backend_apis", "backend_api"], {
+    name: record.name,
+    system_name: record.systemName,
+    description: record.description ?? "",
+    private_endpoint: record.privateEndpoint,
+  });
+  const owner: CatalogOwner = { kind: "backend", id: item.id };
   const metricIds = record.catalog ? await restoreCatalog(client, owner, record.catalog) : new Map();
   return { id: item.id, metricIds };
 }
 
-const bySystemName = (record: { systemName: string }) => (o: any) => o.system_name === record.systemName;
+/**
+ * The object of the collection at `path` with the body's system_name, created with `body` when there is none
+ * (safe under retries: see findOrCreate). `keys` are the list's collection and item envelope keys.
+ */
+async function findOrPost(
+  client: AdminClient,
+  path: string,
+  [listKey, itemKey]: [string, string],
+  body: Record<string, unknown> & { system_name: string },
+): Promise<any> {
+  const { item } = await findOrCreate(
+    client,
+    async (c) => (await c.list(`${path}.json`, listKey, itemKey)).find((o) => o.system_name === body.system_name),
+    async (c) => (await c.post(`${path}.json`, body))[itemKey],
+  );
+  return item;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Products
@@ -262,8 +265,8 @@ export async function recordProduct(
   backendNames: Map<number, string>,
 ): Promise<RecordedProduct> {
   const base = `${SERVICES}/${product.id}`;
-  const owner: Owner = { kind: "product", id: product.id };
-  const productMetrics = await listMetrics(client, owner);
+  const owner: CatalogOwner = { kind: "product", id: product.id };
+  const productMetrics = await listOwnerMetrics(client, owner);
   const catalog = await recordCatalog(client, owner, productMetrics);
   const proxy = (await client.get(`${base}/proxy.json`)).proxy ?? {};
   const policies = (await client.get(`${base}/proxy/policies.json`)).policies_config ?? [];
@@ -312,8 +315,8 @@ async function limitMetric(
   const own = productMetrics.find((m) => m.id === metricId);
   if (own) return { metric: own.system_name };
   for (const [backendId, backend] of backendNames) {
-    const found = (await listMetrics(client, { kind: "backend", id: backendId })).find((m) => m.id === metricId);
-    if (found) return { metric: plainName({ kind: "backend", id: backendId }, found.system_name), backend };
+    const found = (await listOwnerMetrics(client, { kind: "backend", id: backendId })).find((m) => m.id === metricId);
+    if (found) return { metric: plainMetricName({ kind: "backend", id: backendId }, found.system_name), backend };
   }
   return { metric: `#${metricId}` };
 }
@@ -328,20 +331,13 @@ export async function restoreProduct(
   record: RecordedProduct,
   usages: Array<{ backendId: number; path: string; metricIds: Map<string, number>; systemName: string }>,
 ): Promise<void> {
-  const { item } = await findOrCreate(
-    client,
-    async (c) => (await c.list(`${SERVICES}.json`, "services", "service")).find(bySystemName(record)),
-    async (c) =>
-      (
-        await c.post(`${SERVICES}.json`, {
-          name: record.name,
-          system_name: record.systemName,
-          description: record.description ?? "",
-          ...(record.deploymentOption ? { deployment_option: record.deploymentOption } : {}),
-          ...(record.backendVersion ? { backend_version: record.backendVersion } : {}),
-        })
-      ).service,
-  );
+  const item = await findOrPost(client, SERVICES, ["services", "service"], {
+    name: record.name,
+    system_name: record.systemName,
+    description: record.description ?? "",
+    ...(record.deploymentOption ? { deployment_option: record.deploymentOption } : {}),
+    ...(record.backendVersion ? { backend_version: record.backendVersion } : {}),
+  });
   const base = `${SERVICES}/${item.id}`;
   const metricIds = record.catalog
     ? await restoreCatalog(client, { kind: "product", id: item.id }, record.catalog)
@@ -385,22 +381,15 @@ async function restorePlan(
   metricId: (l: RecordedLimit) => number | undefined,
 ): Promise<void> {
   const plans = `${SERVICES}/${productId}/application_plans`;
-  const { item } = await findOrCreate(
-    client,
-    async (c) => (await c.list(`${plans}.json`, "plans", "application_plan")).find(bySystemName(plan)),
-    async (c) =>
-      (
-        await c.post(`${plans}.json`, {
-          name: plan.name,
-          system_name: plan.systemName,
-          approval_required: plan.approvalRequired,
-          setup_fee: plan.setupFee,
-          cost_per_month: plan.costPerMonth,
-          ...(plan.trialPeriodDays === null ? {} : { trial_period_days: plan.trialPeriodDays }),
-          ...(plan.published ? { state_event: "publish" } : {}),
-        })
-      ).application_plan,
-  );
+  const item = await findOrPost(client, plans, ["plans", "application_plan"], {
+    name: plan.name,
+    system_name: plan.systemName,
+    approval_required: plan.approvalRequired,
+    setup_fee: plan.setupFee,
+    cost_per_month: plan.costPerMonth,
+    ...(plan.trialPeriodDays === null ? {} : { trial_period_days: plan.trialPeriodDays }),
+    ...(plan.published ? { state_event: "publish" } : {}),
+  });
   if (plan.default && item.default !== true) await client.put(`${plans}/${item.id}/default.json`);
   for (const limit of plan.limits) {
     const id = metricId(limit);
