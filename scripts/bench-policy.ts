@@ -40,6 +40,8 @@ interface RunResult {
   p50ms: number;
   p99ms: number;
   hwmKb: number;
+  /** CPU time of the nginx worker per completed request: unlike req/s, it hardly moves with other load. */
+  cpuUsPerRequest: number;
   errors: string;
 }
 
@@ -48,6 +50,12 @@ function toMs(value: string): number {
   if (!m) return NaN;
   const n = Number(m[1]);
   return { us: n / 1000, ms: n, s: n * 1000, m: n * 60000 }[m[2] as "us" | "ms" | "s" | "m"];
+}
+
+/** User + system CPU time of a process, in microseconds (from /proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10000;
 }
 
 function procStatusKb(pid: number, field: string): number {
@@ -107,6 +115,8 @@ async function run(
   try {
     const url = `${policyConfig ? nginx.url : nginx.baselineUrl}/chat/completions`;
     // Asynchronous: the fake upstream and backend live in this process's event loop.
+    const [worker] = nginx.workerPids();
+    const cpuBefore = cpuMicros(worker);
     const out = await runWrk([
       "-t1",
       `-c${size > 1024 * 1024 ? 2 : 8}`,
@@ -116,12 +126,14 @@ async function run(
       wrkScript(scriptDir, mode, size),
       url,
     ]);
-    const [worker] = nginx.workerPids();
+    const cpuUs = cpuMicros(worker) - cpuBefore;
     const hwmKb = procStatusKb(worker, "VmHWM");
     await nginx.stop(); // the workers send what is still batched on their way out
     const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: [^\n]+/.exec(out)?.[0] ?? "";
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
     return {
-      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+      requests,
+      cpuUsPerRequest: cpuUs / requests,
       backendCalls: backend.reports.length,
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
       p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
@@ -163,6 +175,7 @@ async function main() {
         `${(batched.rps / base.rps).toFixed(2)} / ${(perRequest.rps / base.rps).toFixed(2)} | ` +
         `${all.map((r) => ms(r.p50ms)).join(" / ")} | ${all.map((r) => ms(r.p99ms)).join(" / ")} | ` +
         `${all.map((r) => mb(r.hwmKb)).join(" / ")} | ` +
+        `${all.map((r) => r.cpuUsPerRequest.toFixed(r.cpuUsPerRequest < 1000 ? 1 : 0)).join(" / ")} | ` +
         `${batched.requests} / ${batched.backendCalls} | ${perRequest.requests} / ${perRequest.backendCalls} |` +
         `${notes ? ` ${notes}` : ""}`,
     );
@@ -177,11 +190,13 @@ async function main() {
       `policy configuration ${JSON.stringify(POLICY_CONFIG)}, 1-minute load average ${loadBefore.toFixed(1)} ` +
       `before / ${os.loadavg()[0].toFixed(1)} after. a / b / c = without the policy / with batched backend reports / ` +
       `with report_interval_seconds 0 (one backend report per response). Memory: the nginx worker's peak resident ` +
-      `size (VmHWM) during the run. Requests / calls: requests wrk completed and backend report calls in that run.`,
+      `size (VmHWM) during the run. Worker CPU: user + system time of the nginx worker per completed request (best ` +
+      `round's run; steadier than req/s on a loaded machine). Requests / calls: requests wrk completed and backend ` +
+      `report calls in that run.`,
     ``,
     `| Response | Size | req/s a / b / c | b÷a / c÷a | p50 ms a / b / c | p99 ms a / b / c | ` +
-      `worker VmHWM MiB a / b / c | b requests / calls | c requests / calls |`,
-    `|---|---|---|---|---|---|---|---|---|`,
+      `worker VmHWM MiB a / b / c | worker CPU µs/request a / b / c | b requests / calls | c requests / calls |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
     ...rows,
     ``,
   ].join("\n");

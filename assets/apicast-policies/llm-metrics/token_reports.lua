@@ -12,7 +12,6 @@ local pairs = pairs
 local ipairs = ipairs
 local pcall = pcall
 local tostring = tostring
-local concat = table.concat
 local match = string.match
 
 local _M = {
@@ -49,7 +48,7 @@ end
 -- Service ids, credential types and metric names (pattern \w[\w-/]*) hold no tab; the credential goes last so that
 -- any byte in it is fine.
 local function key_of(service_id, credential_type, metric, credential)
-  return concat({ service_id, credential_type, metric, credential }, '\t')
+  return service_id .. '\t' .. credential_type .. '\t' .. metric .. '\t' .. credential
 end
 
 local function parse_key(key)

@@ -345,6 +345,18 @@ local function string_end_at(text, pos)
   return quote
 end
 
+-- Index and byte of the next '{', '}', '[', ']', '"', ',' or ':' from `pos`, or nil. A byte loop rather than a
+-- pattern search: LuaJIT compiles it, and outside strings JSON has only short runs of other bytes.
+local function next_structural(chunk, pos, len)
+  for i = pos, len do
+    local c = byte(chunk, i)
+    if c == 34 or c == 44 or c == 58 or c == 123 or c == 125 or c == 91 or c == 93 then
+      return i, c
+    end
+  end
+  return nil
+end
+
 local function scan(self, chunk)
   local pos, len = 1, #chunk
   if self.capture then
@@ -393,11 +405,10 @@ local function scan(self, chunk)
       string_end(self)
       pos = stop + 1
     else
-      local stop = find(chunk, '[{}%[%]",:]', pos)
+      local stop, c = next_structural(chunk, pos, len)
       if not stop then
         break
       end
-      local c = byte(chunk, stop)
       structural(self, c)
       if self.capture and self.capture_from == nil then
         self.capture_from = stop -- the usage object starts here
@@ -442,10 +453,14 @@ end
 
 --- The top-level "model" of a complete JSON object body, or nil.
 function JsonScanner:model()
-  if self.failed or not self.finished or not self.model_raw then
+  local raw = self.model_raw
+  if self.failed or not self.finished or not raw then
     return nil
   end
-  return model_name(cjson.decode('"' .. self.model_raw .. '"'))
+  if not find(raw, '[%z\1-\31\\]') then
+    return model_name(raw) -- no escapes or control characters: the bytes are the name
+  end
+  return model_name(cjson.decode('"' .. raw .. '"'))
 end
 
 ---------------------------------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 --- Runs the policy phases in the nginx fixture, standing in for APIcast's executor.
 -- Per request: service from $service_id/$backend_endpoint, credentials from "Authorization: Bearer <user key>",
--- policy configuration (JSON) from $llm_policy_config.
+-- policy configuration (JSON) from $llm_policy_config. Like APIcast, the policy instance and the service
+-- configuration are long-lived, and the per-request context is built once and kept in ngx.ctx.
 local cjson = require('cjson')
 local llm_metrics = require('init')
 
 local policies = {}
+local services = {}
 
 local function policy()
   local config = ngx.var.llm_policy_config or '{}'
@@ -12,25 +14,38 @@ local function policy()
   return policies[config]
 end
 
-local function context()
+local function service()
+  local id, endpoint = ngx.var.service_id, ngx.var.backend_endpoint
+  local key = id .. ' ' .. endpoint
+  services[key] = services[key] or {
+    id = id,
+    backend = { endpoint = endpoint },
+    backend_authentication = { type = 'service_token', value = 'fixture-service-token' },
+  }
+  return services[key]
+end
+
+local function request_state()
   local ctx = ngx.ctx
-  if not ctx.context then
+  local state = ctx.llm_fixture
+  if not state then
     local auth = ngx.var.http_authorization
-    ctx.context = {
-      service = {
-        id = ngx.var.service_id,
-        backend = { endpoint = ngx.var.backend_endpoint },
-        backend_authentication = { type = 'service_token', value = 'fixture-service-token' },
+    state = {
+      policy = policy(),
+      context = {
+        service = service(),
+        credentials = auth and { user_key = auth:match('^Bearer%s+(.+)$') } or nil,
       },
-      credentials = auth and { user_key = auth:match('^Bearer%s+(.+)$') } or nil,
     }
+    ctx.llm_fixture = state
   end
-  return ctx.context
+  return state
 end
 
 return {
   run = function(phase)
-    local p = policy()
-    return p[phase](p, context())
+    local state = request_state()
+    local p = state.policy
+    return p[phase](p, state.context)
   end,
 }
