@@ -1,11 +1,13 @@
 /**
  * Benchmark of the 3scale layer (not a test): the whole program under the harness with the real dynamic providers
- * against the emulator (in a worker thread, adding `--latency` ms to every admin API call), for 1, 10 and 50 models.
+ * against the emulator, for 1, 10 and 50 models. As in a real deployment, three parties do not share one event
+ * loop: the program (this thread, Pulumi mocks), the providers (a worker thread standing in for Pulumi's provider
+ * host process) and the tenant (the emulator in another worker, adding `--latency` ms to every admin API call).
  * For a first up, a no-op up, a refresh and a one-field change it reports:
  * - admin API calls and writes as the emulator counted them, and calls per managed object;
  * - API time: first request to last response of the phase, i.e. what the providers cost;
- * - wall time: the whole phase, program evaluation under Pulumi mocks included, and how much of it the main
- *   thread was busy (the rest is waiting on the API);
+ * - wall time: the whole phase, program evaluation under Pulumi mocks included; how much of it the program's
+ *   thread was busy; CPU time of all threads (on a loaded machine wall time grows, CPU time does not);
  * - critical path: the longest chain of dependent calls, and the floor any engine hits at this latency and
  *   concurrency: max(critical path x latency, calls x latency / concurrency).
  * Then the first-up scaling (largest vs smallest stack) against the 2x target, and refresh reads per object by
@@ -40,6 +42,7 @@ interface Row {
   apiSeconds: number;
   wallSeconds: number;
   busySeconds: number;
+  cpuSeconds: number;
   criticalPath: number;
   floorSeconds: number;
   operations: EngineOperation[];
@@ -65,7 +68,9 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
     clientOptions: { concurrency },
     manages: inThreescaleLayer,
     fallback: otherLayers,
+    host: "worker",
   });
+  await engine.ready();
   const models = manyModels(count);
   let state: HarnessState = { resources: {} };
   const rows: Row[] = [];
@@ -74,8 +79,10 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
     engine.resetOperations();
     const started = performance.now();
     const loopBefore = performance.eventLoopUtilization();
+    const cpuBefore = process.cpuUsage();
     await run();
     const busy = performance.eventLoopUtilization(loopBefore);
+    const cpu = process.cpuUsage(cpuBefore);
     const wallSeconds = (performance.now() - started) / 1000;
     const { calls, writes } = await emulator.counts();
     const criticalPath = engine.criticalPath();
@@ -89,6 +96,7 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
       apiSeconds: engine.apiMilliseconds() / 1000,
       wallSeconds,
       busySeconds: busy.active / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       criticalPath,
       floorSeconds: Math.max(criticalPath * latencyMs, (calls * latencyMs) / concurrency) / 1000,
       operations: [...engine.operations],
@@ -108,6 +116,7 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
     const changed = [{ ...models[0], description: `${models[0].description} (changed)` }, ...models.slice(1)];
     await measure("one-field change", () => up({ models: changed }));
   } finally {
+    await engine.close();
     await emulator.close();
   }
   return rows;
@@ -117,12 +126,13 @@ const fixed = (n: number, digits = 2) => n.toFixed(digits);
 
 function mainTable(rows: Row[]): string[] {
   return [
-    "| models | concurrency | phase | 3scale objects | admin API calls | calls per object | writes | API time (s) | wall time (s) | main thread busy (s) | critical path (calls) | floor (s) |",
-    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| models | concurrency | phase | 3scale objects | admin API calls | calls per object | writes | API time (s) | wall time (s) | program thread busy (s) | CPU, all threads (s) | critical path (calls) | floor (s) |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
         `| ${r.models} | ${r.concurrency} | ${r.phase} | ${r.objects} | ${r.calls} | ${fixed(r.calls / r.objects)} | ` +
-        `${r.writes} | ${fixed(r.apiSeconds)} | ${fixed(r.wallSeconds)} | ${fixed(r.busySeconds)} | ${r.criticalPath} | ` +
+        `${r.writes} | ${fixed(r.apiSeconds)} | ${fixed(r.wallSeconds)} | ${fixed(r.busySeconds)} | ${fixed(r.cpuSeconds)} | ` +
+        `${r.criticalPath} | ` +
         `${fixed(r.floorSeconds)} |`,
     ),
   ];
@@ -178,13 +188,15 @@ function report(rows: Row[], latencyMs: number): string {
     .map((l) => l.toFixed(2))
     .join(", ");
   return [
-    `3scale layer: emulator in a worker thread adding ${latencyMs} ms per admin API call; client concurrency per ` +
+    `3scale layer: providers in a worker thread (the provider host), emulator in another adding ${latencyMs} ms per ` +
+      "admin API call; client concurrency per " +
       `admin URL as listed (${SHIPPED_CLIENT_CONCURRENCY} is the client's default, what a deployment gets); ` +
       "after one unmeasured warm-up up that loads the program and serializes the providers.",
     `Machine: ${os.cpus().length} CPUs, load average ${load} at the end (uptime: ${os.uptime().toFixed(0)} s), node ${process.version}.`,
     "API time: first admin API request to last response of the phase (what the providers cost). Wall time: the " +
-      "whole phase with program evaluation under Pulumi mocks. Floor: max(critical path x latency, calls x latency / " +
-      "concurrency).",
+      "whole phase with program evaluation under Pulumi mocks. Program thread busy: event-loop active time of the " +
+      "thread running the program. CPU: user + system time of the whole process (program, providers, emulator). " +
+      "Floor: max(critical path x latency, calls x latency / concurrency).",
     "",
     ...mainTable(rows),
     "",

@@ -1,6 +1,6 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { createDynamicEngine } from "./dynamic-engine";
+import { createDynamicEngine, DynamicEngine } from "./dynamic-engine";
 import type { HarnessState, RecordedResource, ResourceHandlerArgs } from "./index";
 
 /** A provider module as the host loads it: create = POST + GET, read = GET + GET, against `inputs.url`. */
@@ -51,12 +51,20 @@ function recorded(a: ResourceHandlerArgs, id: string, order: number): RecordedRe
   return { ...a, id, outputs: { ...a.inputs }, order };
 }
 
-describe("dynamic engine measurements", () => {
+describe.each(["in-process", "worker"] as const)("dynamic engine measurements, providers %s", (host) => {
+  const engines: DynamicEngine[] = [];
+  afterAll(() => Promise.all(engines.map((e) => e.close())));
+  const newEngine = () => {
+    const engine = createDynamicEngine({ host });
+    engines.push(engine);
+    return engine;
+  };
+
   test("each operation counts its calls and writes and when its first request and last response happened", async () => {
-    const engine = createDynamicEngine();
-    const before = performance.now();
+    const engine = newEngine();
+    const before = performance.timeOrigin + performance.now();
     await engine.handler(args("a"));
-    const after = performance.now();
+    const after = performance.timeOrigin + performance.now();
     expect(served).toEqual(["POST", "GET"]);
     const [op] = engine.operations;
     expect(op).toMatchObject({ kind: "create", calls: 2, writes: 1 });
@@ -67,7 +75,8 @@ describe("dynamic engine measurements", () => {
   });
 
   test("the API window spans all operations; without calls it is zero", async () => {
-    const engine = createDynamicEngine();
+    const engine = newEngine();
+    await engine.ready();
     expect(engine.apiMilliseconds()).toBe(0);
     await engine.handler(args("a"));
     await engine.handler(args("b"));
@@ -76,7 +85,7 @@ describe("dynamic engine measurements", () => {
   });
 
   test("updates chain along dependencies in the critical path; refresh reads do not", async () => {
-    const engine = createDynamicEngine();
+    const engine = newEngine();
     const a = args("a");
     const b = args("b", [a.urn]);
     await engine.handler(a);
@@ -94,5 +103,30 @@ describe("dynamic engine measurements", () => {
       ["read", 2],
     ]);
     expect(engine.criticalPath()).toBe(2);
+  });
+});
+
+describe("provider host in a worker", () => {
+  const engine = createDynamicEngine({ host: "worker" });
+  afterAll(() => engine.close());
+
+  test("a provider's error comes back with its message, named for the resource's operation", async () => {
+    const failing = `exports.handler = () => ({ async create() { throw new Error("quota exceeded"); } });`;
+    const a = { ...args("x"), inputs: { __provider: failing } };
+    await expect(engine.handler(a)).rejects.toThrow("quota exceeded");
+    expect(engine.operations).toMatchObject([{ kind: "create", calls: 0 }]);
+  });
+
+  test("a provider without check, diff or update: inputs taken as given, any change is an update that fails", async () => {
+    const minimal = `exports.handler = () => ({ async create(inputs) { return { id: "m", outs: inputs }; } });`;
+    const a = { ...args("m"), inputs: { __provider: minimal, size: 1 } };
+    const created = await engine.handler(a);
+    expect(created).toEqual({ id: "m", state: { __provider: minimal, size: 1 } });
+    const again = {
+      ...a,
+      inputs: { ...a.inputs, size: 2 },
+      previous: { ...created, inputs: a.inputs, outputs: created.state },
+    };
+    await expect(engine.handler(again)).rejects.toThrow("provider has no update but diff reported a change");
   });
 });

@@ -11,14 +11,20 @@
  *
  * Every provider call runs in an AsyncLocalStorage context so the HTTP requests it makes are counted per operation
  * (node's `http.client.request.start` diagnostics channel): `criticalPath()` is the longest chain of dependent calls.
+ *
+ * Providers run in this thread by default. With `host: "worker"` they run in a worker thread instead, as Pulumi runs
+ * them in a provider host process of its own: their calls then do not queue behind program evaluation on one event
+ * loop, which is what a measurement of the providers needs.
  */
 import { AsyncLocalStorage } from "async_hooks";
 import * as diagnostics from "diagnostics_channel";
 import * as path from "path";
+import { performance } from "perf_hooks";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClientOptions, Connection } from "../../dynamic-providers/threescale/client";
 import { defaultHandler } from "./default-handlers";
 import type { HarnessState, RecordedResource, ResourceHandler, ResourceHandlerArgs } from "./index";
+import { fromThrownValue, serveInWorker, startWorker, ThrownValue, toThrownValue } from "./worker-rpc";
 
 export const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic/";
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -34,7 +40,7 @@ export interface EngineOperation {
   calls: number;
   /** Of which not GET/HEAD. */
   writes: number;
-  /** `performance.now()` when the first request started and when the last response arrived (calls > 0 only). */
+  /** When the first request started and the last response arrived, in epoch ms (sub-ms precision; calls > 0 only). */
   firstRequestAt?: number;
   lastResponseAt?: number;
   /** URNs this resource depends on (inputs and dependsOn). */
@@ -57,6 +63,8 @@ export interface DynamicEngineOptions {
   manages?: (resource: { urn: string; type: string }) => boolean;
   /** Handler for the dynamic resources it does not manage (default: the harness's default handler). */
   fallback?: ResourceHandler;
+  /** Where providers run: this thread (default) or a worker thread standing in for Pulumi's provider host. */
+  host?: "in-process" | "worker";
 }
 
 export interface RefreshResult {
@@ -83,15 +91,32 @@ export interface DynamicEngine {
   criticalPath(): number;
   /** From the first request to the last response among the recorded operations, in ms; 0 without calls. */
   apiMilliseconds(): number;
+  /** Resolves once the provider host runs (a worker starts in about a second; measurements should wait for it). */
+  ready(): Promise<void>;
+  /** Stops the worker provider host, if any. */
+  close(): Promise<void>;
 }
 
 type Provider = pulumi.dynamic.ResourceProvider & { clientOptions?: ClientOptions };
+type Method = "check" | "diff" | "create" | "update" | "read" | "delete";
 
 interface CallCounter {
   calls: number;
   writes: number;
   firstRequestAt?: number;
   lastResponseAt?: number;
+}
+
+const newCounter = (): CallCounter => ({ calls: 0, writes: 0 });
+const epochNow = () => performance.timeOrigin + performance.now();
+
+function addCalls(into: CallCounter, from: CallCounter): void {
+  into.calls += from.calls;
+  into.writes += from.writes;
+  if (from.firstRequestAt !== undefined)
+    into.firstRequestAt = Math.min(into.firstRequestAt ?? Infinity, from.firstRequestAt);
+  if (from.lastResponseAt !== undefined)
+    into.lastResponseAt = Math.max(into.lastResponseAt ?? -Infinity, from.lastResponseAt);
 }
 
 const counters = new AsyncLocalStorage<CallCounter>();
@@ -108,14 +133,115 @@ function countRequests(): void {
     const request = (message as { request: { method?: string } }).request;
     counter.calls++;
     if (request.method !== "GET" && request.method !== "HEAD") counter.writes++;
-    counter.firstRequestAt ??= performance.now();
+    counter.firstRequestAt ??= epochNow();
     counterOfRequest.set(request, counter);
   });
   diagnostics.subscribe("http.client.response.finish", (message) => {
     const counter = counterOfRequest.get((message as { request: object }).request);
-    if (counter) counter.lastResponseAt = performance.now();
+    if (counter) counter.lastResponseAt = epochNow();
   });
 }
+
+/** Loads providers like the host (`require-from-string`, one instance per distinct text) and calls their methods. */
+class ProviderRunner {
+  private readonly providers = new Map<string, Provider>();
+
+  constructor(private readonly clientOptions?: ClientOptions) {
+    countRequests();
+  }
+
+  /** `present` is false when the provider does not implement `method`; the calls it made land in `counter`. */
+  async invoke(
+    text: string,
+    method: Method,
+    args: unknown[],
+    counter: CallCounter,
+  ): Promise<{ present: boolean; value?: any }> {
+    const provider = this.load(text);
+    const fn = provider[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (typeof fn !== "function") return { present: false };
+    return { present: true, value: await counters.run(counter, () => fn.apply(provider, args)) };
+  }
+
+  private load(text: string): Provider {
+    let provider = this.providers.get(text);
+    if (!provider) {
+      const requireFromString = require("require-from-string");
+      provider = requireFromString(text, path.join(PROJECT_ROOT, "__provider.js")).handler() as Provider;
+      if (this.clientOptions) provider.clientOptions = { ...provider.clientOptions, ...this.clientOptions };
+      this.providers.set(text, provider);
+    }
+    return provider;
+  }
+}
+
+interface ProviderHost {
+  invoke(
+    text: string,
+    method: Method,
+    args: unknown[],
+    counter: CallCounter,
+  ): Promise<{ present: boolean; value?: any }>;
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const PROVIDER_HOST_ROLE = "maas-provider-host";
+interface HostRequest {
+  /** Texts are sent once; later requests name them by number. */
+  providerId: number;
+  text?: string;
+  method: Method;
+  args: unknown[];
+}
+type HostReply = { counter: CallCounter } & ({ present: boolean; value?: unknown } | { thrown: ThrownValue });
+
+function inProcessHost(clientOptions?: ClientOptions): ProviderHost {
+  const runner = new ProviderRunner(clientOptions);
+  return { invoke: (...a) => runner.invoke(...a), ready: async () => {}, close: async () => {} };
+}
+
+function workerHost(clientOptions?: ClientOptions): ProviderHost {
+  const started = startWorker<HostRequest, HostReply>(__filename, PROVIDER_HOST_ROLE, clientOptions ?? null);
+  started.catch(() => {}); // reported by the first invoke; unused engines must not fail the process
+  const textIds = new Map<string, number>();
+  return {
+    async invoke(text, method, args, counter) {
+      const worker = await started;
+      let providerId = textIds.get(text);
+      const firstUse = providerId === undefined;
+      if (providerId === undefined) textIds.set(text, (providerId = textIds.size));
+      const reply = await worker.ask({ providerId, text: firstUse ? text : undefined, method, args });
+      addCalls(counter, reply.counter);
+      if ("thrown" in reply) throw fromThrownValue(reply.thrown);
+      return reply;
+    },
+    ready: async () => {
+      await started;
+    },
+    close: async () => {
+      const worker = await started.catch(() => undefined);
+      await worker?.terminate();
+    },
+  };
+}
+
+serveInWorker<HostRequest, HostReply>(PROVIDER_HOST_ROLE, async (clientOptions: ClientOptions | null) => {
+  const runner = new ProviderRunner(clientOptions ?? undefined);
+  const texts = new Map<number, string>();
+  return {
+    hello: "ready",
+    async handle({ providerId, text, method, args }) {
+      if (text !== undefined) texts.set(providerId, text);
+      const counter = newCounter();
+      try {
+        return { counter, ...(await runner.invoke(texts.get(providerId)!, method, args, counter)) };
+      } catch (err) {
+        return { counter, thrown: toThrownValue(err) };
+      }
+    },
+  };
+});
 
 export function isDynamic(type: string): boolean {
   return type.startsWith(DYNAMIC_TYPE_PREFIX);
@@ -132,23 +258,22 @@ export class CheckFailedError extends Error {
 }
 
 export function createDynamicEngine(options: DynamicEngineOptions = {}): DynamicEngine {
-  countRequests();
   const mode = options.mode ?? "up";
   const manages = (r: { urn: string; type: string }) => isDynamic(r.type) && (options.manages?.(r) ?? true);
-  const providers = new Map<string, Provider>();
+  const host = options.host === "worker" ? workerHost(options.clientOptions) : inProcessHost(options.clientOptions);
   const operations: EngineOperation[] = [];
   const planned = new Map<string, OperationKind>();
 
-  function load(text: unknown, urn: string): Provider {
-    if (typeof text !== "string") throw new Error(`${urn}: no __provider text in the resource's properties`);
-    let provider = providers.get(text);
-    if (!provider) {
-      const requireFromString = require("require-from-string");
-      provider = requireFromString(text, path.join(PROJECT_ROOT, "__provider.js")).handler() as Provider;
-      if (options.clientOptions) provider.clientOptions = { ...provider.clientOptions, ...options.clientOptions };
-      providers.set(text, provider);
-    }
-    return provider;
+  /** The resource's provider: `call(method, ...args)` resolves undefined when the method is not implemented. */
+  function providerOf(resource: { urn: string; inputs: Record<string, any> }) {
+    const text = resource.inputs.__provider;
+    if (typeof text !== "string") throw new Error(`${resource.urn}: no __provider text in the resource's properties`);
+    return {
+      implements: async (method: Method, counter: CallCounter, ...args: unknown[]) =>
+        host.invoke(text, method, args, counter),
+      call: async (method: Method, counter: CallCounter, ...args: unknown[]) =>
+        (await host.invoke(text, method, args, counter)).value,
+    };
   }
 
   /** What the provider sees: the engine-substituted connection, no `__provider`. */
@@ -160,12 +285,12 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
   async function measured<T>(
     resource: { urn: string; type: string; name: string; dependencies: string[] },
     kind: OperationKind,
-    fn: () => Promise<T>,
+    fn: (counter: CallCounter) => Promise<T>,
   ): Promise<T> {
-    const counter: CallCounter = { calls: 0, writes: 0 };
+    const counter = newCounter();
     const startedAt = Date.now();
     try {
-      return await counters.run(counter, fn);
+      return await fn(counter);
     } catch (err) {
       throw describeError(resource.urn, kind, err);
     } finally {
@@ -182,16 +307,20 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     }
   }
 
-  async function check(provider: Provider, urn: string, olds: any, news: any): Promise<Record<string, any>> {
-    if (!provider.check) return news;
-    const result = await provider.check(olds, news);
-    if (result.failures && result.failures.length > 0) throw new CheckFailedError(urn, result.failures);
-    return result.inputs ?? news;
+  /** Calls made while planning (check, diff) are not part of any operation, as in the engine's own accounting. */
+  const planning = () => newCounter();
+
+  async function check(provider: ReturnType<typeof providerOf>, urn: string, olds: any, news: any) {
+    const result = await provider.implements("check", planning(), olds, news);
+    if (!result.present) return news as Record<string, any>;
+    const checked = result.value as pulumi.dynamic.CheckResult;
+    if (checked.failures && checked.failures.length > 0) throw new CheckFailedError(urn, checked.failures);
+    return (checked.inputs ?? news) as Record<string, any>;
   }
 
   const handler: ResourceHandler = async (a: ResourceHandlerArgs) => {
     if (!manages(a)) return (options.fallback ?? defaultHandler)(a);
-    const provider = load(a.inputs.__provider, a.urn);
+    const provider = providerOf(a);
     const withProvider = (outs: Record<string, any> | undefined) => ({ ...outs, __provider: a.inputs.__provider });
     const news = providerInputs(a.inputs);
     const previous = a.previous;
@@ -201,12 +330,15 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
         planned.set(a.urn, "create");
         return { id: "", state: a.inputs };
       }
-      const created = await measured(a, "create", () => provider.create(inputs));
+      const created: pulumi.dynamic.CreateResult = await measured(a, "create", (c) =>
+        provider.call("create", c, inputs),
+      );
       return { id: created.id, state: withProvider(created.outs) };
     }
     const olds = providerInputs(previous.outputs);
     const inputs = await check(provider, a.urn, providerInputs(previous.inputs), news);
-    const diff = provider.diff ? await provider.diff(previous.id, olds, inputs) : { changes: true, replaces: [] };
+    const diffed = await provider.implements("diff", planning(), previous.id, olds, inputs);
+    const diff: pulumi.dynamic.DiffResult = diffed.present ? diffed.value : { changes: true, replaces: [] };
     const replaces = diff.replaces ?? [];
     const kind: OperationKind = diff.changes === false ? "same" : replaces.length > 0 ? "replace" : "update";
     if (mode === "preview") {
@@ -215,14 +347,17 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     }
     if (kind === "same") return { id: previous.id, state: previous.outputs };
     if (kind === "update") {
-      if (!provider.update) throw new Error(`${a.urn}: provider has no update but diff reported a change`);
-      const updated = await measured(a, "update", () => provider.update!(previous.id, olds, inputs));
+      const updated = await measured(a, "update", async (c) => {
+        const result = await provider.implements("update", c, previous.id, olds, inputs);
+        if (!result.present) throw new Error(`${a.urn}: provider has no update but diff reported a change`);
+        return result.value as pulumi.dynamic.UpdateResult;
+      });
       return { id: previous.id, state: withProvider(updated.outs) };
     }
-    return measured(a, "replace", async () => {
-      if (diff.deleteBeforeReplace) await provider.delete?.(previous.id, olds);
-      const created = await provider.create(inputs);
-      if (!diff.deleteBeforeReplace) await provider.delete?.(previous.id, olds);
+    return measured(a, "replace", async (c) => {
+      if (diff.deleteBeforeReplace) await provider.call("delete", c, previous.id, olds);
+      const created: pulumi.dynamic.CreateResult = await provider.call("create", c, inputs);
+      if (!diff.deleteBeforeReplace) await provider.call("delete", c, previous.id, olds);
       return { id: created.id, state: withProvider(created.outs) };
     });
   };
@@ -237,12 +372,15 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
           resources[r.urn] = r;
           return;
         }
-        const provider = load(r.inputs.__provider, r.urn);
-        if (!provider.read) {
+        const provider = providerOf(r);
+        const result = await measured(r, "read", (c) =>
+          provider.implements("read", c, r.id, providerInputs(r.outputs)),
+        );
+        if (!result.present) {
           resources[r.urn] = r;
           return;
         }
-        const read = await measured(r, "read", () => provider.read!(r.id, providerInputs(r.outputs)));
+        const read = result.value as pulumi.dynamic.ReadResult;
         if (!read.id) {
           gone.push(r.urn);
           return;
@@ -275,8 +413,8 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
       if (!pending) {
         pending = (async () => {
           await Promise.all((dependents.get(r.urn) ?? []).map(remove));
-          const provider = load(r.inputs.__provider, r.urn);
-          await measured(r, "delete", async () => provider.delete?.(r.id, providerInputs(r.outputs)));
+          const provider = providerOf(r);
+          await measured(r, "delete", (c) => provider.call("delete", c, r.id, providerInputs(r.outputs)));
         })();
         deletions.set(r.urn, pending);
       }
@@ -333,6 +471,8 @@ export function createDynamicEngine(options: DynamicEngineOptions = {}): Dynamic
     destroy,
     criticalPath,
     apiMilliseconds,
+    ready: () => host.ready(),
+    close: () => host.close(),
   };
 }
 
