@@ -5,18 +5,22 @@
  *   what it was.
  * - `TenantDefaults`: removes the sample product and backend every new tenant starts with (recorded in `removed` and
  *   recreated on delete). 3scale refuses to delete a tenant's last product, so this must depend on another product.
+ *   The sample backend is found through the sample product's backend usage: 3scale names it after the product.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
 import { ThreescaleApiError } from "./threescale/client";
 import {
+  CatalogOwner,
   differences,
   failure,
   Failure,
   fieldFailures,
   FieldRule,
   hasAny,
+  listOwnerMetrics,
   looseEqual,
+  plainMetricName,
   UNKNOWN,
 } from "./threescale/common";
 import {
@@ -187,13 +191,16 @@ export class DeveloperPortalAccess extends pulumi.dynamic.Resource {
 export interface TenantDefaultsInputs extends ConnectionInputs {
   removeDefaultProduct: boolean;
   productSystemName: string;
-  backendSystemName: string;
+  /** The backend to remove; by default the one the default product uses (3scale gives it the product's name). */
+  backendSystemName?: string;
 }
 
 /** What was removed, enough to recreate it faithfully (a secret output: it holds the product's secret_token). */
 export interface RemovedDefaults {
   product?: RecordedProduct;
   backend?: RecordedBackend;
+  /** System name of the product's backend when another product still used it (kept; the usage is restored). */
+  keptBackend?: string;
   /** Path of the product's usage of the backend. */
   usagePath?: string;
 }
@@ -205,6 +212,13 @@ export interface TenantDefaultsOutputs extends TenantDefaultsInputs {
 const SERVICES = "/admin/api/services";
 const BACKENDS = "/admin/api/backend_apis";
 
+/** A backend the restored product is to use again: its id, and its metric ids for the plans' limits. */
+interface UsableBackend {
+  backendId: number;
+  systemName: string;
+  metricIds: Map<string, number>;
+}
+
 export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInputs> {
   protected readonly createOnly = ["productSystemName", "backendSystemName"];
 
@@ -212,7 +226,7 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
     return fieldFailures(inputs, {
       removeDefaultProduct: { kind: "boolean", required: true, example: "true" },
       productSystemName: { kind: "systemName", required: true, example: '"api"' },
-      backendSystemName: { kind: "systemName", required: true, example: '"api_backend"' },
+      backendSystemName: { kind: "systemName", example: '"api"' },
     });
   }
 
@@ -249,15 +263,19 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
     const product = (await client.list(`${SERVICES}.json`, "services", "service")).find(
       (s) => s.system_name === inputs.productSystemName,
     );
-    const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find(
-      (b) => b.system_name === inputs.backendSystemName,
+    const usages = product
+      ? await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage")
+      : [];
+    const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find((b) =>
+      inputs.backendSystemName === undefined
+        ? b.id === defaultBackendId(usages)
+        : b.system_name === inputs.backendSystemName,
     );
     const productRecord = product
       ? await recordProduct(client, product, new Map(backend ? [[backend.id, backend.system_name]] : []))
       : undefined;
     const backendRecord = backend ? await recordBackend(client, backend) : undefined;
     if (product) {
-      const usages = await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage");
       for (const usage of usages) {
         if (backend && usage.backend_id === backend.id) removed.usagePath = usage.path;
         await client.deleteIfExists(`${SERVICES}/${product.id}/backend_usages/${usage.id}.json`);
@@ -272,6 +290,7 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
       } catch (err) {
         // Still used by a product someone else made: it is not a leftover default, so it stays.
         if (!(err instanceof ThreescaleApiError && err.status === 403)) throw err;
+        removed.keptBackend = backend.system_name;
       }
     }
     return removed;
@@ -284,20 +303,39 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
   private async restore(inputs: TenantDefaultsInputs, removed: RemovedDefaults): Promise<void> {
     const client = this.client(inputs);
     const patient = client.withOptions({ maxAttempts: Math.max(client.maxAttempts, 10) });
-    const backend = removed.backend ? await restoreBackend(patient, removed.backend) : undefined;
+    const backend = removed.backend
+      ? await this.restoredBackend(patient, removed.backend)
+      : await this.keptBackend(patient, removed.keptBackend);
     if (!removed.product) return;
-    const usages = backend
-      ? [
-          {
-            backendId: backend.id,
-            path: removed.usagePath ?? "/",
-            metricIds: backend.metricIds,
-            systemName: removed.backend!.systemName,
-          },
-        ]
-      : [];
-    await restoreProduct(patient, removed.product, usages);
+    await restoreProduct(patient, removed.product, backend ? [{ ...backend, path: removed.usagePath ?? "/" }] : []);
   }
+
+  private async restoredBackend(client: AdminClient, record: RecordedBackend): Promise<UsableBackend> {
+    const { id, metricIds } = await restoreBackend(client, record);
+    return { backendId: id, systemName: record.systemName, metricIds };
+  }
+
+  /** The kept backend as it is now (no record of it to restore); undefined when it is gone meanwhile. */
+  private async keptBackend(client: AdminClient, systemName?: string): Promise<UsableBackend | undefined> {
+    if (systemName === undefined) return undefined;
+    const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find(
+      (b) => b.system_name === systemName,
+    );
+    if (!backend) return undefined;
+    const owner: CatalogOwner = { kind: "backend", id: backend.id };
+    const metrics = await listOwnerMetrics(client, owner);
+    const metricIds = new Map<string, number>(metrics.map((m) => [plainMetricName(owner, m.system_name), m.id]));
+    return { backendId: backend.id, systemName, metricIds };
+  }
+}
+
+/**
+ * The backend 3scale created with the default product: the one of its first backend usage (lowest id), since the
+ * admin may have added others since. Undefined when the product uses none.
+ */
+export function defaultBackendId(usages: Array<{ id: number; backend_id: number }>): number | undefined {
+  const first = [...usages].sort((a, b) => a.id - b.id)[0];
+  return first?.backend_id;
 }
 
 export const tenantDefaultsProvider = new TenantDefaultsProvider();
@@ -306,7 +344,8 @@ export interface TenantDefaultsArgs {
   connection: pulumi.Input<Connection>;
   removeDefaultProduct: pulumi.Input<boolean>;
   productSystemName: pulumi.Input<string>;
-  backendSystemName: pulumi.Input<string>;
+  /** Defaults to the backend the default product uses. */
+  backendSystemName?: pulumi.Input<string>;
 }
 
 export class TenantDefaults extends pulumi.dynamic.Resource {

@@ -93,7 +93,7 @@ export class ThreescaleConfiguration extends pulumi.ComponentResource {
       // 3scale refuses to delete a tenant's last product: run after ours exist, and be destroyed before them.
       new TenantDefaults(
         `${name}-tenant-defaults`,
-        { connection, removeDefaultProduct: true, productSystemName: "api", backendSystemName: "api_backend" },
+        { connection, removeDefaultProduct: true, productSystemName: "api" },
         { parent: this, dependsOn: [tenant.apiManager, ...products.map((p) => p.product)] },
       );
     }

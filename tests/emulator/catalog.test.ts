@@ -9,12 +9,13 @@ describe("tenant and product seeding", () => {
     const snap = ctx.emulator.snapshot();
     expect(Object.keys(snap.products)).toEqual(["api"]);
     expect(snap.products.api.name).toBe("API");
-    expect(snap.products.api.backendUsages).toEqual({ api_backend: { path: "/" } });
+    // porta names the default backend after its product.
+    expect(snap.products.api.backendUsages).toEqual({ api: { path: "/" } });
     expect(snap.products.api.servicePlans).toEqual(["default"]);
-    expect(snap.backends.api_backend).toMatchObject({ name: "API Backend", description: "Backend of API" });
+    expect(snap.backends.api).toMatchObject({ name: "API Backend", description: "Backend of API" });
     // The `GET /` rule belongs to the product; the default backend has only its hits metric.
     expect(snap.products.api.mappingRules).toMatchObject([{ http_method: "GET", pattern: "/", metric: "hits" }]);
-    expect(snap.backends.api_backend.mappingRules).toEqual([]);
+    expect(snap.backends.api.mappingRules).toEqual([]);
     expect(snap.provider.site_access_code).toMatch(/^[0-9a-f]{10}$/);
     expect(snap.authProviders).toEqual({});
     expect(snap.cms.sections.root).toMatchObject({ parent: null, partial_path: "/" });

@@ -151,11 +151,11 @@ export function seedInfrastructure(state: EmulatorState): void {
 /** The content a new tenant starts with: default product and backend, access code, portal templates. */
 export function seedTenant(state: EmulatorState, random: () => number): void {
   state.provider.site_access_code = randomHex(random, 10);
-  // porta ServiceCreator: product "API" whose backend is built from it ("API Backend", "Backend of API"); the
-  // product gets the `GET /` rule, the backend only its hits metric.
+  // porta ServiceCreator: product "API" whose backend is built from it ("API Backend", "Backend of API", and the
+  // product's system name `api`); the product gets the `GET /` rule, the backend only its hits metric.
   const backend = createBackend(state, {
     name: "API Backend",
-    system_name: "api_backend",
+    system_name: "api",
     description: "Backend of API",
     private_endpoint: "https://echo-api.3scale.net:443",
   });

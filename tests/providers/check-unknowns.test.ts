@@ -158,7 +158,7 @@ const CASES: CheckCase[] = [
   {
     type: "TenantDefaults",
     provider: tenantDefaultsProvider,
-    inputs: { removeDefaultProduct: true, productSystemName: "api", backendSystemName: "api_backend" },
+    inputs: { removeDefaultProduct: true, productSystemName: "api", backendSystemName: "api" },
     computed: [],
     bad: { key: "removeDefaultProduct", value: "true" },
   },

@@ -66,7 +66,6 @@ describe("TenantDefaults", () => {
     connection: ctx.connection,
     removeDefaultProduct: true,
     productSystemName: "api",
-    backendSystemName: "api_backend",
   });
 
   it("removes the sample product and backend, and recreates them on delete", async () => {
@@ -74,10 +73,10 @@ describe("TenantDefaults", () => {
     await makeProduct(ctx.connection, "models_first"); // 3scale refuses to delete the last product
     const { id, outs } = await provider.create(inputs());
     expect(ctx.emulator.state.products.map((p) => p.system_name)).not.toContain("api");
-    expect(ctx.emulator.state.backends.map((b) => b.system_name)).not.toContain("api_backend");
+    expect(ctx.emulator.state.backends.map((b) => b.system_name)).not.toContain("api");
     expect(outs.removed).toMatchObject({
       product: { systemName: "api" },
-      backend: { systemName: "api_backend", privateEndpoint: "https://echo-api.3scale.net:443" },
+      backend: { systemName: "api", privateEndpoint: "https://echo-api.3scale.net:443" },
       usagePath: "/",
     });
 
@@ -88,7 +87,7 @@ describe("TenantDefaults", () => {
 
     await provider.delete(id, again.outs);
     const product = ctx.emulator.state.products.find((p) => p.system_name === "api");
-    const backend = ctx.emulator.state.backends.find((b) => b.system_name === "api_backend");
+    const backend = ctx.emulator.state.backends.find((b) => b.system_name === "api");
     expect(product && backend).toBeTruthy();
     expect(ctx.emulator.state.backendUsages.filter((u) => u.service_id === product!.id)).toEqual([
       expect.objectContaining({ backend_id: backend!.id, path: "/" }),

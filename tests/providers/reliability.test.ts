@@ -203,7 +203,7 @@ const STEPS: Step[] = [
   {
     name: "tenantDefaults",
     provider: p(TenantDefaultsProvider),
-    inputs: () => ({ removeDefaultProduct: true, productSystemName: "api", backendSystemName: "api_backend" }),
+    inputs: () => ({ removeDefaultProduct: true, productSystemName: "api" }),
     change: (i) => i,
   },
   {
