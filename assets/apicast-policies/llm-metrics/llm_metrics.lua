@@ -97,12 +97,19 @@ function _M:rewrite(context)
     end
     return
   end
+  local state = state_of(self, context)
+  -- Only a body that mentions "stream" can need a change. Decoding a prompt costs time, so the others are decoded
+  -- later and only when the response names no model.
+  if not find(body, '"stream"', 1, true) then
+    state.request_body = body
+    return
+  end
   local ok, rewritten, model = pcall(usage.rewrite_request, body)
   if not ok then
     warn('could not inspect the request body: ', tostring(rewritten))
     return
   end
-  state_of(self, context).request_model = model
+  state.request_model = model
   if rewritten then
     ngx.req.set_body_data(rewritten)
     ngx.req.set_header('Content-Length', tostring(#rewritten))
@@ -204,7 +211,7 @@ local function settle(self, context)
   end
   local service = context.service
   local service_id = service and service.id and tostring(service.id) or 'unknown'
-  local model = parser:model() or state.request_model or 'unknown'
+  local model = parser:model() or state.request_model or usage.request_model(state.request_body) or 'unknown'
 
   if self.config.prometheus then
     count_in_prometheus(found, service_id, model)
@@ -213,14 +220,15 @@ local function settle(self, context)
   if not self.config.report_to_backend then
     return
   end
-  local deltas, any = {}, false
+  local deltas = {} -- metric, tokens, metric, tokens, ...: an array is cheaper to build and walk than a hash
   for _, field in ipairs(USAGE_FIELDS) do
-    if found[field] and found[field] > 0 then
-      deltas[self.metric_names[field]] = found[field]
-      any = true
+    local tokens = found[field]
+    if tokens and tokens > 0 then
+      deltas[#deltas + 1] = self.metric_names[field]
+      deltas[#deltas + 1] = tokens
     end
   end
-  if not any then
+  if #deltas == 0 then
     return
   end
   local credential_type, credential = token_reports.credential_of(context.credentials)

@@ -79,8 +79,8 @@ end
 -- Runs even when premature (the worker is exiting): zero-delay timers may still use cosockets then.
 local function report_now(_, service, credential_type, credential, deltas)
   local entries = {}
-  for metric, value in pairs(deltas) do
-    entries[#entries + 1] = { credential = credential, metric = metric, value = value }
+  for i = 1, #deltas, 2 do
+    entries[#entries + 1] = { credential = credential, metric = deltas[i], value = deltas[i + 1] }
   end
   local ok, err = send(service, credential_type, entries)
   if not ok then
@@ -88,7 +88,7 @@ local function report_now(_, service, credential_type, credential, deltas)
   end
 end
 
---- Reports one request's counts (`deltas`: metric → tokens) right away, from a zero-delay timer: cosockets are not
+--- Reports one request's counts (`deltas`: metric, tokens, metric, tokens, ...) right away, from a zero-delay timer: cosockets are not
 -- allowed in every late phase, and the timer never delays the client.
 function _M.report(service, credential_type, credential, deltas)
   local scheduled, err = ngx.timer.at(0, report_now, service, credential_type, credential, deltas)
@@ -233,11 +233,12 @@ local function tick(premature, batcher)
   batcher.flushing = false
 end
 
---- Adds one request's counts (`deltas`: metric → tokens) to the batch.
+--- Adds one request's counts (`deltas`: metric, tokens, metric, tokens, ...) to the batch.
 function Batcher:add(service, credential_type, credential, deltas)
   local service_id = tostring(service.id)
   self.services[service_id] = service
-  for metric, value in pairs(deltas) do
+  for i = 1, #deltas, 2 do
+    local metric, value = deltas[i], deltas[i + 1]
     local ok, err = self.store.add(key_of(service_id, credential_type, metric, credential), value)
     if not ok then
       warn('could not keep ', value, ' ', metric, ' tokens of service ', service_id, ' for the next report (',

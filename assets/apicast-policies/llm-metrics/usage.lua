@@ -457,8 +457,8 @@ function JsonScanner:model()
   if self.failed or not self.finished or not raw then
     return nil
   end
-  if not find(raw, '[%z\1-\31\\]') then
-    return model_name(raw) -- no escapes or control characters: the bytes are the name
+  if not find(raw, '\\', 1, true) then
+    return model_name(raw) -- no escapes: the bytes are the name
   end
   return model_name(cjson.decode('"' .. raw .. '"'))
 end
@@ -592,6 +592,12 @@ local function decode_object(body)
     return nil
   end
   return decoded
+end
+
+--- The "model" of a JSON object request body when it is a usable name, else nil.
+function _M.request_model(body)
+  local request = decode_object(body)
+  return request and model_name(request.model)
 end
 
 --- For a streamed request (`"stream": true`) makes sure `stream_options.include_usage` is true.
