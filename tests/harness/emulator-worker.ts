@@ -3,7 +3,7 @@
  * work (routing, JSON, state) must not take turns with the program and the providers on one event loop. Tests keep
  * the in-process emulator (`startEmulator`), whose state they inspect.
  */
-import { startEmulator, type EmulatorOptions } from "../emulator";
+import type { EmulatorOptions } from "../emulator";
 import { serveInWorker, startWorker } from "./worker-rpc";
 
 /** The worker-side emulator seen from the main thread: what the server counted, nothing more. */
@@ -36,6 +36,8 @@ export async function startEmulatorInWorker(options: EmulatorOptions = {}): Prom
 }
 
 serveInWorker<Request, unknown>(ROLE, async (options: EmulatorOptions) => {
+  // Loaded here: the main thread only needs the types.
+  const { startEmulator } = require("../emulator") as typeof import("../emulator");
   const emulator = await startEmulator(options);
   return {
     hello: { url: emulator.url, accessToken: emulator.accessToken },
