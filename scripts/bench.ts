@@ -182,17 +182,23 @@ function readsTable(rows: Row[]): string[] {
   ];
 }
 
-function report(rows: Row[], latencyMs: number): string {
+/** Like `uptime`: time since boot and the 1, 5 and 15 minute load averages. */
+function uptime(): string {
+  const up = os.uptime();
   const load = os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(", ");
+  return `up ${Math.floor(up / 3600)}:${String(Math.floor((up % 3600) / 60)).padStart(2, "0")}, load average: ${load}`;
+}
+
+function report(rows: Row[], latencyMs: number, uptimeAtStart: string): string {
   return [
     `3scale layer: providers in a worker thread (the provider host), emulator in another adding ${latencyMs} ms per ` +
       "admin API call; client concurrency per " +
       `admin URL as listed (${SHIPPED_CLIENT_CONCURRENCY} is the client's default, what a deployment gets); ` +
       "after one unmeasured warm-up up that loads the program and serializes the providers.",
-    `Machine: ${os.cpus().length} CPUs, load average ${load} at the end (uptime: ${os.uptime().toFixed(0)} s), node ${process.version}.`,
+    `Machine: ${os.cpus().length} CPUs, node ${process.version}; uptime at start: ${uptimeAtStart}; at end: ${uptime()}.`,
     "API time: first admin API request to last response of the phase (what the providers cost). Wall time: the " +
       "whole phase with program evaluation under Pulumi mocks. Program thread busy: event-loop active time of the " +
       "thread running the program. CPU: user + system time of the whole process (program, providers, emulator). " +
@@ -213,6 +219,7 @@ async function main(): Promise<void> {
   const latencyMs = numbers("latency", "20")[0];
   const concurrencies = numbers("concurrency", String(SHIPPED_CLIENT_CONCURRENCY));
   const rows: Row[] = [];
+  const uptimeAtStart = uptime();
   process.stderr.write("bench: warm-up...\n");
   await benchStack(1, 0, concurrencies[0]);
   for (const concurrency of concurrencies) {
@@ -221,7 +228,7 @@ async function main(): Promise<void> {
       rows.push(...(await benchStack(count, latencyMs, concurrency)));
     }
   }
-  const markdown = report(rows, latencyMs) + "\n";
+  const markdown = report(rows, latencyMs, uptimeAtStart) + "\n";
   process.stdout.write(markdown);
   const out = path.join(PROJECT_ROOT, "out");
   fs.mkdirSync(out, { recursive: true });
