@@ -62,9 +62,9 @@ local function send(service, credential_type, entries)
   for i, entry in ipairs(entries) do
     reports[i] = { [credential_type] = entry.credential, metric = entry.metric, value = entry.value }
   end
-  local client, err = backend_client:new(service, http_ng_resty)
-  if not client then
-    return false, 'no 3scale backend client: ' .. tostring(err)
+  local created, client, err = pcall(backend_client.new, backend_client, service, http_ng_resty)
+  if not (created and client) then
+    return false, 'no 3scale backend client: ' .. tostring(created and err or client)
   end
   local ok, res = pcall(client.report, client, ReportsBatch.new(service.id, reports))
   if not ok then
