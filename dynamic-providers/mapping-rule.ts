@@ -1,7 +1,16 @@
 /** 3scale mapping rules of a product (`proxy/mapping_rules`) or a backend (`mapping_rules`). */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, FieldRule, rulesPath, toApi } from "./threescale/common";
+import {
+  Failure,
+  fieldFailures,
+  FieldRule,
+  inputOwner,
+  ownerIdInput,
+  OwnerIdInput,
+  rulesPath,
+  toApi,
+} from "./threescale/common";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -48,14 +57,14 @@ export class MappingRuleProvider extends ObjectProvider<MappingRuleInputs> {
   };
   // Product rules are documented with PATCH, backend rules with PUT.
   protected readonly updateVerb: "put" | "patch";
-  private readonly ownerKey: "productId" | "backendId";
+  private readonly ownerKey: OwnerIdInput;
 
   constructor(
     private readonly owner: "product" | "backend",
     clientOptions = {},
   ) {
     super(clientOptions);
-    this.ownerKey = owner === "product" ? "productId" : "backendId";
+    this.ownerKey = ownerIdInput(owner);
     this.createOnly = [this.ownerKey];
     this.updateVerb = owner === "product" ? "patch" : "put";
   }
@@ -79,7 +88,7 @@ export class MappingRuleProvider extends ObjectProvider<MappingRuleInputs> {
   }
 
   private base(inputs: MappingRuleInputs): string {
-    return rulesPath({ kind: this.owner, id: Number(inputs[this.ownerKey]) });
+    return rulesPath(inputOwner(this.owner, inputs));
   }
 }
 

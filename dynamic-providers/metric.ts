@@ -10,7 +10,10 @@ import {
   Failure,
   fieldFailures,
   FieldRule,
+  inputOwner,
   listOwnerMetrics,
+  ownerIdInput,
+  OwnerIdInput,
   ownerPath,
   plainMetricName,
   toApi,
@@ -36,7 +39,7 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   protected readonly idOutput = "metricId";
   protected readonly envelope: string;
   protected readonly fields: Record<string, string>;
-  private readonly ownerKey: "productId" | "backendId";
+  private readonly ownerKey: OwnerIdInput;
 
   constructor(
     private readonly ownerKind: MetricOwner,
@@ -44,7 +47,7 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
     clientOptions = {},
   ) {
     super(clientOptions);
-    this.ownerKey = ownerKind === "product" ? "productId" : "backendId";
+    this.ownerKey = ownerIdInput(ownerKind);
     this.createOnly = [this.ownerKey, "systemName"];
     this.envelope = kind;
     this.fields =
@@ -106,7 +109,7 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   }
 
   private owner(inputs: MetricInputs): CatalogOwner {
-    return { kind: this.ownerKind, id: Number(inputs[this.ownerKey]) };
+    return inputOwner(this.ownerKind, inputs);
   }
 
   /** The owner's items of this provider's kind (methods are the children of hits). */

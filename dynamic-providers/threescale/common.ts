@@ -306,6 +306,18 @@ export interface CatalogOwner {
   id: number;
 }
 
+/** The resource input that holds an owner's id. */
+export type OwnerIdInput = "productId" | "backendId";
+
+export function ownerIdInput(kind: CatalogOwner["kind"]): OwnerIdInput {
+  return kind === "product" ? "productId" : "backendId";
+}
+
+/** The owner a metric/method/mapping-rule resource names through its `productId` or `backendId` input. */
+export function inputOwner(kind: CatalogOwner["kind"], inputs: Partial<Record<OwnerIdInput, number>>): CatalogOwner {
+  return { kind, id: Number(inputs[ownerIdInput(kind)]) };
+}
+
 export function ownerPath(owner: CatalogOwner): string {
   return owner.kind === "product" ? `/admin/api/services/${owner.id}` : `/admin/api/backend_apis/${owner.id}`;
 }
