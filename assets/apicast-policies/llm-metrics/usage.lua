@@ -242,87 +242,41 @@ end
 local JsonScanner = {}
 JsonScanner.__index = JsonScanner
 
+-- What the string being read is kept for: a top-level member name, or the value of the top-level "model".
+local SINK_KEY, SINK_MODEL = 1, 2
+
 function _M.new_json_scanner(max_bytes)
   return setmetatable({
     max_bytes = max_bytes or 1024 * 1024,
     seen = 0,
     failed = false, -- not a JSON object, too large, or garbage after it
-    depth = 0,
     started = false,
     finished = false,
+    depth = 0,
     in_string = false,
-    escaped = false,
+    escaped = false, -- the previous chunk ended inside a string with the backslash of an escape
     expect_key = false, -- depth 1: the next string is a member name
-    key = nil, -- pieces of the member name being read (depth 1 only)
-    last_key = nil,
-    value_of = nil, -- member name whose value starts next ("usage" or "model")
-    string_sink = nil, -- pieces of the "model" string value being read
-    capture = nil, -- pieces of the "usage" object being read
+    last_key = nil, -- the latest top-level member name
+    value_of = nil, -- member name whose value starts next ("usage" or "model" matter)
+    sink = nil, -- SINK_KEY or SINK_MODEL while such a string is read
+    sink_parts = nil, -- earlier chunks' pieces of that string (only when it spans chunks)
+    capturing = false, -- the top-level "usage" object is being read
+    capture = nil, -- its pieces from earlier chunks (only when it spans chunks)
     capture_bytes = 0,
-    capture_depth = nil,
     usage_raw = nil,
     model_raw = nil,
   }, JsonScanner)
 end
 
-local function keep(list, piece)
-  list[#list + 1] = piece
-end
-
-local function capture_piece(self, piece)
-  self.capture_bytes = self.capture_bytes + #piece
-  if self.capture_bytes > MAX_USAGE_OBJECT_BYTES then
-    self.capture, self.capture_depth = nil, nil -- not a usage object anyone sends; ignore it
-    return
-  end
-  keep(self.capture, piece)
-end
-
-local function string_end(self)
-  if self.key then
-    self.last_key = concat(self.key)
-    self.key = nil
-  elseif self.string_sink then
-    local raw = concat(self.string_sink)
-    self.string_sink = nil
-    if #raw <= MAX_MODEL_BYTES * 6 then
-      self.model_raw = raw
+-- Index of the first byte from `pos` that is not JSON whitespace, or nil. A byte loop: LuaJIT compiles it, not '%S'.
+local function non_space(text, pos, len)
+  for i = pos, len do
+    local c = byte(text, i)
+    if c ~= 32 and c ~= 10 and c ~= 13 and c ~= 9 then
+      return i
     end
   end
-end
-
--- Handles a structural character outside strings; returns false when the document is not acceptable.
-local function structural(self, c)
-  local depth = self.depth
-  if c == 34 then -- '"'
-    self.in_string = true
-    if depth == 1 and self.expect_key then
-      self.key, self.expect_key = {}, false
-    elseif depth == 1 and self.value_of == 'model' then
-      self.string_sink = {}
-    end
-    self.value_of = nil
-  elseif c == 123 or c == 91 then -- '{' or '['
-    if depth == 1 and self.value_of == 'usage' and c == 123 then
-      self.capture, self.capture_bytes, self.capture_depth = {}, 0, depth + 1
-    end
-    self.value_of = nil
-    self.depth = depth + 1
-    self.expect_key = c == 123 and self.depth == 1
-  elseif c == 125 or c == 93 then -- '}' or ']'
-    self.depth = depth - 1
-    self.value_of = nil
-    if self.depth == 0 then
-      self.finished = true
-    end
-  elseif depth == 1 then
-    if c == 44 then -- ','
-      self.expect_key, self.value_of = true, nil
-    elseif c == 58 then -- ':'
-      self.value_of = self.last_key
-    end
-  end
-  return true
+  return nil
 end
 
 -- True when an odd number of backslashes precede index `at` (not looking before `from`): the character at `at`
@@ -335,8 +289,9 @@ local function odd_backslashes_before(text, at, from)
   return (at - 1 - i) % 2 == 1
 end
 
--- Index of the quote that closes a string whose content starts at `pos`, or nil when it is not in `text`.
--- Plain searches for '"' only: escapes are told apart by counting the backslashes before a quote.
+-- Index of the quote that closes a string whose content continues at `pos`, or nil when it is not in `text`.
+-- Plain searches for '"' skip string content in bulk; escapes are told apart by counting the backslashes before a
+-- quote.
 local function string_end_at(text, pos)
   local quote = find(text, '"', pos, true)
   while quote and odd_backslashes_before(text, quote, pos) do
@@ -345,88 +300,139 @@ local function string_end_at(text, pos)
   return quote
 end
 
--- Index and byte of the next '{', '}', '[', ']', '"', ',' or ':' from `pos`, or nil. A byte loop rather than a
--- pattern search: LuaJIT compiles it, and outside strings JSON has only short runs of other bytes.
-local function next_structural(chunk, pos, len)
-  for i = pos, len do
-    local c = byte(chunk, i)
-    if c == 34 or c == 44 or c == 58 or c == 123 or c == 125 or c == 91 or c == 93 then
-      return i, c
-    end
+-- The whole text of the string that ends at `stop` (exclusive) in `chunk` and started at `from` or earlier.
+local function sink_text(self, chunk, from, stop)
+  local text = sub(chunk, from, stop - 1)
+  local parts = self.sink_parts
+  if parts then
+    parts[#parts + 1] = text
+    text = concat(parts)
+    self.sink_parts = nil
   end
-  return nil
+  return text
 end
 
+-- One pass over a chunk with the hot state in locals. Strings are skipped with plain searches; outside strings a
+-- byte loop looks at structure only, which in JSON comes in short runs. Only top-level member names, the top-level
+-- "model" value and the top-level "usage" object are copied.
 local function scan(self, chunk)
-  local pos, len = 1, #chunk
-  if self.capture then
-    self.capture_from = 1
-  end
-  while pos <= len do
-    if self.finished then
-      if find(chunk, '%S', pos) then
-        self.failed = true
-      end
+  local len = #chunk
+  local pos = 1
+  if not self.started then
+    pos = non_space(chunk, 1, len)
+    if not pos then
       return
     end
-    if not self.started then
-      local first = find(chunk, '%S', pos)
-      if not first then
-        return
-      end
-      if byte(chunk, first) ~= 123 then
-        self.failed = true
-        return
-      end
-      self.started = true
-      pos = first
+    if byte(chunk, pos) ~= 123 then
+      self.failed = true
+      return
     end
-    if self.in_string then
-      local sink = self.key or self.string_sink
-      if self.escaped then -- the previous chunk ended with the backslash of an escape
-        if sink then
-          keep(sink, sub(chunk, pos, pos))
-        end
-        self.escaped = false
-        pos = pos + 1
+    self.started = true
+  end
+  if self.finished then
+    if non_space(chunk, 1, len) then
+      self.failed = true
+    end
+    return
+  end
+  local depth, in_string, expect_key, value_of = self.depth, self.in_string, self.expect_key, self.value_of
+  local sink, sink_from = self.sink, 1
+  local capturing, capture_from = self.capturing, 1 -- where the usage object starts in this chunk
+  while pos <= len do
+    if in_string then
+      local search = pos
+      if self.escaped then
+        self.escaped, search = false, pos + 1
       end
-      local stop = string_end_at(chunk, pos)
+      local stop = string_end_at(chunk, search)
       if not stop then
-        if sink then
-          keep(sink, sub(chunk, pos))
-        end
-        self.escaped = odd_backslashes_before(chunk, #chunk + 1, pos)
+        self.escaped = odd_backslashes_before(chunk, len + 1, search)
         break
       end
-      if sink then
-        keep(sink, sub(chunk, pos, stop - 1))
+      in_string = false
+      if sink == SINK_KEY then
+        -- Only "usage" and "model" matter, both 5 bytes long: other names are not copied.
+        if self.sink_parts or stop - sink_from == 5 then
+          self.last_key = sink_text(self, chunk, sink_from, stop)
+        else
+          self.last_key = nil
+        end
+      elseif sink == SINK_MODEL then
+        local raw = sink_text(self, chunk, sink_from, stop)
+        if #raw <= MAX_MODEL_BYTES * 6 then
+          self.model_raw = raw
+        end
       end
-      self.in_string = false
-      string_end(self)
+      sink = nil
       pos = stop + 1
     else
-      local stop, c = next_structural(chunk, pos, len)
-      if not stop then
-        break
-      end
-      structural(self, c)
-      if self.capture and self.capture_from == nil then
-        self.capture_from = stop -- the usage object starts here
-      end
-      if self.capture and self.depth < self.capture_depth then
-        capture_piece(self, sub(chunk, self.capture_from, stop))
-        if self.capture then
-          self.usage_raw = concat(self.capture)
+      local c = byte(chunk, pos)
+      if c == 34 then -- '"'
+        in_string = true
+        if depth == 1 then
+          if expect_key then
+            sink, sink_from, expect_key = SINK_KEY, pos + 1, false
+          elseif value_of == 'model' then
+            sink, sink_from = SINK_MODEL, pos + 1
+          end
         end
-        self.capture, self.capture_depth, self.capture_from = nil, nil, nil
+        value_of = nil
+      elseif c == 123 or c == 91 then -- '{' or '['
+        if depth == 1 and c == 123 and value_of == 'usage' then
+          capturing, capture_from, self.capture, self.capture_bytes = true, pos, nil, 0
+        end
+        value_of = nil
+        depth = depth + 1
+        expect_key = depth == 1
+      elseif c == 125 or c == 93 then -- '}' or ']'
+        depth = depth - 1
+        value_of = nil
+        if depth == 1 and capturing then
+          capturing = false
+          local raw = sub(chunk, capture_from, pos)
+          local parts = self.capture
+          if parts then
+            parts[#parts + 1] = raw
+            raw, self.capture = concat(parts), nil
+          end
+          if #raw <= MAX_USAGE_OBJECT_BYTES then
+            self.usage_raw = raw
+          end
+        elseif depth == 0 then
+          self.finished = true
+          if non_space(chunk, pos + 1, len) then
+            self.failed = true
+          end
+          return
+        end
+      elseif depth == 1 then
+        if c == 44 then -- ','
+          expect_key, value_of = true, nil
+        elseif c == 58 then -- ':'
+          value_of = self.last_key
+        end
       end
-      pos = stop + 1
+      pos = pos + 1
     end
   end
-  if self.capture then
-    capture_piece(self, sub(chunk, self.capture_from))
+  -- The chunk ends inside a string or the usage object: keep what later chunks complete.
+  if in_string and sink then
+    local parts = self.sink_parts or {}
+    parts[#parts + 1] = sub(chunk, sink_from)
+    self.sink_parts = parts
   end
-  self.capture_from = nil
+  if capturing then
+    local bytes = self.capture_bytes + len - capture_from + 1
+    if bytes > MAX_USAGE_OBJECT_BYTES then
+      capturing, self.capture = false, nil -- not a usage object anyone sends; ignore it
+    else
+      local parts = self.capture or {}
+      parts[#parts + 1] = sub(chunk, capture_from)
+      self.capture, self.capture_bytes = parts, bytes
+    end
+  end
+  self.capturing = capturing
+  self.depth, self.in_string, self.expect_key, self.value_of, self.sink = depth, in_string, expect_key, value_of, sink
 end
 
 --- Feeds the next slice of the response body.
@@ -437,7 +443,7 @@ function JsonScanner:feed(chunk)
   self.seen = self.seen + #chunk
   if self.seen > self.max_bytes then
     self.failed = true -- give up: release what was kept
-    self.capture, self.key, self.string_sink, self.usage_raw = nil, nil, nil, nil
+    self.capture, self.sink_parts, self.usage_raw = nil, nil, nil
     return
   end
   scan(self, chunk)
