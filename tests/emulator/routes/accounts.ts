@@ -3,26 +3,22 @@ import { ApiError, BLANK, INVALID, TAKEN, Validation, notFound } from "../errors
 import type { Params } from "../params";
 import {
   ADMIN_PAGES,
-  collection,
   created,
   deleted,
   findOr404,
   has,
   ok,
-  paginate,
   param,
-  pathId,
   randomHex,
   toBool,
   toInt,
   toStr,
-  wrappedInput,
   type RequestContext,
   type Router,
 } from "../router";
 import type { Application, DeveloperAccount, DeveloperUser, EmulatorState } from "../state";
 import { stamp } from "../state";
-import { applyChanges } from "./catalog";
+import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
 import { renderPlan } from "./plans";
 
 function renderAccount(state: EmulatorState, a: DeveloperAccount) {
@@ -116,6 +112,7 @@ function randomHexFrom(id: number): string {
 }
 
 const APP_ATTRS = ["name", "description", "user_key"] as const;
+const APPLICATIONS = { plural: "applications", singular: "application" };
 
 function createApplication(
   ctx: RequestContext,
@@ -152,7 +149,7 @@ function createApplication(
 }
 
 export function registerAccounts(router: Router): void {
-  const account = (ctx: RequestContext, name = "id") => findOr404(ctx.state.accounts, pathId(ctx, name));
+  const account = (ctx: RequestContext, name = "id") => byPathId(ctx, ctx.state.accounts, name);
   router
     .add("POST", "/admin/api/signup", (ctx) => {
       const input = ctx.body;
@@ -198,8 +195,12 @@ export function registerAccounts(router: Router): void {
     .add("GET", "/admin/api/accounts", (ctx) => {
       const state = toStr(param(ctx, "state"));
       const items = ctx.state.accounts.filter((a) => !state || a.state === state);
-      return ok(
-        collection("accounts", "account", paginate(ctx, items, ADMIN_PAGES), (a) => renderAccount(ctx.state, a)),
+      return listReply(
+        ctx,
+        { plural: "accounts", singular: "account" },
+        items,
+        (a) => renderAccount(ctx.state, a),
+        ADMIN_PAGES,
       );
     })
     .add("GET", "/admin/api/accounts/find", (ctx) => {
@@ -243,47 +244,30 @@ export function registerAccounts(router: Router): void {
       const items = ctx.state.users.filter(
         (u) => u.account_id === a.id && (!state || u.state === state) && (!role || u.role === role),
       );
-      return ok(collection("users", "user", { items }, (u) => renderUser(ctx.state, u)));
+      return listReply(ctx, { plural: "users", singular: "user" }, items, (u) => renderUser(ctx.state, u));
     })
     .add("GET", `${users}/{id}`, (ctx) => {
       const a = account(ctx, "account_id");
-      const user = findOr404(ctx.state.users, pathId(ctx), (u) => u.account_id === a.id);
+      const user = byPathId(ctx, ctx.state.users, "id", (u) => u.account_id === a.id);
       return ok({ user: renderUser(ctx.state, user) });
     });
 
   const apps = "/admin/api/accounts/{account_id}/applications";
   const application = (ctx: RequestContext) => {
     const a = account(ctx, "account_id");
-    return findOr404(ctx.state.applications, pathId(ctx), (x) => x.account_id === a.id);
+    return byPathId(ctx, ctx.state.applications, "id", (x) => x.account_id === a.id);
   };
   router
     .add("GET", apps, (ctx) => {
       const a = account(ctx, "account_id");
       const items = ctx.state.applications.filter((x) => x.account_id === a.id);
-      return ok(collection("applications", "application", { items }, (x) => renderApplication(ctx.state, x)));
+      return listReply(ctx, APPLICATIONS, items, (x) => renderApplication(ctx.state, x));
     })
     .add("POST", apps, (ctx) => {
       const a = account(ctx, "account_id");
       const app = createApplication(ctx, a, toInt(ctx.body.plan_id), ctx.body);
       return created({ application: renderApplication(ctx.state, app) });
     })
-    .add("GET", `${apps}/{id}`, (ctx) => ok({ application: renderApplication(ctx.state, application(ctx)) }))
-    .add(
-      "PUT",
-      `${apps}/{id}`,
-      (ctx) => {
-        const app = application(ctx);
-        const input = wrappedInput(ctx, "application", APP_ATTRS);
-        const next: Partial<Application> = {};
-        if (has(input, "name")) next.name = toStr(input.name) ?? "";
-        if (has(input, "description")) next.description = toStr(input.description);
-        if (has(input, "user_key")) next.user_key = toStr(input.user_key);
-        new Validation().check(next.name === undefined || next.name.trim() !== "", "name", BLANK).throwIfAny();
-        applyChanges(app, next);
-        return ok({ application: renderApplication(ctx.state, app) });
-      },
-      "application",
-    )
     .add("PUT", `${apps}/{id}/change_plan`, (ctx) => {
       // Any plan of the tenant is found (else 404); one of another product is refused. The answer is the plan.
       const app = application(ctx);
@@ -292,22 +276,13 @@ export function registerAccounts(router: Router): void {
       applyChanges(app, { plan_id: plan.id });
       return ok({ application_plan: renderPlan(ctx.state, plan) });
     })
-    .add("DELETE", `${apps}/{id}`, (ctx) => {
-      const app = application(ctx);
-      ctx.state.applications = ctx.state.applications.filter((x) => x !== app);
-      return deleted();
-    })
     .add("GET", "/admin/api/applications", (ctx) => {
       const serviceId = toInt(param(ctx, "service_id"));
       const planId = toInt(param(ctx, "plan_id"));
       const items = ctx.state.applications.filter(
         (x) => (serviceId === null || x.service_id === serviceId) && (planId === null || x.plan_id === planId),
       );
-      return ok(
-        collection("applications", "application", paginate(ctx, items, ADMIN_PAGES), (x) =>
-          renderApplication(ctx.state, x),
-        ),
-      );
+      return listReply(ctx, APPLICATIONS, items, (x) => renderApplication(ctx.state, x), ADMIN_PAGES);
     })
     .add("GET", "/admin/api/applications/find", (ctx) => {
       const userKey = toStr(param(ctx, "user_key"));
@@ -324,4 +299,24 @@ export function registerAccounts(router: Router): void {
       if (!found) throw notFound();
       return ok({ application: renderApplication(ctx.state, found) });
     });
+  addMemberRoutes(router, {
+    path: `${apps}/{id}`,
+    key: "application",
+    find: application,
+    render: renderApplication,
+    update: {
+      attrs: APP_ATTRS,
+      apply: (_ctx, input, app) => {
+        const next: Partial<Application> = {};
+        if (has(input, "name")) next.name = toStr(input.name) ?? "";
+        if (has(input, "description")) next.description = toStr(input.description);
+        if (has(input, "user_key")) next.user_key = toStr(input.user_key);
+        new Validation().check(next.name === undefined || next.name.trim() !== "", "name", BLANK).throwIfAny();
+        applyChanges(app, next);
+      },
+    },
+    remove: (ctx, app) => {
+      ctx.state.applications = ctx.state.applications.filter((x) => x !== app);
+    },
+  });
 }

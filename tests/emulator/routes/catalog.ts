@@ -22,23 +22,21 @@ import {
 import type { Params } from "../params";
 import {
   ADMIN_PAGES,
-  collection,
   created,
-  deleted,
-  findOr404,
   has,
   ok,
   paginate,
-  pathId,
   toInt,
   toStr,
   toBool,
   wrappedInput,
+  type PageLimits,
   type RequestContext,
   type Router,
 } from "../router";
 import type { Backend, BackendUsage, EmulatorState, MappingRule, Metric, Owner, Product } from "../state";
 import { now, stamp } from "../state";
+import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
 
 const links = (pairs: Record<string, string>) => Object.entries(pairs).map(([rel, href]) => ({ rel, href }));
 const adminUrl = (state: EmulatorState, path: string) => `https://${state.tenant.adminDomain}${path}`;
@@ -86,16 +84,18 @@ function backendTaken(state: EmulatorState, systemName: string, exceptId?: numbe
 }
 
 function backend(ctx: RequestContext, name = "id"): Backend {
-  return findOr404(ctx.state.backends, pathId(ctx, name));
+  return byPathId(ctx, ctx.state.backends, name);
 }
 
 function registerBackends(router: Router) {
   router
     .add("GET", "/admin/api/backend_apis", (ctx) =>
-      ok(
-        collection("backend_apis", "backend_api", paginate(ctx, ctx.state.backends, ADMIN_PAGES), (b) =>
-          renderBackend(ctx.state, b),
-        ),
+      listReply(
+        ctx,
+        { plural: "backend_apis", singular: "backend_api" },
+        ctx.state.backends,
+        (b) => renderBackend(ctx.state, b),
+        ADMIN_PAGES,
       ),
     )
     .add(
@@ -120,14 +120,15 @@ function registerBackends(router: Router) {
         return created({ backend_api: renderBackend(ctx.state, b) });
       },
       "backend_api",
-    )
-    .add("GET", "/admin/api/backend_apis/{id}", (ctx) => ok({ backend_api: renderBackend(ctx.state, backend(ctx)) }))
-    .add(
-      "PUT",
-      "/admin/api/backend_apis/{id}",
-      (ctx) => {
-        const b = backend(ctx);
-        const input = wrappedInput(ctx, "backend_api", BACKEND_ATTRS);
+    );
+  addMemberRoutes(router, {
+    path: "/admin/api/backend_apis/{id}",
+    key: "backend_api",
+    find: (ctx) => backend(ctx),
+    render: renderBackend,
+    update: {
+      attrs: BACKEND_ATTRS,
+      apply: (_ctx, input, b) => {
         const v = new Validation();
         const next = { name: b.name, description: b.description, private_endpoint: b.private_endpoint };
         if (has(input, "name")) {
@@ -138,30 +139,16 @@ function registerBackends(router: Router) {
         if (has(input, "private_endpoint")) next.private_endpoint = validatedEndpoint(v, input.private_endpoint) ?? "";
         v.throwIfAny();
         applyChanges(b, next);
-        return ok({ backend_api: renderBackend(ctx.state, b) });
       },
-      "backend_api",
-    )
-    .add("DELETE", "/admin/api/backend_apis/{id}", (ctx) => {
-      const b = backend(ctx);
+    },
+    remove: (ctx, b) => {
       if (ctx.state.backendUsages.some((u) => u.backend_id === b.id))
         throw undeletable("cannot be deleted because it is used by at least one Product");
       ctx.state.backends = ctx.state.backends.filter((x) => x !== b);
       destroyOwnerContent(ctx.state, { type: "backend", id: b.id });
       scheduleDeletion(ctx.state, "backend_api", b.id, b.system_name);
-      return deleted();
-    });
-}
-
-/** Assigns changed fields and touches updated_at only when something really changed. */
-export function applyChanges<T extends { updated_at: string }>(target: T, next: Partial<T>): boolean {
-  const changed = Object.entries(next).filter(
-    ([k, value]) => JSON.stringify((target as Record<string, unknown>)[k]) !== JSON.stringify(value),
-  );
-  if (changed.length === 0) return false;
-  for (const [k, value] of changed) (target as Record<string, unknown>)[k] = value;
-  target.updated_at = now();
-  return true;
+    },
+  });
 }
 
 // ---------- products ----------
@@ -236,16 +223,18 @@ function productAttributes(v: Validation, input: Params): Record<string, unknown
 }
 
 export function product(ctx: RequestContext, name = "service_id"): Product {
-  return findOr404(ctx.state.products, pathId(ctx, name));
+  return byPathId(ctx, ctx.state.products, name);
 }
 
 function registerProducts(router: Router) {
   router
     .add("GET", "/admin/api/services", (ctx) =>
-      ok(
-        collection("services", "service", paginate(ctx, ctx.state.products, ADMIN_PAGES), (p) =>
-          renderProduct(ctx.state, p),
-        ),
+      listReply(
+        ctx,
+        { plural: "services", singular: "service" },
+        ctx.state.products,
+        (p) => renderProduct(ctx.state, p),
+        ADMIN_PAGES,
       ),
     )
     .add(
@@ -267,14 +256,15 @@ function registerProducts(router: Router) {
         return created({ service: renderProduct(ctx.state, p) });
       },
       "service",
-    )
-    .add("GET", "/admin/api/services/{id}", (ctx) => ok({ service: renderProduct(ctx.state, product(ctx, "id")) }))
-    .add(
-      "PUT",
-      "/admin/api/services/{id}",
-      (ctx) => {
-        const p = product(ctx, "id");
-        const input = wrappedInput(ctx, "service", PRODUCT_ATTRS);
+    );
+  addMemberRoutes(router, {
+    path: "/admin/api/services/{id}",
+    key: "service",
+    find: (ctx) => product(ctx, "id"),
+    render: renderProduct,
+    update: {
+      attrs: PRODUCT_ATTRS,
+      apply: (_ctx, input, p) => {
         const v = new Validation();
         const next: Partial<Product> = {};
         if (has(input, "name")) {
@@ -285,13 +275,9 @@ function registerProducts(router: Router) {
         v.throwIfAny();
         if (Object.keys(attributes).length > 0) next.attributes = { ...p.attributes, ...attributes };
         applyChanges(p, next);
-        return ok({ service: renderProduct(ctx.state, p) });
       },
-      "service",
-    )
-    .add("DELETE", "/admin/api/services/{id}", (ctx) => {
-      const state = ctx.state;
-      const p = product(ctx, "id");
+    },
+    remove: ({ state }, p) => {
       if (state.products.length === 1) {
         throw new ApiError(422, {
           error: {
@@ -303,8 +289,8 @@ function registerProducts(router: Router) {
         });
       }
       destroyProduct(state, p);
-      return deleted();
-    });
+    },
+  });
 }
 
 function destroyProduct(state: EmulatorState, p: Product) {
@@ -346,7 +332,7 @@ function checkUsagePath(v: Validation, state: EmulatorState, u: Pick<BackendUsag
 function registerUsages(router: Router) {
   const usage = (ctx: RequestContext) => {
     const p = product(ctx);
-    return { p, u: findOr404(ctx.state.backendUsages, pathId(ctx), (u) => u.service_id === p.id) };
+    return byPathId(ctx, ctx.state.backendUsages, "id", (u) => u.service_id === p.id);
   };
   router
     .add("GET", "/admin/api/services/{service_id}/backend_usages", (ctx) => {
@@ -377,33 +363,29 @@ function registerUsages(router: Router) {
         return created({ backend_usage: renderUsage(ctx.state, u) });
       },
       "backend_api_config",
-    )
-    .add("GET", "/admin/api/services/{service_id}/backend_usages/{id}", (ctx) =>
-      ok({ backend_usage: renderUsage(ctx.state, usage(ctx).u) }),
-    )
-    .add(
-      "PUT",
-      "/admin/api/services/{service_id}/backend_usages/{id}",
-      (ctx) => {
-        const { u } = usage(ctx);
-        const input = wrappedInput(ctx, "backend_api_config", ["path"]);
-        if (has(input, "path")) {
-          const path = normalizeUsagePath(toStr(input.path) ?? "");
-          const v = new Validation();
-          checkUsagePath(v, ctx.state, { ...u, path });
-          v.throwIfAny();
-          applyChanges(u, { path });
-        }
-        return ok({ backend_usage: renderUsage(ctx.state, u) });
+    );
+  addMemberRoutes(router, {
+    path: "/admin/api/services/{service_id}/backend_usages/{id}",
+    key: "backend_usage",
+    find: usage,
+    render: renderUsage,
+    update: {
+      wrapper: "backend_api_config",
+      attrs: ["path"],
+      apply: (ctx, input, u) => {
+        if (!has(input, "path")) return;
+        const path = normalizeUsagePath(toStr(input.path) ?? "");
+        const v = new Validation();
+        checkUsagePath(v, ctx.state, { ...u, path });
+        v.throwIfAny();
+        applyChanges(u, { path });
       },
-      "backend_api_config",
-    )
-    .add("DELETE", "/admin/api/services/{service_id}/backend_usages/{id}", (ctx) => {
-      const { p, u } = usage(ctx);
+    },
+    remove: (ctx, u) => {
       ctx.state.backendUsages = ctx.state.backendUsages.filter((x) => x !== u);
-      dropBackendLimits(ctx.state, p.id, u.backend_id);
-      return deleted();
-    });
+      dropBackendLimits(ctx.state, u.service_id, u.backend_id);
+    },
+  });
 }
 
 // ---------- metrics and methods (product and backend owners) ----------
@@ -437,8 +419,8 @@ export function renderMetric(state: EmulatorState, m: Metric) {
 interface OwnerKind {
   type: Owner["type"];
   prefix: string;
-  idParam: string;
-  paginated: boolean;
+  /** Lists of a backend's metrics and rules are paginated, a product's are not. */
+  pages?: PageLimits;
   lookup: (ctx: RequestContext) => Owner;
 }
 
@@ -446,22 +428,15 @@ const OWNERS: OwnerKind[] = [
   {
     type: "service",
     prefix: "/admin/api/services/{service_id}",
-    idParam: "service_id",
-    paginated: false,
     lookup: (ctx) => ({ type: "service", id: product(ctx).id }),
   },
   {
     type: "backend",
     prefix: "/admin/api/backend_apis/{backend_api_id}",
-    idParam: "backend_api_id",
-    paginated: true,
+    pages: ADMIN_PAGES,
     lookup: (ctx) => ({ type: "backend", id: backend(ctx, "backend_api_id").id }),
   },
 ];
-
-function listPage<T>(ctx: RequestContext, kind: OwnerKind, items: T[]) {
-  return kind.paginated ? paginate(ctx, items, ADMIN_PAGES) : { items };
-}
 
 function metricFields(
   ctx: RequestContext,
@@ -507,21 +482,30 @@ function guardMetricDelete(state: EmulatorState, m: Metric) {
   }
 }
 
+const METHOD_ATTRS = ["friendly_name", "system_name", "description"] as const;
+
 function registerMetrics(router: Router, kind: OwnerKind) {
   const base = `${kind.prefix}/metrics`;
-  const metric = (ctx: RequestContext, name = "id") => {
-    const owner = kind.lookup(ctx);
-    return { owner, m: findOr404(ctx.state.metrics, pathId(ctx, name), ownedBy(owner)) };
-  };
+  const metric = (ctx: RequestContext, name = "id") =>
+    byPathId(ctx, ctx.state.metrics, name, ownedBy(kind.lookup(ctx)));
   const method = (ctx: RequestContext) => {
-    const { owner, m: parent } = metric(ctx, "metric_id");
-    return { owner, parent, m: findOr404(ctx.state.metrics, pathId(ctx), (x) => x.parent_id === parent.id) };
+    const parent = metric(ctx, "metric_id");
+    return byPathId(ctx, ctx.state.metrics, "id", (x) => x.parent_id === parent.id);
+  };
+  const remove = (ctx: RequestContext, m: Metric) => {
+    guardMetricDelete(ctx.state, m);
+    destroyMetrics(ctx.state, new Set([m.id]));
   };
   router
     .add("GET", base, (ctx) => {
-      const owner = kind.lookup(ctx);
-      const page = listPage(ctx, kind, ctx.state.metrics.filter(ownedBy(owner)));
-      return ok(collection("metrics", "metric", page, (m) => renderMetric(ctx.state, m)));
+      const owned = ctx.state.metrics.filter(ownedBy(kind.lookup(ctx)));
+      return listReply(
+        ctx,
+        { plural: "metrics", singular: "metric" },
+        owned,
+        (m) => renderMetric(ctx.state, m),
+        kind.pages,
+      );
     })
     .add(
       "POST",
@@ -540,39 +524,24 @@ function registerMetrics(router: Router, kind: OwnerKind) {
       },
       "metric",
     )
-    .add("GET", `${base}/{id}`, (ctx) => ok({ metric: renderMetric(ctx.state, metric(ctx).m) }))
-    .add(
-      "PUT",
-      `${base}/{id}`,
-      (ctx) => {
-        const { owner, m } = metric(ctx);
-        const input = wrappedInput(ctx, "metric", METRIC_ATTRS);
-        applyChanges(m, metricFields(ctx, owner, input, m, m.parent_id !== null));
-        return ok({ metric: renderMetric(ctx.state, m) });
-      },
-      "metric",
-    )
-    .add("DELETE", `${base}/{id}`, (ctx) => {
-      const { m } = metric(ctx);
-      guardMetricDelete(ctx.state, m);
-      destroyMetrics(ctx.state, new Set([m.id]));
-      return deleted();
-    })
     .add("GET", `${base}/{metric_id}/methods`, (ctx) => {
-      const parent = metric(ctx, "metric_id").m;
-      const page = listPage(
+      const parent = metric(ctx, "metric_id");
+      const children = ctx.state.metrics.filter((x) => x.parent_id === parent.id);
+      return listReply(
         ctx,
-        kind,
-        ctx.state.metrics.filter((x) => x.parent_id === parent.id),
+        { plural: "methods", singular: "method" },
+        children,
+        (m) => renderMetric(ctx.state, m),
+        kind.pages,
       );
-      return ok(collection("methods", "method", page, (m) => renderMetric(ctx.state, m)));
     })
     .add(
       "POST",
       `${base}/{metric_id}/methods`,
       (ctx) => {
-        const { owner, m: parent } = metric(ctx, "metric_id");
-        const input = wrappedInput(ctx, "metric", ["friendly_name", "system_name", "description"]);
+        const owner = kind.lookup(ctx);
+        const parent = metric(ctx, "metric_id");
+        const input = wrappedInput(ctx, "metric", METHOD_ATTRS);
         if (parent.id !== hitsMetric(ctx.state, owner)?.id)
           throw new ApiError(422, { errors: { parent_id: ["You can only create methods under 'hits'"] } });
         const fields = metricFields(ctx, owner, input, null, true);
@@ -586,25 +555,30 @@ function registerMetrics(router: Router, kind: OwnerKind) {
         return created({ method: renderMetric(ctx.state, m) });
       },
       "metric",
-    )
-    .add("GET", `${base}/{metric_id}/methods/{id}`, (ctx) => ok({ method: renderMetric(ctx.state, method(ctx).m) }))
-    .add(
-      "PUT",
-      `${base}/{metric_id}/methods/{id}`,
-      (ctx) => {
-        const { owner, m } = method(ctx);
-        const input = wrappedInput(ctx, "metric", ["friendly_name", "system_name", "description"]);
-        applyChanges(m, metricFields(ctx, owner, input, m, true));
-        return ok({ method: renderMetric(ctx.state, m) });
-      },
-      "metric",
-    )
-    .add("DELETE", `${base}/{metric_id}/methods/{id}`, (ctx) => {
-      const { m } = method(ctx);
-      guardMetricDelete(ctx.state, m);
-      destroyMetrics(ctx.state, new Set([m.id]));
-      return deleted();
-    });
+    );
+  addMemberRoutes(router, {
+    path: `${base}/{id}`,
+    key: "metric",
+    find: (ctx) => metric(ctx),
+    render: renderMetric,
+    update: {
+      attrs: METRIC_ATTRS,
+      apply: (ctx, input, m) => applyChanges(m, metricFields(ctx, m.owner, input, m, m.parent_id !== null)),
+    },
+    remove,
+  });
+  addMemberRoutes(router, {
+    path: `${base}/{metric_id}/methods/{id}`,
+    key: "method",
+    find: method,
+    render: renderMetric,
+    update: {
+      wrapper: "metric",
+      attrs: METHOD_ATTRS,
+      apply: (ctx, input, m) => applyChanges(m, metricFields(ctx, m.owner, input, m, true)),
+    },
+    remove,
+  });
 }
 
 // ---------- mapping rules ----------
@@ -695,26 +669,16 @@ function placeRule(state: EmulatorState, rule: MappingRule, position: number | u
 
 function registerRules(router: Router, kind: OwnerKind) {
   const base = kind.type === "service" ? `${kind.prefix}/proxy/mapping_rules` : `${kind.prefix}/mapping_rules`;
-  const rule = (ctx: RequestContext) => {
-    const owner = kind.lookup(ctx);
-    return { owner, r: findOr404(ctx.state.mappingRules, pathId(ctx), ownedBy(owner)) };
-  };
-  const update = (ctx: RequestContext) => {
-    const { owner, r } = rule(ctx);
-    const { position, ...fields } = ruleFields(ctx, owner, wrappedInput(ctx, "mapping_rule", RULE_ATTRS), r);
-    const moved = position !== undefined && position !== r.position;
-    const changed = applyChanges(r, fields);
-    if (moved) {
-      placeRule(ctx.state, r, position);
-      if (!changed) r.updated_at = now();
-    }
-    return ok({ mapping_rule: renderRule(ctx.state, r) });
-  };
   router
     .add("GET", base, (ctx) => {
-      const owner = kind.lookup(ctx);
-      const page = listPage(ctx, kind, rulesOf(ctx.state, owner));
-      return ok(collection("mapping_rules", "mapping_rule", page, (r) => renderRule(ctx.state, r)));
+      const rules = rulesOf(ctx.state, kind.lookup(ctx));
+      return listReply(
+        ctx,
+        { plural: "mapping_rules", singular: "mapping_rule" },
+        rules,
+        (r) => renderRule(ctx.state, r),
+        kind.pages,
+      );
     })
     .add(
       "POST",
@@ -737,15 +701,29 @@ function registerRules(router: Router, kind: OwnerKind) {
         return created({ mapping_rule: renderRule(ctx.state, r) });
       },
       "mapping_rule",
-    )
-    .add("GET", `${base}/{id}`, (ctx) => ok({ mapping_rule: renderRule(ctx.state, rule(ctx).r) }))
-    .add("PUT", `${base}/{id}`, update, "mapping_rule")
-    .add("DELETE", `${base}/{id}`, (ctx) => {
-      const { owner, r } = rule(ctx);
+    );
+  addMemberRoutes(router, {
+    path: `${base}/{id}`,
+    key: "mapping_rule",
+    find: (ctx) => byPathId(ctx, ctx.state.mappingRules, "id", ownedBy(kind.lookup(ctx))),
+    render: renderRule,
+    update: {
+      attrs: RULE_ATTRS,
+      apply: (ctx, input, r) => {
+        const { position, ...fields } = ruleFields(ctx, r.owner, input, r);
+        const moved = position !== undefined && position !== r.position;
+        const changed = applyChanges(r, fields);
+        if (moved) {
+          placeRule(ctx.state, r, position);
+          if (!changed) r.updated_at = now();
+        }
+      },
+    },
+    remove: (ctx, r) => {
       ctx.state.mappingRules = ctx.state.mappingRules.filter((x) => x !== r);
-      rulesOf(ctx.state, owner).forEach((x, i) => (x.position = i + 1));
-      return deleted();
-    });
+      rulesOf(ctx.state, r.owner).forEach((x, i) => (x.position = i + 1));
+    },
+  });
 }
 
 export function registerCatalog(router: Router): void {

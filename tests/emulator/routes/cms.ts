@@ -20,7 +20,7 @@ import {
 } from "../router";
 import type { CmsFile, CmsSection, CmsTemplate, EmulatorState, TemplateType } from "../state";
 import { stamp } from "../state";
-import { applyChanges } from "./catalog";
+import { applyChanges } from "./resource";
 
 const ALWAYS_ALLOWED = ["access_token", "id", "page", "per_page", "format"];
 const CREATABLE_TYPES = ["page", "layout", "partial"];

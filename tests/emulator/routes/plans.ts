@@ -4,14 +4,9 @@ import { checkSystemName, ownedBy, systemNameFrom } from "../model";
 import type { Params } from "../params";
 import {
   ADMIN_PAGES,
-  collection,
   created,
-  deleted,
-  findOr404,
   has,
   ok,
-  paginate,
-  pathId,
   toBool,
   toInt,
   toStr,
@@ -21,9 +16,11 @@ import {
 } from "../router";
 import type { ApplicationPlan, EmulatorState, Limit, Metric, Plan } from "../state";
 import { stamp } from "../state";
-import { applyChanges, product } from "./catalog";
+import { product } from "./catalog";
+import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
 
 export const LIMIT_PERIODS = ["eternity", "year", "month", "week", "day", "hour", "minute"];
+const LIMIT_ATTRS = ["period", "value"] as const;
 const PLAN_ATTRS = [
   "name",
   "system_name",
@@ -149,7 +146,20 @@ function servicePlanFields(input: Params, plan: Plan | null): Partial<Plan> {
 }
 
 function appPlan(ctx: RequestContext, name = "id"): ApplicationPlan {
-  return findOr404(ctx.state.applicationPlans, pathId(ctx, name));
+  return byPathId(ctx, ctx.state.applicationPlans, name);
+}
+
+/** `system_name` as given or derived from the name; unique among the product's plans of one kind. */
+function uniquePlanSystemName(input: Params, name: string, siblings: Plan[]): string {
+  const systemName = toStr(input.system_name) || systemNameFrom(name);
+  const v = new Validation();
+  checkSystemName(
+    v,
+    systemName,
+    siblings.some((p) => p.system_name === systemName),
+  );
+  v.throwIfAny();
+  return systemName;
 }
 
 /** Metrics a plan may limit: its product's metrics and those of backends the product uses. */
@@ -193,21 +203,26 @@ function limitFields(state: EmulatorState, input: Params, planId: number, metric
 }
 
 export function registerPlans(router: Router): void {
+  registerApplicationPlans(router);
+  registerServicePlans(router);
+  registerLimits(router);
+}
+
+function registerApplicationPlans(router: Router) {
   const plans = "/admin/api/services/{service_id}/application_plans";
+  const names = { plural: "plans", singular: "application_plan" };
   const scopedPlan = (ctx: RequestContext) => {
     const service = product(ctx);
-    return { service, plan: findOr404(ctx.state.applicationPlans, pathId(ctx), (p) => p.service_id === service.id) };
+    return { service, plan: byPathId(ctx, ctx.state.applicationPlans, "id", (p) => p.service_id === service.id) };
   };
   router
     .add("GET", "/admin/api/application_plans", (ctx) =>
-      ok(
-        collection("plans", "application_plan", { items: ctx.state.applicationPlans }, (p) => renderPlan(ctx.state, p)),
-      ),
+      listReply(ctx, names, ctx.state.applicationPlans, (p) => renderPlan(ctx.state, p)),
     )
     .add("GET", plans, (ctx) => {
       const service = product(ctx);
       const items = ctx.state.applicationPlans.filter((p) => p.service_id === service.id);
-      return ok(collection("plans", "application_plan", { items }, (p) => renderPlan(ctx.state, p)));
+      return listReply(ctx, names, items, (p) => renderPlan(ctx.state, p));
     })
     .add(
       "POST",
@@ -216,18 +231,12 @@ export function registerPlans(router: Router): void {
         const service = product(ctx);
         const input = wrappedInput(ctx, "application_plan", PLAN_ATTRS);
         const fields = planFields(input, null);
-        const systemName = toStr(input.system_name) || systemNameFrom(fields.name!);
-        const v = new Validation();
-        const taken = ctx.state.applicationPlans.some(
-          (p) => p.service_id === service.id && p.system_name === systemName,
-        );
-        checkSystemName(v, systemName, taken);
-        v.throwIfAny();
+        const siblings = ctx.state.applicationPlans.filter((p) => p.service_id === service.id);
         const plan: ApplicationPlan = {
           ...stamp(ctx.state),
           service_id: service.id,
           name: fields.name!,
-          system_name: systemName,
+          system_name: uniquePlanSystemName(input, fields.name!, siblings),
           state: fields.state!,
           approval_required: fields.approval_required ?? false,
           description: fields.description ?? null,
@@ -241,48 +250,43 @@ export function registerPlans(router: Router): void {
       },
       "application_plan",
     )
-    .add("GET", `${plans}/{id}`, (ctx) => ok({ application_plan: renderPlan(ctx.state, scopedPlan(ctx).plan) }))
-    .add(
-      "PUT",
-      `${plans}/{id}`,
-      (ctx) => {
-        const { plan } = scopedPlan(ctx);
-        applyChanges(plan, planFields(wrappedInput(ctx, "application_plan", PLAN_ATTRS), plan));
-        return ok({ application_plan: renderPlan(ctx.state, plan) });
-      },
-      "application_plan",
-    )
-    .add("DELETE", `${plans}/{id}`, (ctx) => {
-      const { service, plan } = scopedPlan(ctx);
-      if (ctx.state.applications.some((a) => a.plan_id === plan.id))
-        throw undeletable("This application plan cannot be deleted! At least one application depends on it.");
-      ctx.state.applicationPlans = ctx.state.applicationPlans.filter((p) => p !== plan);
-      ctx.state.limits = ctx.state.limits.filter((l) => l.plan_id !== plan.id);
-      if (service.default_application_plan_id === plan.id) service.default_application_plan_id = null;
-      return deleted();
-    })
     .add("PUT", `${plans}/{id}/default`, (ctx) => {
       const { service, plan } = scopedPlan(ctx);
       service.default_application_plan_id = plan.id;
       return ok({ application_plan: renderPlan(ctx.state, plan) });
     });
+  addMemberRoutes(router, {
+    path: `${plans}/{id}`,
+    key: "application_plan",
+    find: (ctx) => scopedPlan(ctx).plan,
+    render: renderPlan,
+    update: { attrs: PLAN_ATTRS, apply: (_ctx, input, plan) => applyChanges(plan, planFields(input, plan)) },
+    remove: (ctx, plan) => {
+      if (ctx.state.applications.some((a) => a.plan_id === plan.id))
+        throw undeletable("This application plan cannot be deleted! At least one application depends on it.");
+      ctx.state.applicationPlans = ctx.state.applicationPlans.filter((p) => p !== plan);
+      ctx.state.limits = ctx.state.limits.filter((l) => l.plan_id !== plan.id);
+      const service = ctx.state.products.find((p) => p.id === plan.service_id)!;
+      if (service.default_application_plan_id === plan.id) service.default_application_plan_id = null;
+    },
+  });
+}
 
-  // service plans
+function registerServicePlans(router: Router) {
   const servicePlans = "/admin/api/services/{service_id}/service_plans";
+  const names = { plural: "plans", singular: "service_plan" };
   const scopedServicePlan = (ctx: RequestContext) => {
     const service = product(ctx);
-    return { service, plan: findOr404(ctx.state.servicePlans, pathId(ctx), (p) => p.service_id === service.id) };
+    return { service, plan: byPathId(ctx, ctx.state.servicePlans, "id", (p) => p.service_id === service.id) };
   };
   router
     .add("GET", "/admin/api/service_plans", (ctx) =>
-      ok(
-        collection("plans", "service_plan", { items: ctx.state.servicePlans }, (p) => renderServicePlan(ctx.state, p)),
-      ),
+      listReply(ctx, names, ctx.state.servicePlans, (p) => renderServicePlan(ctx.state, p)),
     )
     .add("GET", "/admin/api/services/{id}/service_plans", (ctx) => {
       const service = product(ctx, "id");
       const items = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
-      return ok(collection("plans", "service_plan", { items }, (p) => renderServicePlan(ctx.state, p)));
+      return listReply(ctx, names, items, (p) => renderServicePlan(ctx.state, p));
     })
     .add(
       "POST",
@@ -291,16 +295,12 @@ export function registerPlans(router: Router): void {
         const service = product(ctx, "id");
         const input = wrappedInput(ctx, "service_plan", SERVICE_PLAN_ATTRS);
         const fields = servicePlanFields(input, null);
-        const systemName = toStr(input.system_name) || systemNameFrom(fields.name!);
-        const v = new Validation();
-        const taken = ctx.state.servicePlans.some((p) => p.service_id === service.id && p.system_name === systemName);
-        checkSystemName(v, systemName, taken);
-        v.throwIfAny();
+        const siblings = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
         const plan: Plan = {
           ...stamp(ctx.state),
           service_id: service.id,
           name: fields.name!,
-          system_name: systemName,
+          system_name: uniquePlanSystemName(input, fields.name!, siblings),
           state: fields.state!,
           approval_required: fields.approval_required ?? false,
         };
@@ -309,63 +309,60 @@ export function registerPlans(router: Router): void {
       },
       "service_plan",
     )
-    .add("GET", `${servicePlans}/{id}`, (ctx) =>
-      ok({ service_plan: renderServicePlan(ctx.state, scopedServicePlan(ctx).plan) }),
-    )
-    .add(
-      "PUT",
-      `${servicePlans}/{id}`,
-      (ctx) => {
-        const { plan } = scopedServicePlan(ctx);
-        applyChanges(plan, servicePlanFields(wrappedInput(ctx, "service_plan", SERVICE_PLAN_ATTRS), plan));
-        return ok({ service_plan: renderServicePlan(ctx.state, plan) });
-      },
-      "service_plan",
-    )
-    .add("DELETE", `${servicePlans}/{id}`, (ctx) => {
-      const { service, plan } = scopedServicePlan(ctx);
-      if (ctx.state.applications.some((a) => a.service_plan_id === plan.id))
-        throw undeletable("This service plan cannot be deleted! At least one contract depends on it.");
-      ctx.state.servicePlans = ctx.state.servicePlans.filter((p) => p !== plan);
-      if (service.default_service_plan_id === plan.id) service.default_service_plan_id = null;
-      return deleted();
-    })
     .add("PUT", `${servicePlans}/{id}/default`, (ctx) => {
       const { service, plan } = scopedServicePlan(ctx);
       service.default_service_plan_id = plan.id;
       return ok({ service_plan: renderServicePlan(ctx.state, plan) });
     });
+  addMemberRoutes(router, {
+    path: `${servicePlans}/{id}`,
+    key: "service_plan",
+    find: (ctx) => scopedServicePlan(ctx).plan,
+    render: renderServicePlan,
+    update: {
+      attrs: SERVICE_PLAN_ATTRS,
+      apply: (_ctx, input, plan) => applyChanges(plan, servicePlanFields(input, plan)),
+    },
+    remove: (ctx, plan) => {
+      if (ctx.state.applications.some((a) => a.service_plan_id === plan.id))
+        throw undeletable("This service plan cannot be deleted! At least one contract depends on it.");
+      ctx.state.servicePlans = ctx.state.servicePlans.filter((p) => p !== plan);
+      const service = ctx.state.products.find((p) => p.id === plan.service_id)!;
+      if (service.default_service_plan_id === plan.id) service.default_service_plan_id = null;
+    },
+  });
+}
 
-  // limits
+function registerLimits(router: Router) {
   const perMetric = "/admin/api/application_plans/{application_plan_id}/metrics/{metric_id}/limits";
+  const names = { plural: "limits", singular: "limit" };
   const planMetric = (ctx: RequestContext) => {
     const plan = appPlan(ctx, "application_plan_id");
     const metricId = toInt(ctx.pathParams.metric_id);
     if (metricId === null) throw notFound();
     return { plan, metric: limitableMetric(ctx.state, plan, metricId) };
   };
-  // The per-metric endpoints look limits up through the metric, so they see every plan's limits (a 3scale quirk).
-  const metricLimit = (ctx: RequestContext) => {
-    const { plan, metric } = planMetric(ctx);
-    return { plan, metric, limit: findOr404(ctx.state.limits, pathId(ctx), (l) => l.metric_id === metric.id) };
-  };
   router
     .add("GET", "/admin/api/application_plans/{application_plan_id}/limits", (ctx) => {
       const plan = appPlan(ctx, "application_plan_id");
       const items = ctx.state.limits.filter((l) => l.plan_id === plan.id);
-      return ok(collection("limits", "limit", paginate(ctx, items, ADMIN_PAGES), renderLimit));
+      return listReply(ctx, names, items, renderLimit, ADMIN_PAGES);
     })
     .add("GET", perMetric, (ctx) => {
       const { metric } = planMetric(ctx);
-      const items = ctx.state.limits.filter((l) => l.metric_id === metric.id);
-      return ok(collection("limits", "limit", { items }, renderLimit));
+      return listReply(
+        ctx,
+        names,
+        ctx.state.limits.filter((l) => l.metric_id === metric.id),
+        renderLimit,
+      );
     })
     .add(
       "POST",
       perMetric,
       (ctx) => {
         const { plan, metric } = planMetric(ctx);
-        const input = wrappedInput(ctx, "usage_limit", ["period", "value"]);
+        const input = wrappedInput(ctx, "usage_limit", LIMIT_ATTRS);
         const fields = limitFields(ctx.state, input, plan.id, metric.id, null);
         const limit: Limit = {
           ...stamp(ctx.state),
@@ -378,22 +375,24 @@ export function registerPlans(router: Router): void {
         return created({ limit: renderLimit(limit) });
       },
       "usage_limit",
-    )
-    .add("GET", `${perMetric}/{id}`, (ctx) => ok({ limit: renderLimit(metricLimit(ctx).limit) }))
-    .add(
-      "PUT",
-      `${perMetric}/{id}`,
-      (ctx) => {
-        const { limit } = metricLimit(ctx);
-        const input = wrappedInput(ctx, "usage_limit", ["period", "value"]);
-        applyChanges(limit, limitFields(ctx.state, input, limit.plan_id, limit.metric_id, limit));
-        return ok({ limit: renderLimit(limit) });
-      },
-      "usage_limit",
-    )
-    .add("DELETE", `${perMetric}/{id}`, (ctx) => {
-      const { limit } = metricLimit(ctx);
+    );
+  addMemberRoutes(router, {
+    path: `${perMetric}/{id}`,
+    key: "limit",
+    // The per-metric endpoints look limits up through the metric, so they see every plan's limits (a 3scale quirk).
+    find: (ctx) => {
+      const { metric } = planMetric(ctx);
+      return byPathId(ctx, ctx.state.limits, "id", (l) => l.metric_id === metric.id);
+    },
+    render: (_state, limit) => renderLimit(limit),
+    update: {
+      wrapper: "usage_limit",
+      attrs: LIMIT_ATTRS,
+      apply: (ctx, input, limit) =>
+        applyChanges(limit, limitFields(ctx.state, input, limit.plan_id, limit.metric_id, limit)),
+    },
+    remove: (ctx, limit) => {
       ctx.state.limits = ctx.state.limits.filter((l) => l !== limit);
-      return deleted();
-    });
+    },
+  });
 }

@@ -3,14 +3,10 @@ import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, notFound } f
 import { checkSystemName, systemNameFrom } from "../model";
 import type { Params } from "../params";
 import {
-  collection,
   created,
-  deleted,
-  findOr404,
   has,
   ok,
   param,
-  pathId,
   toBool,
   toInt,
   toStr,
@@ -21,7 +17,7 @@ import {
 import type { ActiveDoc, AuthProvider, EmulatorState, ObjectType } from "../state";
 import { now, stamp } from "../state";
 import { DEFAULT_SETTINGS } from "../seed";
-import { applyChanges } from "./catalog";
+import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
 
 // ---------- provider account ----------
 
@@ -252,13 +248,13 @@ export function registerPortal(router: Router): void {
       "settings",
     );
 
-  const authProvider = (ctx: RequestContext) => findOr404(ctx.state.authProviders, pathId(ctx));
   router
     .add("GET", "/admin/api/authentication_providers", (ctx) =>
-      ok(
-        collection("authentication_providers", "authentication_provider", { items: ctx.state.authProviders }, (a) =>
-          renderAuthProvider(ctx.state, a),
-        ),
+      listReply(
+        ctx,
+        { plural: "authentication_providers", singular: "authentication_provider" },
+        ctx.state.authProviders,
+        (a) => renderAuthProvider(ctx.state, a),
       ),
     )
     .add(
@@ -302,16 +298,15 @@ export function registerPortal(router: Router): void {
         return created({ authentication_provider: renderAuthProvider(ctx.state, a) });
       },
       "authentication_provider",
-    )
-    .add("GET", "/admin/api/authentication_providers/{id}", (ctx) =>
-      ok({ authentication_provider: renderAuthProvider(ctx.state, authProvider(ctx)) }),
-    )
-    .add(
-      "PUT",
-      "/admin/api/authentication_providers/{id}",
-      (ctx) => {
-        const a = authProvider(ctx);
-        const input = wrappedInput(ctx, "authentication_provider", AUTH_UPDATE_ATTRS);
+    );
+  addMemberRoutes(router, {
+    path: "/admin/api/authentication_providers/{id}",
+    key: "authentication_provider",
+    find: (ctx) => byPathId(ctx, ctx.state.authProviders),
+    render: renderAuthProvider,
+    update: {
+      attrs: AUTH_UPDATE_ATTRS,
+      apply: (_ctx, input, a) => {
         const next: Partial<AuthProvider> = {};
         for (const key of ["client_id", "client_secret", "site"] as const) {
           if (has(input, key)) next[key] = toStr(input[key]);
@@ -327,15 +322,13 @@ export function registerPortal(router: Router): void {
         validateCredentials(v, { ...a, ...next });
         v.throwIfAny();
         applyChanges(a, next);
-        return ok({ authentication_provider: renderAuthProvider(ctx.state, a) });
       },
-      "authentication_provider",
-    );
+    },
+  });
 
-  const doc = (ctx: RequestContext) => findOr404(ctx.state.activeDocs, pathId(ctx));
   router
     .add("GET", "/admin/api/active_docs", (ctx) =>
-      ok(collection("api_docs", "api_doc", { items: ctx.state.activeDocs }, renderDoc)),
+      listReply(ctx, { plural: "api_docs", singular: "api_doc" }, ctx.state.activeDocs, renderDoc),
     )
     .add(
       "POST",
@@ -356,23 +349,17 @@ export function registerPortal(router: Router): void {
         return created({ api_doc: renderDoc(d) });
       },
       "api_doc",
-    )
-    .add("GET", "/admin/api/active_docs/{id}", (ctx) => ok({ api_doc: renderDoc(doc(ctx)) }))
-    .add(
-      "PUT",
-      "/admin/api/active_docs/{id}",
-      (ctx) => {
-        const d = doc(ctx);
-        applyChanges(d, docFields(ctx, wrappedInput(ctx, "api_doc", DOC_ATTRS), d));
-        return ok({ api_doc: renderDoc(d) });
-      },
-      "api_doc",
-    )
-    .add("DELETE", "/admin/api/active_docs/{id}", (ctx) => {
-      const d = doc(ctx);
+    );
+  addMemberRoutes(router, {
+    path: "/admin/api/active_docs/{id}",
+    key: "api_doc",
+    find: (ctx) => byPathId(ctx, ctx.state.activeDocs),
+    render: (_state, d) => renderDoc(d),
+    update: { attrs: DOC_ATTRS, apply: (ctx, input, d) => applyChanges(d, docFields(ctx, input, d)) },
+    remove: (ctx, d) => {
       ctx.state.activeDocs = ctx.state.activeDocs.filter((x) => x !== d);
-      return deleted();
-    });
+    },
+  });
 
   router.add("GET", "/admin/api/objects/status", (ctx) => {
     const type = toStr(param(ctx, "object_type")) as ObjectType;
