@@ -83,6 +83,15 @@ function backendTaken(state: EmulatorState, systemName: string, exceptId?: numbe
   );
 }
 
+/** `name` (required) and `system_name` (as given, else derived from the name) of a new backend or product. */
+function newNames(v: Validation, input: Params, isTaken: (systemName: string) => boolean) {
+  const name = toStr(input.name) ?? "";
+  v.check(name.trim() !== "", "name", BLANK);
+  const systemName = toStr(input.system_name) || systemNameFrom(name);
+  if (name.trim() !== "" || has(input, "system_name")) checkSystemName(v, systemName, isTaken(systemName));
+  return { name, systemName };
+}
+
 function backend(ctx: RequestContext, name = "id"): Backend {
   return byPathId(ctx, ctx.state.backends, name);
 }
@@ -104,11 +113,7 @@ function registerBackends(router: Router) {
       (ctx) => {
         const input = wrappedInput(ctx, "backend_api", BACKEND_ATTRS);
         const v = new Validation();
-        const name = toStr(input.name) ?? "";
-        v.check(name.trim() !== "", "name", BLANK);
-        const systemName = toStr(input.system_name) || systemNameFrom(name);
-        if (name.trim() !== "" || has(input, "system_name"))
-          checkSystemName(v, systemName, backendTaken(ctx.state, systemName));
+        const { name, systemName } = newNames(v, input, (taken) => backendTaken(ctx.state, taken));
         const endpoint = validatedEndpoint(v, input.private_endpoint);
         v.throwIfAny();
         const b = createBackend(ctx.state, {
@@ -243,13 +248,12 @@ function registerProducts(router: Router) {
       (ctx) => {
         const input = wrappedInput(ctx, "service", PRODUCT_ATTRS);
         const v = new Validation();
-        const name = toStr(input.name) ?? "";
-        v.check(name.trim() !== "", "name", BLANK);
-        const systemName = toStr(input.system_name) || systemNameFrom(name);
-        const taken =
-          ctx.state.products.some((p) => p.system_name === systemName) ||
-          isPendingDeletion(ctx.state, "service", systemName);
-        if (name.trim() !== "" || has(input, "system_name")) checkSystemName(v, systemName, taken);
+        const { name, systemName } = newNames(
+          v,
+          input,
+          (taken) =>
+            ctx.state.products.some((p) => p.system_name === taken) || isPendingDeletion(ctx.state, "service", taken),
+        );
         const attributes = productAttributes(v, input);
         v.throwIfAny();
         const p = createProduct(ctx.state, name, systemName, attributes, ctx.random);
