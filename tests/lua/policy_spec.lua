@@ -27,7 +27,7 @@ end
 -- timers it scheduled.
 local function request(policy, opts)
   local ngx = fake_ngx.install({ body = opts.request_body or CHAT_REQUEST, method = opts.method,
-    body_file = opts.body_file })
+    body_file = opts.body_file, var = { http_content_type = opts.request_content_type } })
   local context = opts.context or default_context()
   policy:rewrite(context)
   ngx.status = opts.status or 200
@@ -228,16 +228,39 @@ describe('llm_metrics policy', function()
       assert.is_nil(ngx.request.headers['Accept-Encoding'])
     end)
 
-    it('leaves other bodies byte for byte and unread when injection is off or the method is not POST', function()
+    it('leaves other bodies byte for byte, and unread when injection is off', function()
       local ngx = run(llm_metrics.new({}), { request_body = '{ "stream" : false }', body = '{}' })
       assert.equal('{ "stream" : false }', ngx.request.body)
       assert.is_nil(ngx.request.headers['Content-Length'])
       ngx = run(llm_metrics.new({ request_usage_injection = false }), { request_body = '{"stream":true}', body = '{}' })
       assert.is_false(ngx.request.body_read)
       assert.equal('{"stream":true}', ngx.request.body)
-      ngx = run(llm_metrics.new({}), { method = 'GET', request_body = '{"stream":true}', body = '{}' })
+    end)
+
+    it('leaves requests other than POST alone in every phase', function()
+      local ngx = run(llm_metrics.new({}), { method = 'GET', request_body = '{"stream":true}',
+        body = streams.json({ prompt = 2, completion = 3 }) })
       assert.is_false(ngx.request.body_read)
-      assert.is_nil(ngx.request.headers['Accept-Encoding'])
+      assert.equal('gzip', ngx.request.headers['Accept-Encoding'])
+      assert.same({}, ngx.warnings())
+      assert.equal(0, #backend.calls)
+      assert.same({}, prometheus.increments)
+    end)
+
+    it('reads the request body only when its Content-Type is JSON or absent', function()
+      local streamed = '{"model":"m","stream":true}'
+      local injected = '{"stream_options":{"include_usage":true},"model":"m","stream":true}'
+      for content_type, read in pairs({ ['application/json'] = true, ['Application/JSON; charset=utf-8'] = true,
+        ['application/vnd.openai+json'] = true, ['text/plain'] = false,
+        ['application/x-www-form-urlencoded'] = false }) do
+        local ngx = run(llm_metrics.new({}), { request_body = streamed, request_content_type = content_type,
+          body = streams.json({ prompt = 1, completion = 1 }) })
+        assert.equal(read, ngx.request.body_read, content_type)
+        assert.equal(read and injected or streamed, ngx.request.body, content_type)
+        assert.is_nil(ngx.request.headers['Accept-Encoding'], content_type)
+      end
+      -- The response is metered whatever the request's type.
+      assert.equal(5, #backend.calls)
     end)
 
     it('warns and goes on when the request body was buffered to a file', function()

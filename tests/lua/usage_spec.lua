@@ -167,6 +167,21 @@ describe('JSON scanner', function()
     assert.same({ total_tokens = 2 }, feed_all(usage.new_json_scanner(4096), { body }):usage())
   end)
 
+  it('ignores a usage object larger than 64 KiB, whole or spread over chunks, and keeps nothing of it', function()
+    local padding = string.rep('x', 70 * 1024)
+    local body = '{"model":"m","usage":{"pad":"' .. padding .. '","prompt_tokens":1},"id":"a"}'
+    local whole = feed_all(usage.new_json_scanner(), { body })
+    assert.is_nil(whole:usage())
+    local pieces = {}
+    for i = 1, #body, 1000 do
+      pieces[#pieces + 1] = body:sub(i, i + 999)
+    end
+    local chunked = feed_all(usage.new_json_scanner(), pieces)
+    assert.is_nil(chunked:usage())
+    assert.is_nil(chunked.capture)
+    assert.equal('m', chunked:model())
+  end)
+
   it('gives up beyond max_bytes without error', function()
     local body = streams.json({})
     local scanner = usage.new_json_scanner(#body - 1)

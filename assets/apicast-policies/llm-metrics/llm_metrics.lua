@@ -69,24 +69,28 @@ function _M.new(config)
   return self
 end
 
-local function state_of(self, context)
-  local state = context[self]
-  if not state then
-    state = {}
-    context[self] = state
-  end
-  return state
-end
-
 local function warn(...)
   ngx.log(ngx.WARN, LOG_PREFIX, ...)
 end
 
+-- A request body the model server reads as JSON: Content-Type absent, application/json or +json.
+local function json_request()
+  local content_type = ngx.var.http_content_type
+  return content_type == nil or content_type == 'application/json' or find(lower(content_type), 'json', 1, true)
+end
+
 function _M:rewrite(context)
+  -- Only POST requests (completions, chat completions, embeddings) carry usage: the others are not looked at in any
+  -- phase, which a missing request state tells the later phases.
+  if ngx.req.get_method() ~= 'POST' then
+    return
+  end
+  local state = {}
+  context[self] = state
   -- Compressed responses cannot be metered; ask the upstream for identity encoding.
   ngx.req.clear_header('Accept-Encoding')
 
-  if not self.config.request_usage_injection or ngx.req.get_method() ~= 'POST' then
+  if not self.config.request_usage_injection or not json_request() then
     return
   end
   ngx.req.read_body()
@@ -97,7 +101,6 @@ function _M:rewrite(context)
     end
     return
   end
-  local state = state_of(self, context)
   -- Only a body that mentions "stream" can need a change. Decoding a prompt costs time, so the others are decoded
   -- later and only when the response names no model.
   if not find(body, '"stream"', 1, true) then
@@ -117,6 +120,9 @@ function _M:rewrite(context)
 end
 
 local function parser_for(self, content_type)
+  if content_type == 'application/json' then -- the usual case, without a copy
+    return 'json', usage.new_json_scanner(self.config.max_json_bytes)
+  end
   content_type = lower(content_type or '')
   if find(content_type, 'text/event-stream', 1, true) then
     return 'sse', usage.new_sse_parser()
@@ -146,7 +152,10 @@ local function decoding(parser, encoding)
 end
 
 function _M:header_filter(context)
-  local state = state_of(self, context)
+  local state = context[self]
+  if not state then
+    return
+  end
   local status = ngx.status
   state.status = status
   if status < 200 or status > 299 then
@@ -160,10 +169,12 @@ function _M:header_filter(context)
   if not parser then
     return
   end
-  local length = tonumber(ngx.header['Content-Length'])
-  if mode == 'json' and length and length > self.config.max_json_bytes then
-    warn('JSON response of ', length, ' bytes is larger than max_json_bytes; not metered')
-    return
+  if mode == 'json' then
+    local length = tonumber(ngx.header['Content-Length'])
+    if length and length > self.config.max_json_bytes then
+      warn('JSON response of ', length, ' bytes is larger than max_json_bytes; not metered')
+      return
+    end
   end
   state.mode, state.parser = mode, parser
 end
@@ -238,7 +249,9 @@ local function settle(self, context)
   end
   local interval = self.config.report_interval_seconds
   if interval > 0 then
-    token_reports.batcher(self.config.batch_shared_dict, interval):add(service, credential_type, credential, deltas)
+    local batcher = self.batcher or token_reports.batcher(self.config.batch_shared_dict, interval)
+    self.batcher = batcher -- the worker's batcher for this configuration, found once
+    batcher:add(service, credential_type, credential, deltas)
   else
     token_reports.report(service, credential_type, credential, deltas)
   end
