@@ -94,14 +94,14 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
     const sso = new Sso(`${name}-sso`, { config, appsDomain: domain }, layer());
     this.sso = sso;
 
-    // <3scale-configuration>
+    // 3scale admin configuration: a product per model, tenant portal settings, post-deploy verification.
     this.threescaleConfiguration = new ThreescaleConfiguration(
       `${name}-3scale-config`,
       { config, tenant: threescale, models, k8sProvider: provider },
       layer([threescale.apiManager, sso.ready]),
     );
 
-    // <portal-and-sso>
+    // Developer portal content, its SSO integration and the Keycloak realm configuration behind it.
     new DeveloperPortal(
       `${name}-portal`,
       {
