@@ -44,6 +44,7 @@ function parsedBody(body: string): unknown {
 
 export class ActiveDocProvider extends ObjectProvider<ActiveDocInputs> {
   protected readonly createOnly = ["systemName"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "activeDocId";
   protected readonly envelope = "api_doc";
   protected readonly fields = {

@@ -30,6 +30,7 @@ const plansPath = (productId: number) => `/admin/api/services/${productId}/appli
 
 export class ApplicationPlanProvider extends ObjectProvider<ApplicationPlanInputs> {
   protected readonly createOnly = ["productId", "systemName"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "planId";
   protected readonly envelope = "application_plan";
   protected readonly fields = {

@@ -17,6 +17,7 @@ export function normalizeUsagePath(path: string): string {
 
 export class BackendUsageProvider extends ObjectProvider<BackendUsageInputs> {
   protected readonly createOnly = ["productId", "backendId"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "backendUsageId";
   protected readonly envelope = "backend_usage";
   protected readonly fields = { path: "path" };

@@ -15,6 +15,7 @@ const BACKENDS = "/admin/api/backend_apis";
 
 export class BackendProvider extends ObjectProvider<BackendInputs> {
   protected readonly createOnly = ["systemName"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "backendId";
   protected readonly envelope = "backend_api";
   protected readonly fields = { name: "name", privateEndpoint: "private_endpoint", description: "description" };

@@ -24,6 +24,7 @@ const ACCOUNTS = "/admin/api/accounts";
 
 export class DeveloperAccountProvider extends ObjectProvider<DeveloperAccountInputs> {
   protected readonly createOnly = ["username"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "accountId";
   protected readonly envelope = "account";
   protected readonly fields = { orgName: "org_name" };

@@ -10,6 +10,7 @@ import {
   Failure,
   fieldFailures,
   FieldRule,
+  findOrCreate,
   inputOwner,
   listOwnerMetrics,
   ownerIdInput,
@@ -36,6 +37,7 @@ export interface MetricInputs extends ConnectionInputs {
 
 export class MetricProvider extends ObjectProvider<MetricInputs> {
   protected readonly createOnly: string[];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "metricId";
   protected readonly envelope: string;
   protected readonly fields: Record<string, string>;
@@ -83,12 +85,32 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
     return (await this.listOwn(client, owner)).find((m) => plainMetricName(owner, m.system_name) === inputs.systemName);
   }
 
-  protected async post(client: AdminClient, inputs: MetricInputs) {
+  protected async post(client: AdminClient, inputs: MetricInputs, hitsId?: number) {
     const owner = this.owner(inputs);
     const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
     if (this.kind === "metric") return (await client.post(`${ownerPath(owner)}/metrics.json`, body)).metric;
-    const hits = await this.hitsId(client, owner);
+    const hits = hitsId ?? hitsIn(owner, await listOwnerMetrics(client, owner));
     return (await client.post(`${ownerPath(owner)}/metrics/${hits}/methods.json`, body)).method;
+  }
+
+  /**
+   * A method's POST needs the id of `hits`, which only the owner's list tells: that one list also serves as the
+   * lookup (list + POST on a fresh owner), and the POST reuses the id it found.
+   */
+  protected async createOrAdopt(client: AdminClient, inputs: MetricInputs): Promise<ApiObject> {
+    if (this.kind === "metric") return super.createOrAdopt(client, inputs);
+    const owner = this.owner(inputs);
+    let hitsId: number | undefined;
+    const { item } = await findOrCreate(
+      client,
+      async (c) => {
+        const all = await listOwnerMetrics(c, owner);
+        hitsId = hitsIn(owner, all);
+        return all.find((m) => !!m.parent_id && plainMetricName(owner, m.system_name) === inputs.systemName);
+      },
+      (c) => this.post(c, inputs, hitsId),
+    );
+    return item;
   }
 
   /** Methods have no GET of their own without the parent id: look the item up in the owner's list. */
@@ -115,12 +137,6 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   /** The owner's items of this provider's kind (methods are the children of hits). */
   private async listOwn(client: AdminClient, owner: CatalogOwner): Promise<ApiObject[]> {
     return (await listOwnerMetrics(client, owner)).filter((m) => (this.kind === "method") === !!m.parent_id);
-  }
-
-  private async hitsId(client: AdminClient, owner: CatalogOwner): Promise<number> {
-    const hits = (await listOwnerMetrics(client, owner)).find((m) => plainMetricName(owner, m.system_name) === "hits");
-    if (!hits) throw new Error(`3scale ${owner.kind} ${owner.id} has no "hits" metric to hold methods`);
-    return hits.id;
   }
 
   /** Products whose gateway configs may reference this owner's metrics. */
@@ -225,4 +241,11 @@ export class ProductMethod extends MetricResource {
       "ProductMethod",
     );
   }
+}
+
+/** The id of the owner's `hits` metric (the parent of every method) in its metric list. */
+function hitsIn(owner: CatalogOwner, metrics: any[]): number {
+  const hits = metrics.find((m) => plainMetricName(owner, m.system_name) === "hits");
+  if (!hits) throw new Error(`3scale ${owner.kind} ${owner.id} has no "hits" metric to hold methods`);
+  return hits.id;
 }

@@ -28,6 +28,7 @@ const limitsPath = (inputs: PlanLimitInputs) =>
 
 export class PlanLimitProvider extends ObjectProvider<PlanLimitInputs> {
   protected readonly createOnly = ["planId", "metricId", "period"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "limitId";
   protected readonly envelope = "limit";
   protected readonly fields = { value: "value" };

@@ -19,6 +19,7 @@ const DEPLOYMENT_OPTIONS = /^(hosted|self_managed|service_mesh_istio|plugin_\w+)
 
 export class ProductProvider extends ObjectProvider<ProductInputs> {
   protected readonly createOnly = ["systemName"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "productId";
   protected readonly envelope = "service";
   protected readonly fields = {

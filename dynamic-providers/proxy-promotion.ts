@@ -57,13 +57,16 @@ export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInp
     return { id: String(inputs.productId), outs: await this.deploy(inputs) };
   }
 
-  /** Two reads, the least that tells both versions. */
+  /** Two reads, the least that tells both versions, sent together. */
   async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
     const client = this.client(props);
+    const [stagingVersion, production] = await Promise.all([
+      latestConfigVersion(client, props.productId, "sandbox"),
+      latestConfigVersion(client, props.productId, "production"),
+    ]);
     // create/update leave a staging config behind and 3scale never deletes one: none means the product is gone.
-    const stagingVersion = await latestConfigVersion(client, props.productId, "sandbox");
     if (stagingVersion === undefined) return {};
-    const productionVersion = (await latestConfigVersion(client, props.productId, "production")) ?? null;
+    const productionVersion = production ?? null;
     return { id, props: { ...props, stagingVersion, productionVersion } };
   }
 

@@ -34,6 +34,7 @@ const BASE = "/admin/api/authentication_providers";
 
 export class SsoIntegrationProvider extends ObjectProvider<SsoIntegrationInputs> {
   protected readonly createOnly = ["kind", "name", "systemName"];
+  protected readonly keyIsUnique = true;
   protected readonly idOutput = "providerId";
   protected readonly envelope = "authentication_provider";
   /** Fields 3scale lets an update change. */

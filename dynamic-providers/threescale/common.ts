@@ -170,25 +170,51 @@ export function withAppliedRevision(
 // ---------------------------------------------------------------------------------------------------------------
 // Create or adopt; gone objects
 
+/** How `findOrCreate` may start. */
+export interface CreateOptions {
+  /**
+   * 3scale enforces the object's key (a duplicate gets 422 "has already been taken"), so a first attempt POSTs
+   * without looking: one call on a fresh tenant. Leave unset for objects 3scale accepts twice (mapping rules,
+   * applications by name): those must be looked up before every POST.
+   */
+  keyIsUnique?: boolean;
+}
+
 /**
- * Finds the object or creates it, safely under retries and after crashed runs. Every round looks the object up
- * first; the create POST is sent at most once per round (never re-sent blindly by the client), so a POST that
- * succeeded but whose response was lost is found and adopted by the next round instead of being duplicated, and a
- * 422 "has already been taken" (a concurrent run, or a name still held by an async deletion) leads to the lookup too.
+ * Finds the object or creates it, safely under retries and after crashed runs. The create POST is sent at most
+ * once per round (never re-sent blindly by the client). A round looks the object up first when the object has no
+ * unique key, or when the previous POST may have been applied (timeout, reset, 5xx/409 after sending): a POST that
+ * succeeded but whose response was lost is then adopted instead of duplicated. With a unique key the first round
+ * POSTs straight away, and a 422 "has already been taken" (an earlier crashed run, a concurrent one) leads to the
+ * lookup and adoption; a key taken but not listed (a namesake still being deleted in the background) is retried.
  */
 export async function findOrCreate<T>(
   client: AdminClient,
   find: (client: AdminClient) => Promise<T | undefined>,
   create: (client: AdminClient) => Promise<T>,
+  options: CreateOptions = {},
 ): Promise<{ item: T; adopted: boolean }> {
   const sendOnce = client.withOptions({ maxAttempts: 1 });
+  const unique = options.keyIsUnique === true;
+  let lookFirst = !unique;
   for (let round = 1; ; round++) {
-    const existing = await find(client);
-    if (existing !== undefined) return { item: existing, adopted: true };
+    if (lookFirst) {
+      const existing = await find(client);
+      if (existing !== undefined) return { item: existing, adopted: true };
+    }
     try {
       return { item: await create(sendOnce), adopted: false };
     } catch (err) {
-      if (round >= client.maxAttempts || !(isRetryable(err) || isAlreadyTaken(err))) throw err;
+      if (unique && isAlreadyTaken(err)) {
+        const existing = await find(client);
+        if (existing !== undefined) return { item: existing, adopted: true };
+        lookFirst = false; // just looked: nothing to adopt yet
+      } else if (isRetryable(err) || isAlreadyTaken(err)) {
+        lookFirst = true;
+      } else {
+        throw err;
+      }
+      if (round >= client.maxAttempts) throw err;
       await client.pause(round);
     }
   }
@@ -357,8 +383,10 @@ export async function latestConfigVersion(
  * A 422 on promote means the version was promoted meanwhile (e.g. a retried request); re-read to confirm.
  */
 export async function promoteLatest(client: AdminClient, productId: number): Promise<number | undefined> {
-  const staging = await latestConfigVersion(client, productId, "sandbox");
-  const production = await latestConfigVersion(client, productId, "production");
+  const [staging, production] = await Promise.all([
+    latestConfigVersion(client, productId, "sandbox"),
+    latestConfigVersion(client, productId, "production"),
+  ]);
   if (staging === undefined || staging === production) return production;
   try {
     await client.post(`/admin/api/services/${productId}/proxy/configs/sandbox/${staging}/promote.json`, {

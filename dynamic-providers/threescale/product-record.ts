@@ -181,6 +181,7 @@ async function restoreCatalog(
           : await c.post(`${ownerPath(owner)}/metrics.json`, body);
         return answer.metric ?? answer.method;
       },
+      { keyIsUnique: true },
     );
     ids.set(m.systemName, item.id);
   }
@@ -239,7 +240,7 @@ export async function restoreBackend(
 
 /**
  * The object of the collection at `path` with the body's system_name, created with `body` when there is none
- * (safe under retries: see findOrCreate). `keys` are the list's collection and item envelope keys.
+ * (POST first, adopting on 422: see findOrCreate). `keys` are the list's collection and item envelope keys.
  */
 async function findOrPost(
   client: AdminClient,
@@ -251,6 +252,7 @@ async function findOrPost(
     client,
     async (c) => (await c.list(`${path}.json`, listKey, itemKey)).find((o) => o.system_name === body.system_name),
     async (c) => (await c.post(`${path}.json`, body))[itemKey],
+    { keyIsUnique: true },
   );
   return item;
 }
@@ -363,6 +365,7 @@ export async function restoreProduct(
       async (c) =>
         (await c.post(`${base}/backend_usages.json`, { backend_api_id: usage.backendId, path: usage.path }))
           .backend_usage,
+      { keyIsUnique: true },
     );
   }
   for (const plan of record.plans ?? []) {
@@ -402,6 +405,7 @@ async function restorePlan(
           (l) => l.metric_id === id && l.period === limit.period,
         ),
       async (c) => (await c.post(`${limits}.json`, { period: limit.period, value: limit.value })).limit,
+      { keyIsUnique: true },
     );
   }
 }

@@ -137,6 +137,11 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
   protected abstract readonly fields: FieldMap;
   /** Value normalisation before comparing API fields (e.g. default URL ports). */
   protected readonly fieldNormalizer?: FieldNormalizer;
+  /**
+   * 3scale rejects a second object with this one's key (422 "has already been taken"): create POSTs first and
+   * adopts on that answer. False for objects 3scale accepts twice: create looks them up first.
+   */
+  protected readonly keyIsUnique: boolean = false;
   /** HTTP verb of updates. */
   protected readonly updateVerb: "put" | "patch" = "put";
 
@@ -179,13 +184,20 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
     return { ...inputs, [this.idOutput]: Number(actual.id) };
   }
 
-  async create(inputs: I): Promise<pulumi.dynamic.CreateResult> {
-    const client = this.client(inputs);
+  /** The object, created or adopted (see findOrCreate). */
+  protected async createOrAdopt(client: AdminClient, inputs: I): Promise<ApiObject> {
     const { item } = await findOrCreate(
       client,
       (c) => this.find(c, inputs),
       (c) => this.post(c, inputs),
+      { keyIsUnique: this.keyIsUnique },
     );
+    return item;
+  }
+
+  async create(inputs: I): Promise<pulumi.dynamic.CreateResult> {
+    const client = this.client(inputs);
+    const item = await this.createOrAdopt(client, inputs);
     const current = await this.sync(client, inputs, item);
     return { id: String(current.id), outs: withAppliedRevision(this.outputs(inputs, current), client) };
   }
