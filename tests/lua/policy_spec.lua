@@ -183,6 +183,19 @@ describe('llm_metrics policy', function()
     assert.same({}, prometheus.increments)
   end)
 
+  it('logs only at info level for a complete JSON response that carries no usage (e.g. /tokenize)', function()
+    local ngx = run(llm_metrics.new({}), { body = '{"tokens":[1,2,3],"count":3,"max_model_len":8192}' })
+    assert.same({}, ngx.warnings())
+    local infos = 0
+    for _, entry in ipairs(ngx.logs) do
+      if entry.level == 'info' and entry.message:find('no usage in the JSON response', 1, true) then
+        infos = infos + 1
+      end
+    end
+    assert.equal(1, infos)
+    assert.equal(0, #backend.calls)
+  end)
+
   it('ignores responses that are neither JSON nor event streams, silently', function()
     local ngx = run(llm_metrics.new({}), { body = 'plain', content_type = 'text/plain' })
     assert.same({}, ngx.warnings())

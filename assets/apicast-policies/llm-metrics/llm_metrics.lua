@@ -217,7 +217,12 @@ local function settle(self, context)
   end
   local ok, found = pcall(parser.usage, parser)
   if not ok or not found then
-    warn('no token usage in the ', state.mode, ' response (', tostring(state.status), '); not metered')
+    if state.mode == 'json' and parser.finished and not parser.failed and not parser.usage_key_seen then
+      -- A complete JSON object without usage (e.g. /tokenize, /v1/models): nothing to meter, nothing wrong.
+      ngx.log(ngx.INFO, LOG_PREFIX, 'no usage in the JSON response; nothing to meter')
+    else
+      warn('no token usage in the ', state.mode, ' response (', tostring(state.status), '); not metered')
+    end
     return
   end
   local service = context.service

@@ -264,6 +264,7 @@ function _M.new_json_scanner(max_bytes)
     capture = nil, -- its pieces from earlier chunks (only when it spans chunks)
     capture_bytes = 0,
     usage_raw = nil,
+    usage_key_seen = false, -- a top-level "usage" member name was read
     model_raw = nil,
   }, JsonScanner)
 end
@@ -354,6 +355,9 @@ local function scan(self, chunk)
         -- Only "usage" and "model" matter, both 5 bytes long: other names are not copied.
         if self.sink_parts or stop - sink_from == 5 then
           self.last_key = sink_text(self, chunk, sink_from, stop)
+          if self.last_key == 'usage' then
+            self.usage_key_seen = true -- even when its value turns out not to be an object
+          end
         else
           self.last_key = nil
         end
