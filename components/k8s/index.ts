@@ -138,6 +138,16 @@ export const CLI_IMAGE = "image-registry.openshift-image-registry.svc:5000/opens
 /** Images that may end in `:latest` because they are cluster-managed ImageStream tags (see CLI_IMAGE). */
 export const IMAGESTREAM_TAG_IMAGES: readonly string[] = [CLI_IMAGE];
 
+/** Container security context the `restricted-v2` SCC admits: non-root, no privilege escalation, no capabilities. */
+export function restrictedSecurityContext(): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
 /**
  * A container running `oc` from CLI_IMAGE, restricted-SCC compatible (non-root, no privilege escalation). HOME is
  * /tmp because `oc` caches API discovery there and the SCC's random UID has no writable home directory.
@@ -153,11 +163,6 @@ export function cliContainer(
     command,
     env: Object.entries({ HOME: "/tmp", ...env }).map(([k, value]) => ({ name: k, value })),
     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: restrictedSecurityContext(),
   };
 }

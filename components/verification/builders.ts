@@ -3,8 +3,11 @@
  * gateway with a real application key, and says in its log which hop failed. Plain objects in, manifests out.
  */
 import { createHash } from "crypto";
+import { awaitAnnotations, restrictedSecurityContext } from "../k8s";
 
 export const VERIFICATION_IMAGE = "registry.access.redhat.com/ubi9/ubi-minimal:9.6";
+/** How long `pulumi up` waits for a verification Job. */
+const JOB_WAIT_MINUTES = 15;
 /** Secret key holding the application's user key. */
 export const API_KEY_ENV = "API_KEY";
 
@@ -82,15 +85,13 @@ export function verificationJob(t: VerificationTarget, namespace: string, secret
         "app.kubernetes.io/component": "verification",
         "maas/model": t.model,
       },
-      annotations: {
-        // `pulumi up` waits for the Job and fails when a hop fails.
-        "pulumi.com/waitFor": "condition=Complete",
-        "pulumi.com/timeoutSeconds": "900",
-      },
+      // `pulumi up` waits for the Job and fails when a hop fails.
+      annotations: awaitAnnotations("condition=Complete", JOB_WAIT_MINUTES),
     },
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: 840,
+      // The Job gives up a minute before the wait does, so the failure is the Job's log, not a timeout.
+      activeDeadlineSeconds: (JOB_WAIT_MINUTES - 1) * 60,
       template: {
         metadata: { labels: { "maas/model": t.model } },
         spec: {
@@ -107,12 +108,7 @@ export function verificationJob(t: VerificationTarget, namespace: string, secret
                 { name: API_KEY_ENV, valueFrom: { secretKeyRef: { name: secretName, key: API_KEY_ENV } } },
               ],
               resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                runAsNonRoot: true,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: restrictedSecurityContext(),
             },
           ],
         },
