@@ -9,7 +9,6 @@ import type { ClientOptions } from "../../dynamic-providers/threescale/client";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
 import { createDynamicEngine, DynamicEngine, RefreshResult } from "../harness/dynamic-engine";
 import { HarnessState, ResourceHandler, runProgram, RunResult } from "../harness";
-import { FIXTURE_APPS_DOMAIN } from "../harness/cluster-fixture";
 import { defaultHandler } from "../harness/default-handlers";
 import type { ConfigInput } from "../../components/config/schema";
 
@@ -20,22 +19,10 @@ export const THREESCALE_LAYER = "maas:threescale:ThreescaleConfiguration";
 export const inThreescaleLayer = (r: { urn: string }) => r.urn.includes(THREESCALE_LAYER);
 
 /**
- * Stand-in for the dynamic resources of other layers: inputs echoed, plus the computed outputs the program reads
- * from them (the SSO integration's callback URL on the fixture's portal domain).
+ * Stand-in for the dynamic resources of other layers: the harness's default handler, which echoes inputs and
+ * computes the outputs the program reads from them (the SSO integration's callback URL on the portal domain).
  */
-export const otherLayers: ResourceHandler = async (a) => {
-  const echoed = await defaultHandler(a);
-  if (a.type !== DYNAMIC("SsoIntegration")) return echoed;
-  const systemName = a.inputs.systemName ?? a.inputs.kind;
-  return {
-    ...echoed,
-    state: {
-      ...echoed.state,
-      providerId: 1,
-      callbackUrl: `https://maas.${FIXTURE_APPS_DOMAIN}/auth/${systemName}/callback`,
-    },
-  };
-};
+export const otherLayers: ResourceHandler = defaultHandler;
 
 /** Quick retries: the emulator answers instantly, so waiting only slows tests down. */
 export const FAST_RETRIES: ClientOptions = { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 20, timeoutMs: 10_000 };
@@ -67,7 +54,6 @@ export async function startDeployment(opts: DeploymentOptions = {}): Promise<Dep
     connection: { adminUrl: emulator.url, accessToken: emulator.accessToken, verifyTls: false },
     clientOptions: opts.clientOptions ?? FAST_RETRIES,
     manages: inThreescaleLayer,
-    fallback: otherLayers,
   });
   const deployment: Deployment = {
     emulator,
