@@ -140,6 +140,8 @@ function send(res: http.ServerResponse, reply: Reply): void {
   }
 }
 
+const isWrite = (method: string) => method !== "GET" && method !== "HEAD";
+
 function flatQuery(search: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(search));
 }
@@ -206,7 +208,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       query: redact(flatQuery(url.search), tokens),
       body: null,
       status: 0,
-      write: method !== "GET" && method !== "HEAD",
+      write: isWrite(method),
     };
     calls.push(call);
     let body: Params = {};
@@ -269,8 +271,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         const violation = spec.violation(method, url.pathname, query, body, matched.route.wrapper);
         if (violation) throw new ApiError(400, { error: violation });
       }
-      const isWrite = method !== "GET" && method !== "HEAD";
-      if (isWrite && token !== accessToken) throw wrongPermissions();
+      if (isWrite(method) && token !== accessToken) throw wrongPermissions();
       const ctx: RequestContext = {
         method,
         path,
