@@ -12,6 +12,7 @@ import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config/schema";
 import { awaitAnnotations, cliContainer, customResource, Manifest, timeouts } from "../k8s";
 import { OperatorInstall, operatorSpec } from "../operators";
+import { portalOrigin } from "../threescale/builders";
 
 export const POLICY_DIR = path.resolve(__dirname, "../../assets/apicast-policies/llm-metrics");
 export const APIMANAGER_NAME = "apimanager";
@@ -135,7 +136,7 @@ export const SYSTEM_SEED_SECRETS = [
 export function threescaleUrls(tenant: string, wildcardDomain: string) {
   return {
     adminUrl: `https://${tenant}-admin.${wildcardDomain}`,
-    portalUrl: `https://${tenant}.${wildcardDomain}`,
+    portalUrl: portalOrigin(tenant, wildcardDomain),
     gatewayUrl: (product: string) => `https://${product}-${tenant}-apicast-production.${wildcardDomain}:443`,
     stagingGatewayUrl: (product: string) => `https://${product}-${tenant}-apicast-staging.${wildcardDomain}:443`,
   };
