@@ -191,6 +191,10 @@ export const DEFAULT_ENDPOINTS: EndpointName[] = [
   "health",
   "version",
 ];
+/** A model's endpoints when it lists none: the defaults, plus embeddings when the model serves them. */
+export function defaultEndpoints(embeddings: boolean): EndpointName[] {
+  return embeddings ? [...DEFAULT_ENDPOINTS, "embeddings"] : [...DEFAULT_ENDPOINTS];
+}
 
 export const tolerationSchema = z.strictObject({
   key: z.string().min(1),

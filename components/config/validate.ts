@@ -6,7 +6,7 @@
 import { z } from "zod";
 import {
   configSchema,
-  DEFAULT_ENDPOINTS,
+  defaultEndpoints,
   DNS_LABEL,
   MODEL_NAME,
   PlatformConfig,
@@ -167,7 +167,7 @@ export const MAX_MODEL_NAME_LENGTH = 45;
 
 function effectiveEndpoints(model: Record<string, any>): string[] {
   if (Array.isArray(model.endpoints)) return model.endpoints.filter((e): e is string => typeof e === "string");
-  return model.embeddings === true ? [...DEFAULT_ENDPOINTS, "embeddings"] : [...DEFAULT_ENDPOINTS];
+  return defaultEndpoints(model.embeddings === true);
 }
 
 function duplicates<T>(items: T[], keyOf: (t: T) => string | undefined): Array<{ index: number; first: number }> {

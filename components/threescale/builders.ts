@@ -6,7 +6,7 @@
  */
 import { createHash } from "crypto";
 import {
-  DEFAULT_ENDPOINTS,
+  defaultEndpoints,
   EndpointName,
   ModelConfig,
   OPENAI_ENDPOINTS,
@@ -23,10 +23,7 @@ export const HITS = "hits";
 
 /** The endpoints a model exposes through its product, in the catalogue's order. */
 export function servedEndpoints(model: Pick<ModelConfig, "endpoints" | "embeddings">): Endpoint[] {
-  const names: EndpointName[] = model.endpoints ?? [
-    ...DEFAULT_ENDPOINTS,
-    ...(model.embeddings ? (["embeddings"] as const) : []),
-  ];
+  const names: EndpointName[] = model.endpoints ?? defaultEndpoints(model.embeddings);
   return OPENAI_ENDPOINTS.filter((e) => names.includes(e.name));
 }
 
