@@ -1,6 +1,7 @@
 /** Domain rules shared by several endpoints: system names, URL normalisation, seeding, deploys, cascades. */
 import { createHash } from "node:crypto";
 import { BLANK, INVALID, TAKEN, Validation } from "./errors";
+import { randomHex } from "./router";
 import type {
   Backend,
   ConfigEnvironment,
@@ -138,8 +139,6 @@ export function proxyDefaults(
   random: () => number,
 ) {
   const hosted = deploymentOption === "hosted";
-  let secret = "";
-  while (secret.length < 16) secret += Math.floor(random() * 16).toString(16);
   return {
     endpoint: hosted ? hostedEndpoint(state, systemName, "production") : null,
     sandbox_endpoint: hosted ? hostedEndpoint(state, systemName, "staging") : null,
@@ -148,7 +147,7 @@ export function proxyDefaults(
     auth_user_key: "user_key",
     auth_app_id: "app_id",
     auth_app_key: "app_key",
-    secret_token: `Shared_secret_sent_from_proxy_to_API_backend_${secret}`,
+    secret_token: `Shared_secret_sent_from_proxy_to_API_backend_${randomHex(random, 16)}`,
     hostname_rewrite: null,
     oauth_login_url: null,
     api_test_path: "/",
