@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
 import {
+  canonical,
   differences,
   failure,
   Failure,
@@ -145,12 +146,9 @@ function originalOf(full: any): OriginalTemplate {
 }
 const PER_PAGE = 100;
 
+/** sha256 of the value's canonical JSON (key order does not matter). */
 function sha256(value: unknown): string {
-  const crypto = require("crypto");
-  const sorted = JSON.stringify(value, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
-  );
-  return crypto.createHash("sha256").update(sorted).digest("hex");
+  return require("crypto").createHash("sha256").update(canonical(value)).digest("hex");
 }
 
 /** What the tenant has, loaded once per operation. */
@@ -308,7 +306,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     const managed: ManagedItem[] = [];
     const record = (kind: CmsKind, key: string, id: number, item: unknown, original?: OriginalTemplate) =>
       managed.push({ kind, key, id, sha256: sha256(item), ...(original ? { original } : {}) });
-    const known = (kind: CmsKind, key: string) => previous.find((m) => m.kind === kind && m.key === key);
+    const before = (kind: CmsKind, key: string) => previous.find((m) => m.kind === kind && m.key === key);
 
     const sectionIds = new Map<string, number>(remote.sections.map((s) => [s.system_name, s.id]));
     const rootId = remote.sections.find((s) => s.system_name === "root" || s.parent_id == null)?.id;
@@ -365,8 +363,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
           return c.postMultipart(`${CMS}/files.json`, fields, [attachment]);
         },
       );
-      const known = previous.find((m) => m.kind === "file" && m.key === file.path);
-      const contentChanged = !created && known?.sha256 !== digest;
+      const contentChanged = !created && before("file", file.path)?.sha256 !== digest;
       const changed = differences(
         {
           ...(file.section === undefined ? {} : { section_id: sectionId(file.section) }),
@@ -391,7 +388,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     };
 
     for (const layout of inputs.layouts ?? []) {
-      const { id, original } = await this.syncTemplate(client, remote, publish, known("layout", layout.systemName), {
+      const { id, original } = await this.syncTemplate(client, remote, publish, before("layout", layout.systemName), {
         type: "layout",
         match: (t) => t.type === "layout" && t.system_name === layout.systemName,
         createOnly: { system_name: layout.systemName },
@@ -406,7 +403,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     }
 
     for (const partial of inputs.partials ?? []) {
-      const { id, original } = await this.syncTemplate(client, remote, publish, known("partial", partial.systemName), {
+      const { id, original } = await this.syncTemplate(client, remote, publish, before("partial", partial.systemName), {
         type: "partial",
         match: (t) => t.type === "partial" && t.system_name === partial.systemName,
         createOnly: { system_name: partial.systemName },
@@ -417,7 +414,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     }
 
     for (const page of inputs.pages ?? []) {
-      const { id, original } = await this.syncTemplate(client, remote, publish, known("page", page.systemName), {
+      const { id, original } = await this.syncTemplate(client, remote, publish, before("page", page.systemName), {
         type: "page",
         match: (t) => t.type === "page" && (t.system_name === page.systemName || t.path === page.path),
         createOnly: { system_name: page.systemName },
@@ -444,7 +441,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
         const summary = remote.templates.find((t) => t.type === kind && t.system_name === item.systemName);
         if (!summary) throw new Error(`CMS has no ${kind.replace("_", " ")} "${item.systemName}" to override`);
         const full = await fullTemplate(client, summary);
-        const original = known(kind, item.systemName)?.original ?? originalOf(full);
+        const original = before(kind, item.systemName)?.original ?? originalOf(full);
         const layout = "layout" in item ? item.layout : undefined;
         await this.writeTemplate(client, full, {
           fields: layout === undefined ? {} : { layout_id: layoutId(layout) },
