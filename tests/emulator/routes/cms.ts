@@ -7,7 +7,6 @@ import {
   CMS_PAGES,
   created,
   deleted,
-  findOr404,
   has,
   ok,
   paginate,
@@ -20,7 +19,7 @@ import {
 } from "../router";
 import type { CmsFile, CmsSection, CmsTemplate, EmulatorState, TemplateType } from "../state";
 import { stamp } from "../state";
-import { applyChanges } from "./resource";
+import { applyChanges, byPathId } from "./resource";
 
 const ALWAYS_ALLOWED = ["access_token", "id", "page", "per_page", "format"];
 const CREATABLE_TYPES = ["page", "layout", "partial"];
@@ -324,7 +323,7 @@ export function registerCms(router: Router): void {
       return deleted();
     });
 
-  const file = (ctx: RequestContext) => findOr404(ctx.state.cmsFiles, toInt(ctx.pathParams.id) ?? -1);
+  const file = (ctx: RequestContext) => byPathId(ctx, ctx.state.cmsFiles);
   router
     .add("GET", "/admin/api/cms/files", (ctx) => {
       const sectionId = toInt(param(ctx, "section_id"));
@@ -368,7 +367,7 @@ export function registerCms(router: Router): void {
       return deleted();
     });
 
-  const template = (ctx: RequestContext) => findOr404(ctx.state.cmsTemplates, toInt(ctx.pathParams.id) ?? -1);
+  const template = (ctx: RequestContext) => byPathId(ctx, ctx.state.cmsTemplates);
   router
     .add("GET", "/admin/api/cms/templates", (ctx) => {
       const type = toStr(param(ctx, "type"));
