@@ -4,7 +4,7 @@
  * Pure module: no Pulumi imports.
  */
 import { z } from "zod";
-import { configSchema, SECRET_KEYS } from "./schema";
+import { CEPHFS_STORAGE_CLASS, configSchema, SECRET_KEYS } from "./schema";
 
 export type ConfigKeyType = "string" | "integer" | "number" | "boolean" | "array" | "object";
 
@@ -100,9 +100,8 @@ const DOCS: Record<string, DocEntry> = {
     example: ["worker-a", "worker-b", "worker-c"],
   },
   "storage.rwxStorageClass": {
-    description:
-      "RWX storage class for 3scale system storage; default: ocs-storagecluster-cephfs when `storage.odf.enabled`, otherwise required.",
-    example: "ocs-storagecluster-cephfs",
+    description: `RWX storage class for 3scale system storage; default: ${CEPHFS_STORAGE_CLASS} when \`storage.odf.enabled\`, otherwise required.`,
+    example: CEPHFS_STORAGE_CLASS,
   },
   models: {
     description: "The models to serve, each with its own namespace, InferenceService and 3scale product.",

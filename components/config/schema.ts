@@ -153,6 +153,9 @@ export const odfSchema = z
   })
   .prefault({});
 
+/** ODF's CephFS storage class: the RWX class 3scale's system storage uses when this program deploys ODF. */
+export const CEPHFS_STORAGE_CLASS = "ocs-storagecluster-cephfs";
+
 export const storageSchema = z
   .strictObject({
     /** `minio`: deploy MinIO in-cluster; `external`: use an existing S3 endpoint. */

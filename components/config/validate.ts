@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import {
+  CEPHFS_STORAGE_CLASS,
   configSchema,
   defaultEndpoints,
   DNS_LABEL,
@@ -375,7 +376,7 @@ export function crossFieldProblems(raw: Record<string, unknown>): ConfigProblem[
         ["storage", "rwxStorageClass"],
         "is required when storage.odf.enabled is not true: 3scale's system storage needs a ReadWriteMany class " +
           "(ODF's CephFS, NFS, EFS...); name one that exists, or enable ODF",
-        CEPHFS_EXAMPLE,
+        CEPHFS_STORAGE_CLASS,
       ),
     );
 
@@ -413,7 +414,6 @@ export function crossFieldProblems(raw: Record<string, unknown>): ConfigProblem[
 
 const hasValue = (v: unknown) => v !== undefined && v !== null && v !== "";
 
-const CEPHFS_EXAMPLE = "ocs-storagecluster-cephfs";
 /** A real CSV name per operator, in that package's naming scheme. */
 const STARTING_CSV_EXAMPLES: Record<string, string> = {
   openshiftAi: "rhods-operator.2.16.2",

@@ -7,14 +7,15 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PlatformConfig, SecretConfig } from "../config/schema";
+import { CEPHFS_STORAGE_CLASS, type PlatformConfig, type SecretConfig } from "../config/schema";
 import { awaitAnnotations, customResource, Manifest, timeouts } from "../k8s";
 import { OperatorInstall, operatorSpec } from "../operators";
+
+export { CEPHFS_STORAGE_CLASS } from "../config/schema";
 
 export const MINIO_NAME = "minio";
 export const MINIO_SECRET = "minio-root-user";
 const MINIO_LABELS = { app: MINIO_NAME, "app.kubernetes.io/name": MINIO_NAME, "app.kubernetes.io/part-of": "maas" };
-export const CEPHFS_STORAGE_CLASS = "ocs-storagecluster-cephfs";
 export const ODF_NAMESPACE = "openshift-storage";
 
 /** Where and how to reach the bucket; the credentials are secret Outputs. */
