@@ -7,6 +7,7 @@ import {
   created,
   has,
   ok,
+  pathId,
   toBool,
   toInt,
   toStr,
@@ -338,9 +339,7 @@ function registerLimits(router: Router) {
   const names = { plural: "limits", singular: "limit" };
   const planMetric = (ctx: RequestContext) => {
     const plan = appPlan(ctx, "application_plan_id");
-    const metricId = toInt(ctx.pathParams.metric_id);
-    if (metricId === null) throw notFound();
-    return { plan, metric: limitableMetric(ctx.state, plan, metricId) };
+    return { plan, metric: limitableMetric(ctx.state, plan, pathId(ctx, "metric_id")) };
   };
   router
     .add("GET", "/admin/api/application_plans/{application_plan_id}/limits", (ctx) => {
