@@ -173,6 +173,15 @@ function environment(ctx: RequestContext): ConfigEnvironment {
   throw new ApiError(400, { error: "invalid environment" });
 }
 
+/** The product and its config of the path's environment and version; a 404 when there is none. */
+function configVersion(ctx: RequestContext): { product: Product; config: ProxyConfig } {
+  const p = product(ctx);
+  const version = toInt(ctx.pathParams.version);
+  const config = configsOf(ctx.state, p.id, environment(ctx)).find((c) => c.version === version);
+  if (!config) throw notFound();
+  return { product: p, config };
+}
+
 function renderConfig(c: ProxyConfig) {
   return { id: c.id, version: c.version, environment: c.environment, content: c.content, created_at: c.created_at };
 }
@@ -232,20 +241,11 @@ export function registerGateway(router: Router): void {
       if (!latest) throw notFound();
       return ok({ proxy_config: renderConfig(latest) });
     })
-    .add("GET", `${base}/configs/{environment}/{version}`, (ctx) => {
-      const p = product(ctx);
-      const env = environment(ctx);
-      const version = toInt(ctx.pathParams.version);
-      const config = configsOf(ctx.state, p.id, env).find((c) => c.version === version);
-      if (!config) throw notFound();
-      return ok({ proxy_config: renderConfig(config) });
-    })
+    .add("GET", `${base}/configs/{environment}/{version}`, (ctx) =>
+      ok({ proxy_config: renderConfig(configVersion(ctx).config) }),
+    )
     .add("POST", `${base}/configs/{environment}/{version}/promote`, (ctx) => {
-      const p = product(ctx);
-      const env = environment(ctx);
-      const version = toInt(ctx.pathParams.version);
-      const source = configsOf(ctx.state, p.id, env).find((c) => c.version === version);
-      if (!source) throw notFound();
+      const { product: p, config: source } = configVersion(ctx);
       const to = toStr(param(ctx, "to"));
       if (!to) throw missingParameter("to");
       if (to !== "sandbox" && to !== "production") throw new ApiError(422, { errors: { environment: [NOT_INCLUDED] } });
