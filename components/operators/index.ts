@@ -5,11 +5,9 @@
  *   1. the Subscription waits for `status.installedCSV`;
  *   2. a patch on that ClusterServiceVersion waits for `status.phase == Succeeded`;
  *   3. a patch on each CRD the dependants use waits for `condition=Established`.
- * Waits 2 and 3 rely on `pulumi.com/waitFor` being honoured on `*Patch` resources. pulumi-kubernetes
- * provider/pkg/await/await.go (source after 4.32.0) says so: `Creation` and `Update` take the same path for Patch resources as for any other
- * (a server-side apply, `kinds.IsPatchResource` only selects apply over create), then call
- * `metadata.ReadyCondition`, which reads `pulumi.com/waitFor` from the applied object and waits on it (timeout from
- * `pulumi.com/timeoutSeconds`, overridden by customTimeouts); only preview returns before the wait.
+ * Waits 2 and 3 rely on the provider honouring `pulumi.com/waitFor` on `*Patch` resources: since pulumi-kubernetes
+ * 4.32 a Patch's create and update are a server-side apply followed by the same readiness wait as any other object
+ * (timeout from `pulumi.com/timeoutSeconds`, overridden by customTimeouts); only preview returns before the wait.
  * With `installPlanApproval: Manual`, a Job approves the one InstallPlan that installs `startingCSV` (see
  * `buildInstallPlanApprover`); the CSV wait depends on that Job.
  * Dependants `dependsOn: operator.ready`, so on destroy they are deleted while the operator still runs their
