@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CmsContent } from "../../dynamic-providers/cms-content";
 import { SsoIntegration } from "../../dynamic-providers/sso-integration";
-import { buildPortalContent, type PortalContent } from "../../components/portal/content";
+import { buildPortalContent } from "../../components/portal/content";
 import { ssoDisplayName } from "../../components/portal";
 import { configSchema, type PlatformConfig } from "../../components/config/schema";
 import { BUILTIN_PAGES } from "../emulator/seed";
@@ -26,28 +26,6 @@ const PLACEHOLDER_CONNECTION = {
   verifyTls: false,
 };
 
-/**
- * EMULATOR GAP (workaround for this test only): the emulator validates Liquid with a plain liquidjs that does not know
- * 3scale's own tags (`content`, `csrf`, `form`, `disable_client_cache`) and 422s on them, and it seeds fewer builtin
- * pages than 3scale (no applications/new or applications/choose_service). The uploaded content is otherwise exactly the
- * builder's: 3scale-only tags become Liquid comments, and builtin pages the emulator lacks are left out.
- */
-function emulatorCompatible(content: PortalContent): PortalContent {
-  const neutralize = (text: string) =>
-    text.replace(/\{%\s*(content|csrf|disable_client_cache|form\b[^%]*|endform)\s*%\}/g, (_m, tag: string) => {
-      return `{% comment %}3scale:${tag.split(" ")[0]}{% endcomment %}`;
-    });
-  return {
-    ...content,
-    layouts: content.layouts.map((l) => ({ ...l, content: neutralize(l.content) })),
-    partials: content.partials.map((p) => ({ ...p, content: neutralize(p.content) })),
-    pages: content.pages.map((p) => ({ ...p, content: neutralize(p.content) })),
-    builtinPages: content.builtinPages
-      .filter((p) => (BUILTIN_PAGES as readonly string[]).includes(p.systemName))
-      .map((p) => ({ ...p, content: neutralize(p.content) })),
-  };
-}
-
 function stack(description: string): PlatformConfig {
   return configSchema.parse({
     models: [
@@ -58,16 +36,14 @@ function stack(description: string): PlatformConfig {
 }
 
 const portalProgram = (config: PlatformConfig) => () => {
-  const content = emulatorCompatible(
-    buildPortalContent({
-      models: config.models,
-      threescale: config.threescale,
-      gatewayUrls: Object.fromEntries(
-        config.models.map((m) => [m.name, `https://${m.name}-maas-apicast-production.${WILDCARD}:443`]),
-      ),
-      portalUrl: `https://maas.${WILDCARD}`,
-    }),
-  );
+  const content = buildPortalContent({
+    models: config.models,
+    threescale: config.threescale,
+    gatewayUrls: Object.fromEntries(
+      config.models.map((m) => [m.name, `https://${m.name}-maas-apicast-production.${WILDCARD}:443`]),
+    ),
+    portalUrl: `https://maas.${WILDCARD}`,
+  });
   const connection = pulumi.secret(PLACEHOLDER_CONNECTION);
   const cms = new CmsContent("portal-content", { connection, ...content });
   const sso = new SsoIntegration("portal-sso", {
