@@ -83,7 +83,7 @@ function renderApplication(state: EmulatorState, app: Application) {
   const account = state.accounts.find((a) => a.id === app.account_id);
   const credentials =
     service?.attributes.backend_version === "1"
-      ? { user_key: app.user_key, provider_verification_key: randomHexFrom(app.id) }
+      ? { user_key: app.user_key, provider_verification_key: providerVerificationKey(app.id) }
       : { application_id: app.application_id };
   return {
     id: app.id,
@@ -107,7 +107,7 @@ function renderApplication(state: EmulatorState, app: Application) {
 }
 
 /** Stable per-application value (the real one is random; nothing depends on it). */
-function randomHexFrom(id: number): string {
+function providerVerificationKey(id: number): string {
   return (id * 2654435761).toString(16).padStart(32, "0").slice(-32);
 }
 
