@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures } from "./threescale/common";
+import { Failure, fieldFailures, productPath } from "./threescale/common";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface ApplicationPlanInputs extends ConnectionInputs {
@@ -26,7 +26,7 @@ export interface ApplicationPlanOutputs extends ApplicationPlanInputs {
   planId: number;
 }
 
-const plansPath = (productId: number) => `/admin/api/services/${productId}/application_plans`;
+const plansPath = (productId: number) => `${productPath(productId)}/application_plans`;
 
 export class ApplicationPlanProvider extends ObjectProvider<ApplicationPlanInputs> {
   protected readonly createOnly = ["productId", "systemName"];

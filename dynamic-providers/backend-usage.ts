@@ -1,7 +1,7 @@
 /** 3scale backend usage: routes a product's path prefix to a backend (`services/{id}/backend_usages`). */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { failure, Failure, fieldFailures, known } from "./threescale/common";
+import { failure, Failure, fieldFailures, known, listBackendUsages, productPath } from "./threescale/common";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface BackendUsageInputs extends ConnectionInputs {
@@ -43,22 +43,16 @@ export class BackendUsageProvider extends ObjectProvider<BackendUsageInputs> {
   }
 
   protected path(inputs: BackendUsageInputs, item: { id: number | string }): string {
-    return `/admin/api/services/${inputs.productId}/backend_usages/${item.id}`;
+    return `${productPath(inputs.productId)}/backend_usages/${item.id}`;
   }
 
   protected async find(client: AdminClient, inputs: BackendUsageInputs) {
-    // The usage list is a bare JSON array of `{backend_usage: {...}}`.
-    const usages = await client.list(
-      `/admin/api/services/${inputs.productId}/backend_usages.json`,
-      undefined,
-      "backend_usage",
-    );
-    return usages.find((u) => u.backend_id === inputs.backendId);
+    return (await listBackendUsages(client, inputs.productId)).find((u) => u.backend_id === inputs.backendId);
   }
 
   protected async post(client: AdminClient, inputs: BackendUsageInputs) {
     const body = { backend_api_id: inputs.backendId, path: inputs.path };
-    return (await client.post(`/admin/api/services/${inputs.productId}/backend_usages.json`, body)).backend_usage;
+    return (await client.post(`${productPath(inputs.productId)}/backend_usages.json`, body)).backend_usage;
   }
 
   protected refresh(props: Record<string, any>, actual: ApiObject): Record<string, any> {

@@ -1,7 +1,16 @@
 /** 3scale Backend (`/admin/api/backend_apis`): the private upstream a product routes to. */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, toApi, urlPorts, waitUntilGone, withDefaultPort } from "./threescale/common";
+import {
+  BACKENDS_PATH,
+  Failure,
+  fieldFailures,
+  listBackends,
+  toApi,
+  urlPorts,
+  waitUntilGone,
+  withDefaultPort,
+} from "./threescale/common";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface BackendInputs extends ConnectionInputs {
@@ -10,8 +19,6 @@ export interface BackendInputs extends ConnectionInputs {
   privateEndpoint: string;
   description?: string;
 }
-
-const BACKENDS = "/admin/api/backend_apis";
 
 export class BackendProvider extends ObjectProvider<BackendInputs> {
   protected readonly createOnly = ["systemName"];
@@ -43,17 +50,16 @@ export class BackendProvider extends ObjectProvider<BackendInputs> {
   }
 
   protected path(_inputs: BackendInputs, item: { id: number | string }): string {
-    return `${BACKENDS}/${item.id}`;
+    return `${BACKENDS_PATH}/${item.id}`;
   }
 
   protected async find(client: AdminClient, inputs: BackendInputs) {
-    const all = await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api");
-    return all.find((b) => b.system_name === inputs.systemName);
+    return (await listBackends(client)).find((b) => b.system_name === inputs.systemName);
   }
 
   protected async post(client: AdminClient, inputs: BackendInputs) {
     const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
-    return (await client.post(`${BACKENDS}.json`, body)).backend_api;
+    return (await client.post(`${BACKENDS_PATH}.json`, body)).backend_api;
   }
 
   async delete(id: string, props: BackendInputs): Promise<void> {

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
 import { ThreescaleApiError } from "./threescale/client";
 import {
+  BACKENDS_PATH,
   CatalogOwner,
   differences,
   failure,
@@ -18,9 +19,13 @@ import {
   fieldFailures,
   FieldRule,
   hasAny,
+  listBackends,
+  listBackendUsages,
   listOwnerMetrics,
+  listProducts,
   looseEqual,
   plainMetricName,
+  productPath,
   UNKNOWN,
 } from "./threescale/common";
 import {
@@ -209,9 +214,6 @@ export interface TenantDefaultsOutputs extends TenantDefaultsInputs {
   removed: RemovedDefaults;
 }
 
-const SERVICES = "/admin/api/services";
-const BACKENDS = "/admin/api/backend_apis";
-
 /** A backend the restored product is to use again: its id, and its metric ids for the plans' limits. */
 interface UsableBackend {
   backendId: number;
@@ -260,13 +262,9 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
    */
   private async remove(client: AdminClient, inputs: TenantDefaultsInputs): Promise<RemovedDefaults> {
     const removed: RemovedDefaults = {};
-    const product = (await client.list(`${SERVICES}.json`, "services", "service")).find(
-      (s) => s.system_name === inputs.productSystemName,
-    );
-    const usages = product
-      ? await client.list(`${SERVICES}/${product.id}/backend_usages.json`, undefined, "backend_usage")
-      : [];
-    const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find((b) =>
+    const product = (await listProducts(client)).find((s) => s.system_name === inputs.productSystemName);
+    const usages = product ? await listBackendUsages(client, product.id) : [];
+    const backend = (await listBackends(client)).find((b) =>
       inputs.backendSystemName === undefined
         ? b.id === defaultBackendId(usages)
         : b.system_name === inputs.backendSystemName,
@@ -278,14 +276,14 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
     if (product) {
       for (const usage of usages) {
         if (backend && usage.backend_id === backend.id) removed.usagePath = usage.path;
-        await client.deleteIfExists(`${SERVICES}/${product.id}/backend_usages/${usage.id}.json`);
+        await client.deleteIfExists(`${productPath(product.id)}/backend_usages/${usage.id}.json`);
       }
-      await client.deleteIfExists(`${SERVICES}/${product.id}.json`);
+      await client.deleteIfExists(`${productPath(product.id)}.json`);
       removed.product = productRecord;
     }
     if (backend) {
       try {
-        await client.deleteIfExists(`${BACKENDS}/${backend.id}.json`);
+        await client.deleteIfExists(`${BACKENDS_PATH}/${backend.id}.json`);
         removed.backend = backendRecord;
       } catch (err) {
         // Still used by a product someone else made: it is not a leftover default, so it stays.
@@ -318,9 +316,7 @@ export class TenantDefaultsProvider extends ThreescaleProvider<TenantDefaultsInp
   /** The kept backend as it is now (no record of it to restore); undefined when it is gone meanwhile. */
   private async keptBackend(client: AdminClient, systemName?: string): Promise<UsableBackend | undefined> {
     if (systemName === undefined) return undefined;
-    const backend = (await client.list(`${BACKENDS}.json`, "backend_apis", "backend_api")).find(
-      (b) => b.system_name === systemName,
-    );
+    const backend = (await listBackends(client)).find((b) => b.system_name === systemName);
     if (!backend) return undefined;
     const owner: CatalogOwner = { kind: "backend", id: backend.id };
     const metrics = await listOwnerMetrics(client, owner);

@@ -12,7 +12,9 @@ import {
   FieldRule,
   findOrCreate,
   inputOwner,
+  listBackendUsages,
   listOwnerMetrics,
+  listProducts,
   ownerIdInput,
   OwnerIdInput,
   ownerPath,
@@ -142,14 +144,9 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   /** Products whose gateway configs may reference this owner's metrics. */
   private async productsUsing(client: AdminClient, { kind, id: ownerId }: CatalogOwner): Promise<number[]> {
     if (kind === "product") return [ownerId];
-    const services = await client.list("/admin/api/services.json", "services", "service");
     const users: number[] = [];
-    for (const service of services) {
-      const usages = await client.list(
-        `/admin/api/services/${service.id}/backend_usages.json`,
-        undefined,
-        "backend_usage",
-      );
+    for (const service of await listProducts(client)) {
+      const usages = await listBackendUsages(client, service.id);
       if (usages.some((u) => u.backend_id === ownerId)) users.push(service.id);
     }
     return users;

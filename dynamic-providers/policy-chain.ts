@@ -13,6 +13,7 @@ import {
   FieldRule,
   isUnknown,
   known,
+  productPath,
   sameValue,
   UNKNOWN,
   unlessGone,
@@ -150,7 +151,7 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
   }
 }
 
-const chainPath = (productId: number) => `/admin/api/services/${productId}/proxy/policies.json`;
+const chainPath = (productId: number) => `${productPath(productId)}/proxy/policies.json`;
 
 /** The one instance every resource of this type shares (serialized once). */
 export const policyChainProvider = new PolicyChainProvider();

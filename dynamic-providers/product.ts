@@ -1,7 +1,18 @@
 /** 3scale Product (`/admin/api/services`): the API consumers subscribe to, one per served model. */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { failure, Failure, fieldFailures, known, toApi, waitUntilGone } from "./threescale/common";
+import {
+  failure,
+  Failure,
+  fieldFailures,
+  known,
+  listProducts,
+  PRODUCTS_PATH,
+  productPath,
+  rulesPath,
+  toApi,
+  waitUntilGone,
+} from "./threescale/common";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
 export interface ProductInputs extends ConnectionInputs {
@@ -14,7 +25,6 @@ export interface ProductInputs extends ConnectionInputs {
   removeDefaultMappingRule?: boolean;
 }
 
-const SERVICES = "/admin/api/services";
 const DEPLOYMENT_OPTIONS = /^(hosted|self_managed|service_mesh_istio|plugin_\w+)$/;
 
 export class ProductProvider extends ObjectProvider<ProductInputs> {
@@ -56,17 +66,16 @@ export class ProductProvider extends ObjectProvider<ProductInputs> {
   }
 
   protected path(_inputs: ProductInputs, item: { id: number | string }): string {
-    return `${SERVICES}/${item.id}`;
+    return productPath(item.id);
   }
 
   protected async find(client: AdminClient, inputs: ProductInputs) {
-    const all = await client.list(`${SERVICES}.json`, "services", "service");
-    return all.find((s) => s.system_name === inputs.systemName);
+    return (await listProducts(client)).find((s) => s.system_name === inputs.systemName);
   }
 
   protected async post(client: AdminClient, inputs: ProductInputs) {
     const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
-    return (await client.post(`${SERVICES}.json`, body)).service;
+    return (await client.post(`${PRODUCTS_PATH}.json`, body)).service;
   }
 
   protected outputs(inputs: Record<string, any>, actual: { id: number }, olds?: Record<string, any>) {
@@ -99,7 +108,7 @@ export class ProductProvider extends ObjectProvider<ProductInputs> {
 
 /** Id of the product's `hits` metric (every product has one). */
 async function hitsMetric(client: AdminClient, productId: number): Promise<number> {
-  const metrics = await client.list(`${SERVICES}/${productId}/metrics.json`, "metrics", "metric");
+  const metrics = await client.list(`${productPath(productId)}/metrics.json`, "metrics", "metric");
   const hits = metrics.find((m) => m.system_name === "hits");
   if (!hits) throw new Error(`3scale product ${productId} has no "hits" metric`);
   return hits.id;
@@ -107,7 +116,7 @@ async function hitsMetric(client: AdminClient, productId: number): Promise<numbe
 
 /** Deletes the `GET /` → hits rule 3scale seeds, which would otherwise meter every path as a hit. */
 async function removeSeededRule(client: AdminClient, productId: number, hitsMetricId: number): Promise<void> {
-  const base = `${SERVICES}/${productId}/proxy/mapping_rules`;
+  const base = rulesPath({ kind: "product", id: productId });
   const rules = await client.list(`${base}.json`, "mapping_rules", "mapping_rule");
   for (const rule of rules) {
     if (rule.http_method === "GET" && rule.pattern === "/" && rule.metric_id === hitsMetricId && rule.delta === 1) {
@@ -121,10 +130,10 @@ async function removeSeededRule(client: AdminClient, productId: number, hitsMetr
  * plan when they get an application, and signup needs it published.
  */
 async function publishDefaultServicePlan(client: AdminClient, productId: number): Promise<void> {
-  const plans = await client.list(`${SERVICES}/${productId}/service_plans.json`, "plans", "service_plan");
+  const plans = await client.list(`${productPath(productId)}/service_plans.json`, "plans", "service_plan");
   const plan = plans.find((p) => p.default) ?? plans.find((p) => p.name === "Default") ?? plans[0];
   if (!plan) return;
-  const base = `${SERVICES}/${productId}/service_plans/${plan.id}`;
+  const base = `${productPath(productId)}/service_plans/${plan.id}`;
   if (plan.state !== "published") await client.put(`${base}.json`, { state_event: "publish" });
   if (plan.default !== true) await client.put(`${base}/default.json`);
 }

@@ -18,6 +18,7 @@ import {
   isUnknown,
   known,
   latestConfigVersion,
+  productPath,
   promoteLatest,
 } from "./threescale/common";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
@@ -80,7 +81,7 @@ export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInp
   private async deploy(inputs: ProxyPromotionInputs): Promise<Record<string, unknown>> {
     const client = this.client(inputs);
     // Always 201, even when nothing was saved: the latest staging version tells what happened.
-    await client.post(`/admin/api/services/${inputs.productId}/proxy/deploy.json`);
+    await client.post(`${productPath(inputs.productId)}/proxy/deploy.json`);
     const stagingVersion = await latestConfigVersion(client, inputs.productId, "sandbox");
     if (stagingVersion === undefined) {
       throw new Error(

@@ -14,6 +14,7 @@ import {
   FieldRule,
   hasAny,
   known,
+  productPath,
   refreshed,
   snakeCase,
   unlessGone,
@@ -112,7 +113,7 @@ export class ProxySettingsProvider extends ThreescaleProvider<ProxySettingsInput
   }
 }
 
-const proxyPath = (productId: number) => `/admin/api/services/${productId}/proxy.json`;
+const proxyPath = (productId: number) => `${productPath(productId)}/proxy.json`;
 
 function endpoints(proxy: any): { endpoint: string; sandboxEndpoint: string } {
   return { endpoint: proxy.endpoint ?? "", sandboxEndpoint: proxy.sandbox_endpoint ?? "" };

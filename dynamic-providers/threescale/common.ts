@@ -344,8 +344,17 @@ export function inputOwner(kind: CatalogOwner["kind"], inputs: Partial<Record<Ow
   return { kind, id: Number(inputs[ownerIdInput(kind)]) };
 }
 
+/** The admin API collections of products (3scale calls them services) and of backends. */
+export const PRODUCTS_PATH = "/admin/api/services";
+export const BACKENDS_PATH = "/admin/api/backend_apis";
+
+/** A product's path without `.json`; everything the product owns lives below it. */
+export function productPath(productId: number | string): string {
+  return `${PRODUCTS_PATH}/${productId}`;
+}
+
 export function ownerPath(owner: CatalogOwner): string {
-  return owner.kind === "product" ? `/admin/api/services/${owner.id}` : `/admin/api/backend_apis/${owner.id}`;
+  return owner.kind === "product" ? productPath(owner.id) : `${BACKENDS_PATH}/${owner.id}`;
 }
 
 /** Mapping rules path without `.json` (a product's live under `proxy/`). */
@@ -357,6 +366,19 @@ export function rulesPath(owner: CatalogOwner): string {
 export function plainMetricName(owner: CatalogOwner, systemName: string): string {
   const suffix = `.${owner.id}`;
   return owner.kind === "backend" && systemName.endsWith(suffix) ? systemName.slice(0, -suffix.length) : systemName;
+}
+
+export function listProducts(client: AdminClient): Promise<any[]> {
+  return client.list(`${PRODUCTS_PATH}.json`, "services", "service");
+}
+
+export function listBackends(client: AdminClient): Promise<any[]> {
+  return client.list(`${BACKENDS_PATH}.json`, "backend_apis", "backend_api");
+}
+
+/** The product's backend usages (the API answers a bare array of `{backend_usage: {...}}`). */
+export function listBackendUsages(client: AdminClient, productId: number): Promise<any[]> {
+  return client.list(`${productPath(productId)}/backend_usages.json`, undefined, "backend_usage");
 }
 
 /** The owner's metrics and methods (one list holds both; methods carry `parent_id`), unwrapped. */
@@ -374,7 +396,7 @@ export async function latestConfigVersion(
   productId: number,
   environment: "sandbox" | "production",
 ): Promise<number | undefined> {
-  const found = await client.find(`/admin/api/services/${productId}/proxy/configs/${environment}/latest.json`);
+  const found = await client.find(`${productPath(productId)}/proxy/configs/${environment}/latest.json`);
   return found?.proxy_config?.version;
 }
 
@@ -389,7 +411,7 @@ export async function promoteLatest(client: AdminClient, productId: number): Pro
   ]);
   if (staging === undefined || staging === production) return production;
   try {
-    await client.post(`/admin/api/services/${productId}/proxy/configs/sandbox/${staging}/promote.json`, {
+    await client.post(`${productPath(productId)}/proxy/configs/sandbox/${staging}/promote.json`, {
       to: "production",
     });
   } catch (err) {
@@ -402,7 +424,7 @@ export async function promoteLatest(client: AdminClient, productId: number): Pro
 /** Saves the product's current state as the latest staging config, and in production too if it had one. */
 export async function redeploy(client: AdminClient, productId: number): Promise<void> {
   const hadProduction = (await latestConfigVersion(client, productId, "production")) !== undefined;
-  await client.post(`/admin/api/services/${productId}/proxy/deploy.json`);
+  await client.post(`${productPath(productId)}/proxy/deploy.json`);
   if (hadProduction) await promoteLatest(client, productId);
 }
 

@@ -11,13 +11,17 @@
  */
 import type { AdminClient } from "./client";
 import {
+  BACKENDS_PATH,
   CatalogOwner,
   differences,
   findOrCreate,
   hasAny,
+  listBackendUsages,
   listOwnerMetrics,
   ownerPath,
   plainMetricName,
+  PRODUCTS_PATH,
+  productPath,
   rulesPath,
   sameValue,
 } from "./common";
@@ -111,9 +115,6 @@ const PROXY_FIELDS = [
   "jwt_claim_with_client_id",
   "jwt_claim_with_client_id_type",
 ];
-
-const SERVICES = "/admin/api/services";
-const BACKENDS = "/admin/api/backend_apis";
 
 function listRules(client: AdminClient, owner: CatalogOwner): Promise<any[]> {
   return client.list(`${rulesPath(owner)}.json`, "mapping_rules", "mapping_rule");
@@ -227,7 +228,7 @@ export async function restoreBackend(
   client: AdminClient,
   record: RecordedBackend,
 ): Promise<{ id: number; metricIds: Map<string, number> }> {
-  const item = await findOrPost(client, BACKENDS, ["backend_apis", "backend_api"], {
+  const item = await findOrPost(client, BACKENDS_PATH, ["backend_apis", "backend_api"], {
     name: record.name,
     system_name: record.systemName,
     description: record.description ?? "",
@@ -266,7 +267,7 @@ export async function recordProduct(
   product: any,
   backendNames: Map<number, string>,
 ): Promise<RecordedProduct> {
-  const base = `${SERVICES}/${product.id}`;
+  const base = productPath(product.id);
   const owner: CatalogOwner = { kind: "product", id: product.id };
   const productMetrics = await listOwnerMetrics(client, owner);
   const catalog = await recordCatalog(client, owner, productMetrics);
@@ -333,14 +334,14 @@ export async function restoreProduct(
   record: RecordedProduct,
   usages: Array<{ backendId: number; path: string; metricIds: Map<string, number>; systemName: string }>,
 ): Promise<void> {
-  const item = await findOrPost(client, SERVICES, ["services", "service"], {
+  const item = await findOrPost(client, PRODUCTS_PATH, ["services", "service"], {
     name: record.name,
     system_name: record.systemName,
     description: record.description ?? "",
     ...(record.deploymentOption ? { deployment_option: record.deploymentOption } : {}),
     ...(record.backendVersion ? { backend_version: record.backendVersion } : {}),
   });
-  const base = `${SERVICES}/${item.id}`;
+  const base = productPath(item.id);
   const metricIds = record.catalog
     ? await restoreCatalog(client, { kind: "product", id: item.id }, record.catalog)
     : new Map<string, number>();
@@ -354,14 +355,11 @@ export async function restoreProduct(
       await client.put(`${base}/proxy/policies.json`, { policies_config: record.policies });
     }
   }
-  const existing = await client.list(`${base}/backend_usages.json`, undefined, "backend_usage");
+  const existing = await listBackendUsages(client, item.id);
   for (const usage of usages.filter((u) => !existing.some((e) => e.backend_id === u.backendId))) {
     await findOrCreate(
       client,
-      async (c) =>
-        (await c.list(`${base}/backend_usages.json`, undefined, "backend_usage")).find(
-          (e) => e.backend_id === usage.backendId,
-        ),
+      async (c) => (await listBackendUsages(c, item.id)).find((e) => e.backend_id === usage.backendId),
       async (c) =>
         (await c.post(`${base}/backend_usages.json`, { backend_api_id: usage.backendId, path: usage.path }))
           .backend_usage,
@@ -383,7 +381,7 @@ async function restorePlan(
   plan: RecordedPlan,
   metricId: (l: RecordedLimit) => number | undefined,
 ): Promise<void> {
-  const plans = `${SERVICES}/${productId}/application_plans`;
+  const plans = `${productPath(productId)}/application_plans`;
   const item = await findOrPost(client, plans, ["plans", "application_plan"], {
     name: plan.name,
     system_name: plan.systemName,
