@@ -12,7 +12,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterFixtureHandlers } from "./cluster-fixture";
 import { defaultHandler } from "./default-handlers";
-import { PlainValue, SECRET_SIG, SIG_KEY, toPlain } from "./plain";
+import { SECRET_SIG, SIG_KEY, toPlain } from "./plain";
 import { withCheapSdkStacks } from "./sdk-stacks";
 import { PROJECT_ROOT, stackConfig, stackFilePath } from "./stack-config";
 
@@ -425,5 +425,3 @@ function dedupe(errors: Error[]): Error[] {
   const seen = new Set<string>();
   return errors.filter((e) => !seen.has(e.message) && (seen.add(e.message), true));
 }
-
-export type { PlainValue };

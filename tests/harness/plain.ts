@@ -9,8 +9,6 @@ const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
 const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
 const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 
-export type PlainValue = null | boolean | number | string | PlainValue[] | { [k: string]: PlainValue };
-
 /** Returns the plain value and whether any part of it was secret. */
 function convert(value: unknown): { value: any; secret: boolean } {
   if (Array.isArray(value)) {
