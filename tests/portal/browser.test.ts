@@ -18,7 +18,8 @@ let browser: Browser;
 let server: PortalServer;
 const requests: string[] = [];
 const consoleErrors: string[] = [];
-const models = portalContent(5).config.models.map((m) => m.name);
+const portal = portalContent(5);
+const models = portal.config.models.map((m) => m.name);
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
@@ -26,7 +27,7 @@ beforeAll(async () => {
   }
   const { chromium } = require("playwright-core") as typeof import("playwright-core");
   // launch() gives every browser a fresh temporary profile (user-data-dir), removed on close.
-  server = await startPortalServer(portalContent(5).content, models);
+  server = await startPortalServer(portal.content, models);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
