@@ -1,5 +1,6 @@
 /** 3scale mapping rules of a product (`proxy/mapping_rules`) or a backend (`mapping_rules`). */
 import * as pulumi from "@pulumi/pulumi";
+import { HTTP_METHODS } from "../components/config/schema";
 import type { AdminClient, Connection } from "./threescale/client";
 import {
   Failure,
@@ -12,8 +13,6 @@ import {
   toApi,
 } from "./threescale/common";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
-
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 export interface MappingRuleInputs extends ConnectionInputs {
   productId?: number;

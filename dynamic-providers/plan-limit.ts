@@ -3,12 +3,13 @@
  * changes in place. Reads use the plan-wide list: the per-metric endpoints return the metric's limits of every plan.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { LIMIT_PERIODS } from "../components/config/schema";
 import type { AdminClient, Connection } from "./threescale/client";
 import { Failure, fieldFailures, unlessGone } from "./threescale/common";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
 
-/** The periods 3scale accepts for a limit. */
-export const LIMIT_PERIODS = ["eternity", "year", "month", "week", "day", "hour", "minute"] as const;
+/** The periods 3scale accepts for a limit: the ones the stack config offers. */
+export { LIMIT_PERIODS };
 export type LimitPeriod = (typeof LIMIT_PERIODS)[number];
 
 export interface PlanLimitInputs extends ConnectionInputs {

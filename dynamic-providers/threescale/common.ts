@@ -7,6 +7,7 @@
  * Serialized by value into each provider (like client.ts): no module-level state, packages required inside
  * functions, arrays rather than Sets, no Pulumi runtime objects.
  */
+import { SYSTEM_NAME } from "../../components/config/schema";
 import { AdminClient, isAlreadyTaken, isNotFound, isRetryable, ThreescaleApiError } from "./client";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -258,8 +259,6 @@ export interface FieldRule {
   /** Never echo the value (credentials). */
   secret?: boolean;
 }
-
-const SYSTEM_NAME = /^\w[\w\-/]{1,254}$/;
 
 function boundsProblem(rule: FieldRule, value: number, what: string): string | undefined {
   const min = rule.min ?? (rule.kind === "id" ? 1 : undefined);
