@@ -51,9 +51,8 @@ export function connectionFailures(inputs: Partial<ConnectionInputs>): Failure[]
 }
 
 /** Names of the desired fields whose value differs from the old outputs (ignoring provider and connection). */
-export function changedFields(olds: Record<string, any>, news: Record<string, any>, fields?: string[]): string[] {
-  const keys = fields ?? Object.keys(news).filter((k) => !IGNORED_FIELDS.includes(k));
-  return keys.filter((k) => !IGNORED_FIELDS.includes(k) && !sameValue(olds[k], news[k]));
+function changedFields(olds: Record<string, any>, news: Record<string, any>): string[] {
+  return Object.keys(news).filter((k) => !IGNORED_FIELDS.includes(k) && !sameValue(olds[k], news[k]));
 }
 
 /**
