@@ -22,13 +22,14 @@ import { performance } from "perf_hooks";
 import { createDynamicEngine, EngineOperation, isDynamic } from "../tests/harness/dynamic-engine";
 import { startEmulatorInWorker } from "../tests/harness/emulator-worker";
 import { HarnessState, PROJECT_ROOT, runProgram } from "../tests/harness";
-import { inThreescaleLayer, manyModels, otherLayers } from "../tests/e2e/support";
+import { inThreescaleLayer, manyModels } from "../tests/e2e/support";
+import { DEFAULT_CLIENT_OPTIONS } from "../dynamic-providers/threescale/client";
 
 /**
  * The admin client's own default (requests in flight per admin URL): what a deployment gets, since the stack
  * config does not change it. Pulumi's engine runs at most 4 x cores operations at once anyway.
  */
-const SHIPPED_CLIENT_CONCURRENCY = 8;
+const SHIPPED_CLIENT_CONCURRENCY = DEFAULT_CLIENT_OPTIONS.concurrency;
 type Phase = "first up" | "no-op up" | "refresh" | "one-field change";
 
 interface Row {
@@ -67,7 +68,6 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
     connection: { adminUrl: emulator.url, accessToken: emulator.accessToken, verifyTls: false },
     clientOptions: { concurrency },
     manages: inThreescaleLayer,
-    fallback: otherLayers,
     host: "worker",
   });
   await engine.ready();

@@ -38,7 +38,8 @@ export interface MultipartFile {
   content: Buffer;
 }
 
-const DEFAULTS: Required<ClientOptions> = {
+/** Client defaults; `concurrency` is what a deployment gets per admin URL. */
+export const DEFAULT_CLIENT_OPTIONS: Required<ClientOptions> = {
   timeoutMs: 30_000,
   maxAttempts: 7,
   baseDelayMs: 200,
@@ -119,7 +120,7 @@ export class AdminClient {
     /** Successful writes, shared with the clients derived through `withOptions`. */
     private readonly tally: { writes: number } = { writes: 0 },
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
     if (!/^https?:\/\//.test(connection.adminUrl)) {
       throw new Error(`threescale connection.adminUrl must be an http(s) URL, got "${connection.adminUrl}"`);
     }

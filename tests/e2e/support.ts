@@ -8,8 +8,7 @@
 import type { ClientOptions } from "../../dynamic-providers/threescale/client";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
 import { createDynamicEngine, DynamicEngine, RefreshResult } from "../harness/dynamic-engine";
-import { HarnessState, ResourceHandler, runProgram, RunResult } from "../harness";
-import { defaultHandler } from "../harness/default-handlers";
+import { HarnessState, runProgram, RunResult } from "../harness";
 import type { ConfigInput } from "../../components/config/schema";
 
 export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${name}`;
@@ -17,12 +16,6 @@ export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${nam
 /** The layer under test: the 3scale configuration (products, tenant settings, verification account). */
 export const THREESCALE_LAYER = "maas:threescale:ThreescaleConfiguration";
 export const inThreescaleLayer = (r: { urn: string }) => r.urn.includes(THREESCALE_LAYER);
-
-/**
- * Stand-in for the dynamic resources of other layers: the harness's default handler, which echoes inputs and
- * computes the outputs the program reads from them (the SSO integration's callback URL on the portal domain).
- */
-export const otherLayers: ResourceHandler = defaultHandler;
 
 /** Quick retries: the emulator answers instantly, so waiting only slows tests down. */
 export const FAST_RETRIES: ClientOptions = { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 20, timeoutMs: 10_000 };
