@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startFakeBackend, startFakeUpstream, startNginx } from "../tests/policy/nginx-fixture";
+import { startFakeBackend, startFakeUpstream, startNginx } from "../tools/policy-gateway/nginx-fixture";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /**

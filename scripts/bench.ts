@@ -19,9 +19,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { createDynamicEngine, EngineOperation, isDynamic } from "../tests/harness/dynamic-engine";
-import { startEmulatorInWorker } from "../tests/harness/emulator-worker";
-import { HarnessState, PROJECT_ROOT, runProgram } from "../tests/harness";
+import { createDynamicEngine, EngineOperation, isDynamic } from "./plan/dynamic-engine";
+import { startEmulatorInWorker } from "../tools/threescale-emulator/worker";
+import { HarnessState, PROJECT_ROOT, runProgram } from "./plan/mock-runner";
 import { inThreescaleLayer, manyModels } from "../tests/e2e/support";
 import { DEFAULT_CLIENT_OPTIONS } from "../dynamic-providers/threescale/client";
 

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigValidationError } from "../components/config/validate";
-import { ProgramError, PROJECT_ROOT, RunResult, runProgram } from "../tests/harness";
+import { ProgramError, PROJECT_ROOT, RunResult, runProgram } from "./plan/mock-runner";
 import { adminObjects, kubernetesManifests, mermaidGraph, resourceTree, summary } from "./plan/render";
 
 export interface PlanOptions {

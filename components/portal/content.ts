@@ -11,7 +11,7 @@ import * as path from "path";
 import { Liquid } from "liquidjs";
 import type { ModelConfig, PlatformConfig } from "../config/schema";
 import type { CmsContentInputs } from "../../dynamic-providers/cms-content";
-import { productSpec, servedEndpoints, PlanSpec } from "../threescale/builders";
+import { productSpec, servedEndpoints, PlanSpec } from "../products/builders";
 
 export const PORTAL_ASSETS_DIR = path.resolve(__dirname, "../../assets/portal");
 /** The layout every page and overridden builtin page uses. */

@@ -3,7 +3,7 @@
  * 3scale/Keycloak objects and a Mermaid dependency graph. Secret values never reach any of them: secret inputs and
  * every value of a Kubernetes Secret's data/stringData are replaced before rendering.
  */
-import type { RecordedResource } from "../../tests/harness";
+import type { RecordedResource } from "./mock-runner";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 export const REDACTED_PLACEHOLDER = "[redacted]";
@@ -32,8 +32,11 @@ export function safeInputs(r: RecordedResource): Record<string, any> {
       out[k] = isObject(v)
         ? Object.fromEntries(Object.keys(v).map((key) => [key, SECRET_PLACEHOLDER]))
         : SECRET_PLACEHOLDER;
-    else if (isKubernetesSecret(r) && (k === "data" || k === "stringData") && isObject(v))
-      out[k] = Object.fromEntries(Object.keys(v).map((key) => [key, REDACTED_PLACEHOLDER]));
+    else if (isKubernetesSecret(r) && (k === "data" || k === "stringData"))
+      // Not known in a preview (the SDK then sends it without its secret mark): still a secret payload.
+      out[k] = isObject(v)
+        ? Object.fromEntries(Object.keys(v).map((key) => [key, REDACTED_PLACEHOLDER]))
+        : SECRET_PLACEHOLDER;
     else out[k] = replaceUnknowns(v);
   }
   return out;

@@ -3,8 +3,8 @@
  * then a second `up`: it must converge to exactly what an uninterrupted up builds, without duplicates. The crashed
  * run's partial state is lost, as when the CLI is killed, so the second up must adopt what the first created.
  */
-import { mulberry32 } from "../emulator";
-import type { TenantSnapshot } from "../emulator";
+import { mulberry32 } from "../../tools/threescale-emulator";
+import type { TenantSnapshot } from "../../tools/threescale-emulator";
 import { startDeployment } from "./support";
 
 const SEEDS = [11, 23, 37];

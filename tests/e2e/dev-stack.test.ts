@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { TenantSnapshot } from "../emulator";
+import type { TenantSnapshot } from "../../tools/threescale-emulator";
 import { AdminClient } from "../../dynamic-providers/threescale/client";
-import { PROJECT_ROOT } from "../harness";
+import { PROJECT_ROOT } from "../../scripts/plan/mock-runner";
 import { DYNAMIC, describeCalls, Deployment, startDeployment } from "./support";
 
 const devConfig = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")).config;

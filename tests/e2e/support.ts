@@ -6,9 +6,9 @@
  * SSO integration) get the harness's default handler: they have their own tests.
  */
 import type { ClientOptions } from "../../dynamic-providers/threescale/client";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator";
-import { createDynamicEngine, DynamicEngine, RefreshResult } from "../harness/dynamic-engine";
-import { HarnessState, runProgram, RunResult } from "../harness";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../tools/threescale-emulator";
+import { createDynamicEngine, DynamicEngine, RefreshResult } from "../../scripts/plan/dynamic-engine";
+import { HarnessState, runProgram, RunResult } from "../../scripts/plan/mock-runner";
 import type { ConfigInput } from "../../components/config/schema";
 
 export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${name}`;

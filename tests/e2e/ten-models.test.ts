@@ -1,7 +1,7 @@
 /**
  * A 10-model stack through the real providers against the emulator: up, a no-op up and destroy.
  */
-import type { TenantSnapshot } from "../emulator";
+import type { TenantSnapshot } from "../../tools/threescale-emulator";
 import { describeCalls, Deployment, manyModels, startDeployment } from "./support";
 
 const models = manyModels(10);

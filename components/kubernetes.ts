@@ -1,0 +1,168 @@
+/**
+ * Kubernetes plumbing shared by every cluster layer: the one explicit provider, readiness annotations, cluster reads.
+ * Pure helpers are exported for tests; only `createKubernetesProvider` and `readClusterObject` register resources.
+ */
+import * as os from "os";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "./config/schema";
+
+/** A plain Kubernetes object as rendered by the builders (what `kubectl apply -f` would take). */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+export const WAIT_FOR = "pulumi.com/waitFor";
+export const TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds";
+export const PATCH_FORCE = "pulumi.com/patchForce";
+
+/**
+ * Provider arguments from `maas:cluster`. Without `kubeconfig` the provider uses the kubeconfig of `oc login`
+ * (KUBECONFIG or ~/.kube/config). Server-side apply stays on (the default) so patches of operator-owned objects merge;
+ * `upsertExistingObjects` adopts objects that already exist (an operator-created DSCInitialization, a namespace or
+ * `system-seed` left by an earlier partial destroy) instead of failing with AlreadyExists.
+ */
+export function kubernetesProviderArgs(cluster: PlatformConfig["cluster"]): k8s.ProviderArgs {
+  return {
+    kubeconfig: cluster.kubeconfig === undefined ? undefined : expandHome(cluster.kubeconfig),
+    context: cluster.context,
+    enableServerSideApply: true,
+    upsertExistingObjects: true,
+  };
+}
+
+function expandHome(p: string): string {
+  return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+export function createKubernetesProvider(
+  name: string,
+  cluster: PlatformConfig["cluster"],
+  opts?: pulumi.CustomResourceOptions,
+): k8s.Provider {
+  return new k8s.Provider(name, kubernetesProviderArgs(cluster), opts);
+}
+
+/** Annotations that make the provider wait for `expressions` (all must hold) for at most `minutes`. */
+export function awaitAnnotations(expressions: string | string[], minutes: number): Record<string, string> {
+  const list = Array.isArray(expressions) ? expressions : [expressions];
+  return {
+    [WAIT_FOR]: list.length === 1 ? list[0] : JSON.stringify(list),
+    [TIMEOUT_SECONDS]: String(minutes * 60),
+  };
+}
+
+/** Resource-option timeouts matching `awaitAnnotations` (customTimeouts win over the annotation). */
+export function timeouts(minutes: number): pulumi.CustomTimeouts {
+  return { create: `${minutes}m`, update: `${minutes}m`, delete: `${minutes}m` };
+}
+
+/** Registers `manifest` as a custom resource (a CRD-defined kind). */
+export function customResource(
+  name: string,
+  manifest: Manifest,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(name, manifest as k8s.apiextensions.CustomResourceArgs, opts);
+}
+
+/**
+ * Reads an existing cluster object and exposes `fields` (e.g. spec) as outputs; `CustomResource.get` alone only
+ * exposes apiVersion/kind/metadata. `id` is `<namespace>/<name>` or `<name>` for cluster-scoped objects.
+ */
+export function readClusterObject(
+  name: string,
+  args: { apiVersion: string; kind: string; id: pulumi.Input<string>; fields: string[] },
+  opts: pulumi.CustomResourceOptions,
+): pulumi.Output<Record<string, any>> {
+  const shape: k8s.apiextensions.CustomResourceArgs = { apiVersion: args.apiVersion, kind: args.kind };
+  for (const f of args.fields) shape[f] = undefined;
+  const res = new k8s.apiextensions.CustomResource(name, shape, { ...opts, id: args.id });
+  const r = res as unknown as Record<string, pulumi.Output<any>>;
+  return pulumi.all(args.fields.map((f) => r[f])).apply((values) => {
+    const out: Record<string, any> = {};
+    args.fields.forEach((f, i) => (out[f] = values[i]));
+    return out;
+  });
+}
+
+/** Apps wildcard domain: `cluster.appsDomain` when set, else `spec.domain` of `ingresses.config.openshift.io/cluster`. */
+export function appsDomain(
+  cluster: PlatformConfig["cluster"],
+  opts: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
+  if (cluster.appsDomain) return pulumi.output(cluster.appsDomain);
+  const ingress = readClusterObject(
+    "cluster-ingress-config",
+    { apiVersion: "config.openshift.io/v1", kind: "Ingress", id: "cluster", fields: ["spec"] },
+    opts,
+  );
+  return ingress.apply((o) => appsDomainFromIngress(o.spec));
+}
+
+export function appsDomainFromIngress(spec: { domain?: string } | undefined): string {
+  if (!spec?.domain) {
+    throw new Error(
+      'ingresses.config.openshift.io/cluster has no spec.domain; set maas:cluster.appsDomain, e.g. "apps.cluster-abc.example.com"',
+    );
+  }
+  return spec.domain;
+}
+
+/** Decodes one key of a Secret's base64 `data`, keeping the result secret. */
+export function secretKey(data: pulumi.Output<Record<string, string>>, key: string, secretName: string) {
+  return pulumi.secret(
+    data.apply((d) => {
+      const v = d?.[key];
+      if (v === undefined) throw new Error(`Secret ${secretName} has no key ${key}`);
+      return Buffer.from(v, "base64").toString("utf8");
+    }),
+  );
+}
+
+/**
+ * The cluster's own `oc` (ImageStream tag `openshift/cli:latest` in the internal registry). Deliberately not pinned:
+ * the cluster version operator points that tag at the `cli` image of the running release payload, so `oc` always
+ * matches the API server; a digest pinned here would drift from the cluster after every upgrade.
+ */
+export const CLI_IMAGE = "image-registry.openshift-image-registry.svc:5000/openshift/cli:latest";
+/** Images that may end in `:latest` because they are cluster-managed ImageStream tags (see CLI_IMAGE). */
+export const IMAGESTREAM_TAG_IMAGES: readonly string[] = [CLI_IMAGE];
+
+/** Container security context the `restricted-v2` SCC admits: non-root, no privilege escalation, no capabilities. */
+export function restrictedSecurityContext(): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * A container running `oc` from CLI_IMAGE, restricted-SCC compatible (non-root, no privilege escalation). HOME is
+ * /tmp because `oc` caches API discovery there and the SCC's random UID has no writable home directory.
+ */
+export function cliContainer(
+  name: string,
+  command: string[],
+  env: Record<string, string> = {},
+): Record<string, unknown> {
+  return {
+    name,
+    image: CLI_IMAGE,
+    command,
+    env: Object.entries({ HOME: "/tmp", ...env }).map(([k, value]) => ({ name: k, value })),
+    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    securityContext: restrictedSecurityContext(),
+  };
+}

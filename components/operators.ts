@@ -1,0 +1,385 @@
+/**
+ * OLM operator installation: namespace, OperatorGroup, Subscription and a readiness gate.
+ *
+ * Readiness is three waits chained by dependencies, all done by the Kubernetes provider itself (no extra client):
+ *   1. the Subscription waits for `status.installedCSV`;
+ *   2. a patch on that ClusterServiceVersion waits for `status.phase == Succeeded`;
+ *   3. a patch on each CRD the dependants use waits for `condition=Established`.
+ * Waits 2 and 3 rely on the provider honouring `pulumi.com/waitFor` on `*Patch` resources: since pulumi-kubernetes
+ * 4.32 a Patch's create and update are a server-side apply followed by the same readiness wait as any other object
+ * (timeout from `pulumi.com/timeoutSeconds`, overridden by customTimeouts); only preview returns before the wait.
+ * With `installPlanApproval: Manual`, a Job approves the one InstallPlan that installs `startingCSV` (see
+ * `buildInstallPlanApprover`); the CSV wait depends on that Job.
+ * Dependants `dependsOn: operator.ready`, so on destroy they are deleted while the operator still runs their
+ * finalizers. The CRD patches are retained on delete: CRDs are shared cluster objects that OLM never removes.
+ * Deleting a Subscription leaves its CSV installed (OLM behaviour); uninstalling the operator itself is manual.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { OperatorConfig, PlatformConfig } from "./config/schema";
+import { awaitAnnotations, cliContainer, customResource, Manifest, TIMEOUT_SECONDS, timeouts } from "./kubernetes";
+
+export type OperatorKey = keyof PlatformConfig["operators"];
+
+/** How the operator is installed; facts per operator (package, namespace, install mode, CRDs it serves). */
+export interface OperatorSpec {
+  key: OperatorKey;
+  packageName: string;
+  namespace: string;
+  /** The namespace exists on every cluster (openshift-operators): never created, never deleted. */
+  sharedNamespace: boolean;
+  /** `none` where a global OperatorGroup exists; AllNamespaces = no targetNamespaces; OwnNamespace = [namespace]. */
+  operatorGroup: "none" | "AllNamespaces" | "OwnNamespace";
+  namespaceLabels?: Record<string, string>;
+  /** Keep the namespace on destroy (it holds data or is shared with things Pulumi did not create). */
+  retainNamespace?: boolean;
+  /** CRDs dependants need, waited for until Established. */
+  crds: string[];
+  env?: { name: string; value: string }[];
+}
+
+const MONITORED = { "openshift.io/cluster-monitoring": "true" };
+
+/** The operators this platform installs. Namespaces of 3scale and SSO come from config. */
+export function operatorSpec(key: OperatorKey, namespace?: string): OperatorSpec {
+  const own = (ns: string | undefined, what: string) => {
+    if (!ns) throw new Error(`operator ${what} needs a namespace`);
+    return ns;
+  };
+  switch (key) {
+    case "serviceMesh":
+      return {
+        key,
+        packageName: "servicemeshoperator",
+        namespace: "openshift-operators",
+        sharedNamespace: true,
+        operatorGroup: "none",
+        crds: ["servicemeshcontrolplanes.maistra.io", "servicemeshmembers.maistra.io"],
+      };
+    case "serverless":
+      return {
+        key,
+        packageName: "serverless-operator",
+        namespace: "openshift-serverless",
+        sharedNamespace: false,
+        operatorGroup: "AllNamespaces",
+        namespaceLabels: MONITORED,
+        crds: ["knativeservings.operator.knative.dev"],
+      };
+    case "openshiftAi":
+      return {
+        key,
+        packageName: "rhods-operator",
+        namespace: "redhat-ods-operator",
+        sharedNamespace: false,
+        operatorGroup: "AllNamespaces",
+        namespaceLabels: MONITORED,
+        crds: [
+          "dscinitializations.dscinitialization.opendatahub.io",
+          "datascienceclusters.datasciencecluster.opendatahub.io",
+        ],
+        // The operator would otherwise create its own `default-dsci` at startup; this program owns that object.
+        env: [{ name: "DISABLE_DSC_CONFIG", value: "true" }],
+      };
+    case "odf":
+      return {
+        key,
+        packageName: "odf-operator",
+        namespace: "openshift-storage",
+        sharedNamespace: false,
+        operatorGroup: "OwnNamespace",
+        namespaceLabels: MONITORED,
+        retainNamespace: true,
+        crds: ["storageclusters.ocs.openshift.io", "storagesystems.odf.openshift.io"],
+      };
+    case "threescale":
+      return {
+        key,
+        packageName: "3scale-operator",
+        namespace: own(namespace, key),
+        sharedNamespace: false,
+        operatorGroup: "OwnNamespace",
+        namespaceLabels: MONITORED,
+        crds: ["apimanagers.apps.3scale.net", "custompolicydefinitions.capabilities.3scale.net"],
+      };
+    case "rhsso":
+      return {
+        key,
+        packageName: "rhsso-operator",
+        namespace: own(namespace, key),
+        sharedNamespace: false,
+        operatorGroup: "OwnNamespace",
+        crds: ["keycloaks.keycloak.org", "keycloakrealms.keycloak.org", "keycloakclients.keycloak.org"],
+      };
+    case "rhbk":
+      return {
+        key,
+        packageName: "rhbk-operator",
+        namespace: own(namespace, key),
+        sharedNamespace: false,
+        operatorGroup: "OwnNamespace",
+        crds: ["keycloaks.k8s.keycloak.org", "keycloakrealmimports.k8s.keycloak.org"],
+      };
+  }
+}
+
+export interface OperatorManifests {
+  namespace?: Manifest;
+  operatorGroup?: Manifest;
+  subscription: Manifest;
+}
+
+/** Namespace (unless shared), OperatorGroup (unless a global one exists) and Subscription for one operator. */
+export function buildOperatorManifests(spec: OperatorSpec, config: OperatorConfig): OperatorManifests {
+  if (spec.sharedNamespace && spec.operatorGroup !== "none") {
+    throw new Error(`operator ${spec.key}: a shared namespace already has its OperatorGroup; use operatorGroup "none"`);
+  }
+  const ns = spec.namespace;
+  const subscription: Manifest = {
+    apiVersion: "operators.coreos.com/v1alpha1",
+    kind: "Subscription",
+    metadata: {
+      name: spec.packageName,
+      namespace: ns,
+      annotations: awaitAnnotations("jsonpath={.status.installedCSV}", config.installTimeoutMinutes),
+    },
+    spec: {
+      name: spec.packageName,
+      channel: config.channel,
+      source: config.source,
+      sourceNamespace: config.sourceNamespace,
+      installPlanApproval: config.installPlanApproval,
+      ...(config.startingCSV ? { startingCSV: config.startingCSV } : {}),
+      ...(spec.env?.length ? { config: { env: spec.env } } : {}),
+    },
+  };
+  return {
+    namespace: spec.sharedNamespace
+      ? undefined
+      : {
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name: ns, ...(spec.namespaceLabels ? { labels: { ...spec.namespaceLabels } } : {}) },
+        },
+    operatorGroup:
+      spec.operatorGroup === "none"
+        ? undefined
+        : {
+            apiVersion: "operators.coreos.com/v1",
+            kind: "OperatorGroup",
+            metadata: { name: `${spec.packageName}-group`, namespace: ns },
+            spec: spec.operatorGroup === "OwnNamespace" ? { targetNamespaces: [ns] } : {},
+          },
+    subscription,
+  };
+}
+
+/** Patch on the installed CSV that makes the provider wait until OLM reports it Succeeded. */
+export function buildCsvReadinessPatch(namespace: string, csvName: string, minutes: number): Manifest {
+  return {
+    apiVersion: "operators.coreos.com/v1alpha1",
+    kind: "ClusterServiceVersion",
+    metadata: {
+      name: csvName,
+      namespace,
+      annotations: awaitAnnotations("jsonpath={.status.phase}=Succeeded", minutes),
+    },
+  };
+}
+
+/** Patch on a CRD that makes the provider wait until it is Established. */
+export function buildCrdReadinessPatch(crd: string, minutes: number): Manifest {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: crd, annotations: awaitAnnotations("condition=Established", minutes) },
+  };
+}
+
+/**
+ * Shell run by the approver Job (env: NAMESPACE, SUBSCRIPTION, STARTING_CSV). It waits for the Subscription's
+ * `status.installPlanRef`, and approves that InstallPlan only if its `spec.clusterServiceVersionNames` contains
+ * STARTING_CSV; any other plan (an upgrade) is left for an admin. Once a CSV is installed there is nothing to approve,
+ * so re-runs exit at once. API errors are retried, the Job's activeDeadlineSeconds bounds the whole wait.
+ */
+export const APPROVER_SCRIPT = `
+sub="subscriptions.operators.coreos.com/$SUBSCRIPTION"
+last=""
+say() { [ "$1" = "$last" ] || echo "$1"; last="$1"; }
+while true; do
+  installed=$(oc get "$sub" -n "$NAMESPACE" -o jsonpath='{.status.installedCSV}' 2>/dev/null)
+  if [ -n "$installed" ]; then echo "$installed is installed; nothing to approve"; exit 0; fi
+  plan=$(oc get "$sub" -n "$NAMESPACE" -o jsonpath='{.status.installPlanRef.name}' 2>/dev/null)
+  if [ -z "$plan" ]; then
+    say "waiting for $SUBSCRIPTION to reference an InstallPlan"
+  else
+    csvs=$(oc get "installplans.operators.coreos.com/$plan" -n "$NAMESPACE" \
+      -o jsonpath='{.spec.clusterServiceVersionNames[*]}' 2>/dev/null)
+    case " $csvs " in
+      *" $STARTING_CSV "*)
+        if oc patch "installplans.operators.coreos.com/$plan" -n "$NAMESPACE" --type merge \
+          -p '{"spec":{"approved":true}}'; then
+          echo "approved InstallPlan $plan ($csvs)"; exit 0
+        fi ;;
+      *) say "InstallPlan $plan installs '$csvs', not $STARTING_CSV: not approving it" ;;
+    esac
+  fi
+  sleep 10
+done
+`.trim();
+
+/**
+ * ServiceAccount, Role, RoleBinding and Job approving the first InstallPlan when approval is Manual; nothing when it
+ * is Automatic. The Role can read the Subscription and read/patch InstallPlans in the operator's namespace only.
+ */
+export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorConfig): Manifest[] {
+  if (config.installPlanApproval !== "Manual") return [];
+  if (!config.startingCSV) {
+    throw new Error(
+      `maas:operators.${spec.key}.startingCSV: required when installPlanApproval is Manual (only the InstallPlan ` +
+        `installing it is approved); e.g. "${spec.packageName}.v1.2.3" as listed by \`oc get packagemanifest ${spec.packageName}\``,
+    );
+  }
+  const name = `${spec.packageName}-installplan-approver`;
+  const meta = { name, namespace: spec.namespace, labels: { "app.kubernetes.io/part-of": "maas" } };
+  const seconds = config.installTimeoutMinutes * 60;
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { ...meta } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { ...meta },
+      rules: [
+        { apiGroups: ["operators.coreos.com"], resources: ["installplans"], verbs: ["get", "list", "patch"] },
+        // The Subscription is named after its package (buildOperatorManifests).
+        {
+          apiGroups: ["operators.coreos.com"],
+          resources: ["subscriptions"],
+          resourceNames: [spec.packageName],
+          verbs: ["get"],
+        },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { ...meta },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: spec.namespace }],
+    },
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { ...meta, annotations: { [TIMEOUT_SECONDS]: String(seconds) } },
+      spec: {
+        backoffLimit: 3,
+        activeDeadlineSeconds: seconds,
+        template: {
+          metadata: { labels: { ...meta.labels } },
+          spec: {
+            serviceAccountName: name,
+            restartPolicy: "Never",
+            containers: [
+              cliContainer("approve", ["/bin/sh", "-c", APPROVER_SCRIPT], {
+                NAMESPACE: spec.namespace,
+                SUBSCRIPTION: spec.packageName,
+                STARTING_CSV: config.startingCSV,
+              }),
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
+export interface OperatorInstallArgs {
+  spec: OperatorSpec;
+  config: OperatorConfig;
+}
+
+/** One OLM operator; `ready` lists the resources dependants must depend on. Type `maas:operators:OperatorInstall`. */
+export class OperatorInstall extends pulumi.ComponentResource {
+  readonly namespace: string;
+  readonly subscription: k8s.apiextensions.CustomResource;
+  readonly installedCsv: pulumi.Output<string>;
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: OperatorInstallArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("maas:operators:OperatorInstall", name, {}, opts);
+    const { spec, config } = args;
+    const m = buildOperatorManifests(spec, config);
+    const wait = timeouts(config.installTimeoutMinutes);
+    this.namespace = spec.namespace;
+
+    const namespace = m.namespace
+      ? new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace as k8s.core.v1.NamespaceArgs, {
+          parent: this,
+          retainOnDelete: spec.retainNamespace,
+        })
+      : undefined;
+    const operatorGroup = m.operatorGroup
+      ? customResource(`${name}-operatorgroup`, m.operatorGroup, { parent: this, dependsOn: namespace })
+      : undefined;
+    this.subscription = customResource(
+      `${name}-subscription`,
+      { ...m.subscription, status: undefined },
+      { parent: this, dependsOn: [namespace, operatorGroup].filter(isResource), customTimeouts: wait },
+    );
+    const approver = this.createApprover(
+      name,
+      buildInstallPlanApprover(spec, config),
+      [namespace, operatorGroup],
+      wait,
+    );
+    this.installedCsv = (this.subscription as unknown as { status: pulumi.Output<any> }).status.apply(
+      (s) => s?.installedCSV as string,
+    );
+    const csvPatch = (csvName: string) => buildCsvReadinessPatch(spec.namespace, csvName, config.installTimeoutMinutes);
+    const csv = new k8s.apiextensions.CustomResourcePatch(
+      `${name}-csv-ready`,
+      {
+        apiVersion: "operators.coreos.com/v1alpha1",
+        kind: "ClusterServiceVersion",
+        metadata: this.installedCsv.apply((csvName) => csvPatch(csvName).metadata),
+      },
+      { parent: this, dependsOn: [this.subscription, ...approver], customTimeouts: wait },
+    );
+    const crds = spec.crds.map(
+      (crd) =>
+        new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
+          `${name}-crd-${crd}`,
+          buildCrdReadinessPatch(
+            crd,
+            config.installTimeoutMinutes,
+          ) as k8s.apiextensions.v1.CustomResourceDefinitionPatchArgs,
+          { parent: this, dependsOn: [csv], customTimeouts: wait, retainOnDelete: true },
+        ),
+    );
+    this.ready = [csv, ...crds];
+    this.registerOutputs({ installedCsv: this.installedCsv });
+  }
+
+  /**
+   * The approver runs next to the Subscription, not after it: the Subscription's own wait (installedCSV) only ends
+   * once the approver has approved. Returns the Job (empty when approval is Automatic).
+   */
+  private createApprover(
+    name: string,
+    manifests: Manifest[],
+    after: (pulumi.Resource | undefined)[],
+    wait: pulumi.CustomTimeouts,
+  ) {
+    if (manifests.length === 0) return [];
+    const [sa, role, binding, job] = manifests as any[];
+    const o = { parent: this, dependsOn: after.filter(isResource) };
+    const account = new k8s.core.v1.ServiceAccount(`${name}-approver-sa`, sa, o);
+    const r = new k8s.rbac.v1.Role(`${name}-approver-role`, role, o);
+    const b = new k8s.rbac.v1.RoleBinding(`${name}-approver-binding`, binding, { ...o, dependsOn: [r, account] });
+    return [new k8s.batch.v1.Job(`${name}-approver`, job, { ...o, dependsOn: [b], customTimeouts: wait })];
+  }
+}
+
+export function isResource<T extends pulumi.Resource>(r: T | undefined): r is T {
+  return r !== undefined;
+}

@@ -1,0 +1,110 @@
+/** The plan-time portal builder: structure, data escaping, and clear errors for bad input. */
+import * as path from "path";
+import {
+  buildPortalContent,
+  describeLimit,
+  displayUrl,
+  escapeForPortal,
+  MAIN_LAYOUT,
+  PAGES,
+} from "../../../components/portal/content";
+import { configSchema } from "../../../components/config/schema";
+import { gatewayUrl, PORTAL_URL, portalContent, stackConfig } from "./fixtures";
+
+describe("buildPortalContent", () => {
+  const { content } = portalContent(5);
+
+  test("our pages, layout, partials, builtin overrides and assets, all on our layout and published", () => {
+    expect(content.pages.map((p) => p.path)).toEqual(PAGES.map((p) => p.path));
+    expect(content.layouts.map((l) => l.systemName)).toEqual([MAIN_LAYOUT]);
+    expect(content.builtinPages.map((p) => p.systemName)).toEqual(
+      expect.arrayContaining(["login/new", "applications/index", "applications/show", "applications/new"]),
+    );
+    for (const p of [...content.pages, ...content.builtinPages]) expect(p.layout).toBe(MAIN_LAYOUT);
+    expect(content.publish).toBe(true);
+    const types = Object.fromEntries(content.files.map((f) => [f.path, f.contentType]));
+    expect(types).toMatchObject({
+      "/maas/css/maas.css": "text/css",
+      "/maas/javascripts/maas.js": "text/javascript",
+      "/maas/images/logo.svg": "image/svg+xml",
+    });
+    for (const f of content.files) expect(f.section).toBe(content.sections[0].systemName);
+  });
+
+  test("no external URL in any template or asset: everything is served by the portal", () => {
+    const texts = [
+      ...content.layouts.map((l) => l.content),
+      ...content.partials.map((p) => p.content),
+      ...content.pages.map((p) => p.content),
+      ...content.builtinPages.map((p) => p.content),
+      ...content.files.map((f) => Buffer.from(f.contentBase64, "base64").toString("utf8")),
+    ];
+    const external = texts.flatMap((t) => t.match(/(?:src|href)=["'](?:https?:)?\/\/[^"']+/g) ?? []);
+    expect(external).toEqual([]);
+    expect(texts.join("\n")).not.toMatch(/@import|cdn\.|googleapis|unpkg|jsdelivr/);
+  });
+
+  test("the product lookup maps every model's product to its gateway URL", () => {
+    const lookup = content.partials.find((p) => p.systemName === "maas_model_lookup")!.content;
+    for (const m of stackConfig(5).models) {
+      expect(lookup).toContain(`{% when '${m.name}' %}`);
+      expect(lookup).toContain(`{% assign maas_endpoint = '${displayUrl(gatewayUrl(m.name))}' %}`);
+    }
+  });
+
+  test("stack text cannot inject HTML or 3scale Liquid into the portal", () => {
+    const config = configSchema.parse({
+      models: [{ name: "evil", displayName: "<script>x</script>", description: "{{ current_user.password }} {% x %}" }],
+    });
+    const built = buildPortalContent({
+      models: config.models,
+      threescale: config.threescale,
+      gatewayUrls: { evil: gatewayUrl("evil") },
+      portalUrl: PORTAL_URL,
+    });
+    const home = built.pages.find((p) => p.path === "/")!.content;
+    expect(home).not.toContain("<script>x");
+    expect(home).not.toContain("{{ current_user.password");
+    expect(home).toContain("&#123;&#123; current_user.password &#125;&#125;");
+    expect(escapeForPortal(`a"b'<c>{d}&`)).toBe("a&quot;b&#39;&lt;c&gt;&#123;d&#125;&amp;");
+  });
+
+  test("a missing or unsafe gateway URL is a clear error naming the key", () => {
+    const config = stackConfig(1);
+    const args = { models: config.models, threescale: config.threescale, portalUrl: PORTAL_URL };
+    expect(() => buildPortalContent({ ...args, gatewayUrls: {} })).toThrow(
+      /gatewayUrls\["granite-33-2b-instruct"\]: must be an http\(s\) URL .* e\.g\. "https:\/\/granite-33-2b-instruct-maas-apicast-production/,
+    );
+    expect(() =>
+      buildPortalContent({ ...args, gatewayUrls: { "granite-33-2b-instruct": "https://x.example.com/'%}" } }),
+    ).toThrow(/must be an http\(s\) URL without query or quotes/);
+    expect(() =>
+      buildPortalContent({ ...args, gatewayUrls: { "granite-33-2b-instruct": gatewayUrl("g") }, portalUrl: "maas" }),
+    ).toThrow(/^portalUrl: .*e\.g\. "https:\/\/maas\.apps\.example\.com"/);
+  });
+
+  test("a template with a build-time error names its file", () => {
+    const dir = path.join(__dirname, "fixtures-bad-assets");
+    const config = stackConfig(1);
+    expect(() =>
+      buildPortalContent({
+        models: config.models,
+        threescale: config.threescale,
+        gatewayUrls: { "granite-33-2b-instruct": gatewayUrl("g") },
+        portalUrl: PORTAL_URL,
+        assetsDir: dir,
+      }),
+    ).toThrow(/assets\/portal\/pages\/index\.html\.liquid: undefined variable: portal\.nmae/);
+  });
+});
+
+test("limits read like a plan sheet", () => {
+  expect(describeLimit({ metric: "hits", period: "minute", value: 60 })).toBe("60 requests / minute");
+  expect(describeLimit({ metric: "total_tokens", period: "day", value: 200000 })).toBe("200,000 tokens / day");
+  expect(describeLimit({ metric: "chat_completions", period: "eternity", value: 5 })).toBe(
+    "5 chat completions calls in total",
+  );
+  expect(describeLimit({ metric: "completion_tokens", period: "hour", value: 0 })).toBe("no completion tokens");
+  expect(displayUrl("https://a.example.com:443")).toBe("https://a.example.com");
+  expect(displayUrl("https://a.example.com:8443/x/")).toBe("https://a.example.com:8443/x");
+});

@@ -1,0 +1,137 @@
+/**
+ * Fixture data for the portal tests: stack configs with 1 and 5 models, and 3scale drop contexts for anonymous and
+ * signed-in developers with 0, 1 and many applications, shaped like the drops the portal passes to templates.
+ */
+import { configSchema, type PlatformConfig } from "../../../components/config/schema";
+import { buildPortalContent, type PortalContent } from "../../../components/portal/content";
+
+export const WILDCARD = "apps.test-cluster.example.com";
+export const PORTAL_URL = `https://maas.${WILDCARD}`;
+export const gatewayUrl = (product: string) => `https://${product}-maas-apicast-production.${WILDCARD}:443`;
+
+const MODEL_NAMES = [
+  "granite-33-2b-instruct",
+  "llama-31-8b-instruct",
+  "mistral-7b-instruct",
+  "qwen25-7b",
+  "phi-4-mini",
+];
+
+export function stackConfig(modelCount: number): PlatformConfig {
+  return configSchema.parse({
+    models: MODEL_NAMES.slice(0, modelCount).map((name, i) => ({
+      name,
+      displayName: name.replace(/-/g, " ").replace(/\b\w/g, (c) => c.toUpperCase()),
+      description: `Instruction-tuned model number ${i + 1}, served by vLLM.`,
+      maxModelLen: 8192 * (i + 1),
+      ...(i === 1
+        ? {
+            plans: [
+              { systemName: "starter", name: "Starter", limits: [{ metric: "hits", period: "minute", value: 10 }] },
+              {
+                systemName: "team",
+                name: "Team",
+                description: "For shared team workloads",
+                default: true,
+                limits: [{ metric: "total_tokens", period: "month", value: 5000000 }],
+              },
+            ],
+          }
+        : {}),
+      ...(i === 2 ? { embeddings: true, gpus: 2, accelerator: "NVIDIA L40S" } : {}),
+    })),
+  });
+}
+
+export function portalContent(modelCount: number): { config: PlatformConfig; content: PortalContent } {
+  const config = stackConfig(modelCount);
+  const content = buildPortalContent({
+    models: config.models,
+    threescale: config.threescale,
+    gatewayUrls: Object.fromEntries(config.models.map((m) => [m.name, gatewayUrl(m.name)])),
+    portalUrl: PORTAL_URL,
+  });
+  return { config, content };
+}
+
+export const API_KEY = "5f3c9a1e7b2d4c6a8e0f1a2b3c4d5e6f";
+
+function service(name: string) {
+  return { name: `${name} (model)`, system_name: name, description: `The ${name} model` };
+}
+
+export function application(id: number, model: string, overrides: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: `app-${id}`,
+    description: `Application ${id}`,
+    state: "live",
+    user_key: id === 1 ? API_KEY : `${API_KEY.slice(0, 24)}${String(id).padStart(8, "0")}`,
+    url: `/admin/applications/${id}`,
+    service: service(model),
+    plan: { id: 100 + id, name: "Basic" },
+    ...overrides,
+  };
+}
+
+export type Persona = "anonymous" | "none" | "one" | "many";
+
+/** The global drops every page sees, for a persona. */
+export function baseContext(persona: Persona, models: string[], path = "/"): Record<string, unknown> {
+  const apps =
+    persona === "one"
+      ? [application(1, models[0])]
+      : persona === "many"
+        ? models.flatMap((m, i) => [application(2 * i + 1, m), application(2 * i + 2, m, { state: "pending" })])
+        : [];
+  const signedIn = persona !== "anonymous";
+  return {
+    provider: {
+      name: "Example Corp",
+      api_specs: models.map((m, i) => ({
+        system_name: m,
+        url: `/swagger/spec/${m}.json`,
+        "published?": i !== 1,
+        service: i === 3 ? null : service(m),
+        api_product_production_public_base_url: gatewayUrl(m),
+      })),
+    },
+    site: {
+      authentication_providers: [
+        { name: "Red Hat Single Sign-On", system_name: "keycloak", kind: "keycloak", authorize_url: "/auth/keycloak" },
+      ],
+    },
+    urls: {
+      login: "/login",
+      logout: "/logout",
+      signup: "/signup",
+      forgot_password: "/admin/account/password/new",
+      applications: "/admin/applications",
+      new_application: "/admin/applications/new",
+    },
+    request: { path },
+    today: { year: 2026 },
+    flash: { messages: [] },
+    current_user: signedIn ? { username: "ada", can: { "create_application?": true } } : null,
+    current_account: signedIn ? { applications: apps } : null,
+    applications: apps,
+    user: null,
+  };
+}
+
+/** The page-specific drops, per page system name. */
+export function pageContext(page: string, persona: Persona, models: string[]): Record<string, unknown> {
+  const base = baseContext(persona, models);
+  const apps = base.applications as ReturnType<typeof application>[];
+  const first = apps[0] ?? application(1, models[0]);
+  switch (page) {
+    case "applications/show":
+      return { ...base, application: first };
+    case "applications/new":
+      return { ...base, application: { ...first, name: "", description: "", id: null } };
+    case "applications/choose_service":
+      return { ...base, services: models.map(service) };
+    default:
+      return base;
+  }
+}
