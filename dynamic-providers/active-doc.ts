@@ -4,18 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import {
-  canonical,
-  differingBody,
-  failure,
-  Failure,
-  fieldFailures,
-  hasAny,
-  known,
-  looseEqual,
-  toApi,
-} from "./threescale/common";
+import { failure, Failure, fieldFailures } from "./threescale/checks";
+import { canonical, looseEqual } from "./threescale/equality";
+import { differingBody, hasAny, toApi } from "./threescale/fields";
+import { known } from "./threescale/unknown";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface ActiveDocInputs extends ConnectionInputs {
   systemName: string;
@@ -138,10 +132,10 @@ export interface ActiveDocArgs {
   skipSwaggerValidations?: pulumi.Input<boolean>;
 }
 
-export class ActiveDoc extends pulumi.dynamic.Resource {
+export class ActiveDoc extends ThreescaleResource {
   declare public readonly activeDocId: pulumi.Output<number>;
 
   constructor(name: string, args: ActiveDocArgs, opts?: pulumi.CustomResourceOptions) {
-    super(activeDocProvider, name, { ...args, activeDocId: undefined }, opts, "threescale", "ActiveDoc");
+    super(activeDocProvider, "ActiveDoc", name, args, ["activeDocId"], opts);
   }
 }

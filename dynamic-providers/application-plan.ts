@@ -5,8 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, productPath } from "./threescale/common";
+import { productPath } from "./threescale/catalog";
+import { Failure, fieldFailures } from "./threescale/checks";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface ApplicationPlanInputs extends ConnectionInputs {
   productId: number;
@@ -114,10 +116,10 @@ export interface ApplicationPlanArgs {
   costPerMonth?: pulumi.Input<number>;
 }
 
-export class ApplicationPlan extends pulumi.dynamic.Resource {
+export class ApplicationPlan extends ThreescaleResource {
   declare public readonly planId: pulumi.Output<number>;
 
   constructor(name: string, args: ApplicationPlanArgs, opts?: pulumi.CustomResourceOptions) {
-    super(applicationPlanProvider, name, { ...args, planId: undefined }, opts, "threescale", "ApplicationPlan");
+    super(applicationPlanProvider, "ApplicationPlan", name, args, ["planId"], opts);
   }
 }

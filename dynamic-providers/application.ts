@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, toApi } from "./threescale/common";
+import { Failure, fieldFailures } from "./threescale/checks";
+import { toApi } from "./threescale/fields";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
-import { withSecretOutputs } from "./threescale/resource";
+import { ThreescaleResource, withSecretOutputs } from "./threescale/resource";
 
 export interface ApplicationInputs extends ConnectionInputs {
   accountId: number;
@@ -82,18 +83,18 @@ export interface ApplicationArgs {
   description?: pulumi.Input<string>;
 }
 
-export class Application extends pulumi.dynamic.Resource {
+export class Application extends ThreescaleResource {
   declare public readonly applicationId: pulumi.Output<number>;
   declare public readonly userKey: pulumi.Output<string>;
 
   constructor(name: string, args: ApplicationArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       applicationProvider,
-      name,
-      { ...args, applicationId: undefined, userKey: undefined },
-      withSecretOutputs(opts, ["userKey"]),
-      "threescale",
       "Application",
+      name,
+      args,
+      ["applicationId", "userKey"],
+      withSecretOutputs(opts, ["userKey"]),
     );
   }
 }

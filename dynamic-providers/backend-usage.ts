@@ -1,8 +1,11 @@
 /** 3scale backend usage: routes a product's path prefix to a backend (`services/{id}/backend_usages`). */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { failure, Failure, fieldFailures, known, listBackendUsages, productPath } from "./threescale/common";
+import { listBackendUsages, productPath } from "./threescale/catalog";
+import { failure, Failure, fieldFailures } from "./threescale/checks";
+import { known } from "./threescale/unknown";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface BackendUsageInputs extends ConnectionInputs {
   productId: number;
@@ -70,18 +73,11 @@ export interface BackendUsageArgs {
   path: pulumi.Input<string>;
 }
 
-export class BackendUsage extends pulumi.dynamic.Resource {
+export class BackendUsage extends ThreescaleResource {
   declare public readonly backendUsageId: pulumi.Output<number>;
   /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
   declare public readonly appliedRevision: pulumi.Output<string>;
   constructor(name: string, args: BackendUsageArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      backendUsageProvider,
-      name,
-      { ...args, backendUsageId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "BackendUsage",
-    );
+    super(backendUsageProvider, "BackendUsage", name, args, ["backendUsageId", "appliedRevision"], opts);
   }
 }

@@ -1,17 +1,12 @@
 /** 3scale Backend (`/admin/api/backend_apis`): the private upstream a product routes to. */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import {
-  BACKENDS_PATH,
-  Failure,
-  fieldFailures,
-  listBackends,
-  toApi,
-  urlPorts,
-  waitUntilGone,
-  withDefaultPort,
-} from "./threescale/common";
+import { BACKENDS_PATH, listBackends, waitUntilGone } from "./threescale/catalog";
+import { Failure, fieldFailures } from "./threescale/checks";
+import { withDefaultPort } from "./threescale/equality";
+import { toApi, urlPorts } from "./threescale/fields";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface BackendInputs extends ConnectionInputs {
   systemName: string;
@@ -81,20 +76,13 @@ export interface BackendArgs {
   description?: pulumi.Input<string>;
 }
 
-export class Backend extends pulumi.dynamic.Resource {
+export class Backend extends ThreescaleResource {
   declare public readonly backendId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
   /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
   declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      backendProvider,
-      name,
-      { ...args, backendId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "Backend",
-    );
+    super(backendProvider, "Backend", name, args, ["backendId", "appliedRevision"], opts);
   }
 }

@@ -8,19 +8,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import {
-  canonical,
-  differences,
-  failure,
-  Failure,
-  fieldFailures,
-  FieldRule,
-  findOrCreate,
-  hasAny,
-  known,
-  UNKNOWN,
-} from "./threescale/common";
+import { failure, Failure, fieldFailures, FieldRule } from "./threescale/checks";
+import { findOrCreate } from "./threescale/create-or-adopt";
+import { canonical } from "./threescale/equality";
+import { differences, hasAny } from "./threescale/fields";
+import { known, UNKNOWN } from "./threescale/unknown";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface CmsSection {
   systemName: string;
@@ -300,28 +294,31 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     return { ...item, content: served, ...(item.title === undefined || t.title == null ? {} : { title: t.title }) };
   }
 
+  /**
+   * Brings the tenant's content to `inputs`, in upload order (parents before what refers to them), then removes
+   * what `previous` managed and `inputs` no longer hold. Returns what this resource now manages.
+   */
   private async apply(client: AdminClient, inputs: CmsContentInputs, previous: ManagedItem[]): Promise<ManagedItem[]> {
-    const remote = await this.load(client);
-    const publish = inputs.publish !== false;
-    const managed: ManagedItem[] = [];
-    const record = (kind: CmsKind, key: string, id: number, item: unknown, original?: OriginalTemplate) =>
-      managed.push({ kind, key, id, sha256: sha256(item), ...(original ? { original } : {}) });
-    const before = (kind: CmsKind, key: string) => previous.find((m) => m.kind === kind && m.key === key);
+    const sync = startSync(client, await this.load(client), inputs, previous);
+    await this.syncSections(sync, inputs.sections ?? []);
+    await this.syncFiles(sync, inputs.files ?? []);
+    await this.syncLayouts(sync, inputs.layouts ?? []);
+    await this.syncPartials(sync, inputs.partials ?? []);
+    await this.syncPages(sync, inputs.pages ?? []);
+    await this.overrideBuiltins(sync, "builtin_page", inputs.builtinPages ?? []);
+    await this.overrideBuiltins(sync, "builtin_partial", inputs.builtinPartials ?? []);
+    await this.removeUnwanted(client, previous, sync.managed);
+    return sync.managed;
+  }
 
-    const sectionIds = new Map<string, number>(remote.sections.map((s) => [s.system_name, s.id]));
-    const rootId = remote.sections.find((s) => s.system_name === "root" || s.parent_id == null)?.id;
-    const sectionId = (systemName?: string) => {
-      if (systemName === undefined) return undefined;
-      const id = sectionIds.get(systemName);
-      if (id === undefined) throw new Error(`CMS section "${systemName}" does not exist; add it to sections first`);
-      return id;
-    };
-
-    for (const section of sortParentsFirst(inputs.sections ?? [])) {
+  /** Creates or adopts each section (parents first) and writes its differing attributes. */
+  private async syncSections(sync: Sync, sections: CmsSection[]): Promise<void> {
+    const { client, remote } = sync;
+    for (const section of sortParentsFirst(sections)) {
       const fields = {
         title: section.title,
         system_name: section.systemName,
-        parent_id: sectionId(section.parent) ?? rootId,
+        parent_id: sectionId(sync, section.parent) ?? sync.rootSectionId,
         ...(section.public === undefined ? {} : { public: section.public }),
         ...(section.partialPath === undefined ? {} : { partial_path: section.partialPath }),
       };
@@ -335,15 +332,19 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       const { system_name: _ignored, ...updatable } = fields;
       const changed = differences(updatable, s);
       if (hasAny(changed)) await client.put(`${CMS}/sections/${s.id}.json`, changed);
-      sectionIds.set(section.systemName, s.id);
-      record("section", section.systemName, s.id, section);
+      sync.sectionIds.set(section.systemName, s.id);
+      record(sync, "section", section.systemName, s.id, section);
     }
+  }
 
-    for (const file of inputs.files ?? []) {
+  /** Uploads each file that is new or whose content changed since the last run, and writes differing attributes. */
+  private async syncFiles(sync: Sync, files: CmsFile[]): Promise<void> {
+    const { client, remote } = sync;
+    for (const file of files) {
       const digest = sha256(file);
       const fields: Record<string, string> = {
         path: file.path,
-        ...(file.section === undefined ? {} : { section_id: String(sectionId(file.section)) }),
+        ...(file.section === undefined ? {} : { section_id: String(sectionId(sync, file.section)) }),
         ...(file.downloadable === undefined ? {} : { downloadable: String(file.downloadable) }),
       };
       const attachment = {
@@ -363,10 +364,10 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
           return c.postMultipart(`${CMS}/files.json`, fields, [attachment]);
         },
       );
-      const contentChanged = !created && before("file", file.path)?.sha256 !== digest;
+      const contentChanged = !created && before(sync, "file", file.path)?.sha256 !== digest;
       const changed = differences(
         {
-          ...(file.section === undefined ? {} : { section_id: sectionId(file.section) }),
+          ...(file.section === undefined ? {} : { section_id: sectionId(sync, file.section) }),
           ...(file.downloadable === undefined ? {} : { downloadable: file.downloadable }),
         },
         f,
@@ -374,21 +375,13 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       if (contentChanged || hasAny(changed)) {
         await client.putMultipart(`${CMS}/files/${f.id}.json`, fields, contentChanged ? [attachment] : []);
       }
-      record("file", file.path, f.id, file);
+      record(sync, "file", file.path, f.id, file);
     }
+  }
 
-    const layoutIds = new Map<string, number>(
-      remote.templates.filter((t) => t.type === "layout").map((t) => [t.system_name, t.id]),
-    );
-    const layoutId = (systemName?: string) => {
-      if (systemName === undefined) return undefined;
-      const id = layoutIds.get(systemName);
-      if (id === undefined) throw new Error(`CMS layout "${systemName}" does not exist; add it to layouts first`);
-      return id;
-    };
-
-    for (const layout of inputs.layouts ?? []) {
-      const { id, original } = await this.syncTemplate(client, remote, publish, before("layout", layout.systemName), {
+  private async syncLayouts(sync: Sync, layouts: CmsLayout[]): Promise<void> {
+    for (const layout of layouts) {
+      const { id, original } = await this.syncTemplate(sync, before(sync, "layout", layout.systemName), {
         type: "layout",
         match: (t) => t.type === "layout" && t.system_name === layout.systemName,
         createOnly: { system_name: layout.systemName },
@@ -398,62 +391,65 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
         },
         content: layout.content,
       });
-      layoutIds.set(layout.systemName, id);
-      record("layout", layout.systemName, id, layout, original);
+      sync.layoutIds.set(layout.systemName, id);
+      record(sync, "layout", layout.systemName, id, layout, original);
     }
+  }
 
-    for (const partial of inputs.partials ?? []) {
-      const { id, original } = await this.syncTemplate(client, remote, publish, before("partial", partial.systemName), {
+  private async syncPartials(sync: Sync, partials: CmsPartial[]): Promise<void> {
+    for (const partial of partials) {
+      const { id, original } = await this.syncTemplate(sync, before(sync, "partial", partial.systemName), {
         type: "partial",
         match: (t) => t.type === "partial" && t.system_name === partial.systemName,
         createOnly: { system_name: partial.systemName },
         fields: {},
         content: partial.content,
       });
-      record("partial", partial.systemName, id, partial, original);
+      record(sync, "partial", partial.systemName, id, partial, original);
     }
+  }
 
-    for (const page of inputs.pages ?? []) {
-      const { id, original } = await this.syncTemplate(client, remote, publish, before("page", page.systemName), {
+  /** Pages are matched by system name or by path (the tenant's own homepage at "/" is adopted, not duplicated). */
+  private async syncPages(sync: Sync, pages: CmsPage[]): Promise<void> {
+    for (const page of pages) {
+      const { id, original } = await this.syncTemplate(sync, before(sync, "page", page.systemName), {
         type: "page",
         match: (t) => t.type === "page" && (t.system_name === page.systemName || t.path === page.path),
         createOnly: { system_name: page.systemName },
         fields: {
           title: page.title,
           path: page.path,
-          ...(page.section === undefined ? {} : { section_id: sectionId(page.section) }),
-          ...(page.layout === undefined ? {} : { layout_id: layoutId(page.layout) }),
+          ...(page.section === undefined ? {} : { section_id: sectionId(sync, page.section) }),
+          ...(page.layout === undefined ? {} : { layout_id: layoutId(sync, page.layout) }),
           ...(page.contentType === undefined ? {} : { content_type: page.contentType }),
           ...(page.liquidEnabled === undefined ? {} : { liquid_enabled: page.liquidEnabled }),
           ...(page.handler === undefined ? {} : { handler: page.handler }),
         },
         content: page.content,
       });
-      record("page", page.systemName, id, page, original);
+      record(sync, "page", page.systemName, id, page, original);
     }
+  }
 
-    const builtins: Array<{ kind: CmsKind; items: Array<CmsBuiltinPage | CmsBuiltinPartial> }> = [
-      { kind: "builtin_page", items: inputs.builtinPages ?? [] },
-      { kind: "builtin_partial", items: inputs.builtinPartials ?? [] },
-    ];
-    for (const { kind, items } of builtins) {
-      for (const item of items) {
-        const summary = remote.templates.find((t) => t.type === kind && t.system_name === item.systemName);
-        if (!summary) throw new Error(`CMS has no ${kind.replace("_", " ")} "${item.systemName}" to override`);
-        const full = await fullTemplate(client, summary);
-        const original = before(kind, item.systemName)?.original ?? originalOf(full);
-        const layout = "layout" in item ? item.layout : undefined;
-        await this.writeTemplate(client, full, {
-          fields: layout === undefined ? {} : { layout_id: layoutId(layout) },
-          content: item.content,
-          publish,
-        });
-        record(kind, item.systemName, summary.id, item, original);
-      }
+  /** Writes over builtin pages or partials (they always exist), recording their original content first. */
+  private async overrideBuiltins(
+    sync: Sync,
+    kind: "builtin_page" | "builtin_partial",
+    items: Array<CmsBuiltinPage | CmsBuiltinPartial>,
+  ): Promise<void> {
+    for (const item of items) {
+      const summary = sync.remote.templates.find((t) => t.type === kind && t.system_name === item.systemName);
+      if (!summary) throw new Error(`CMS has no ${kind.replace("_", " ")} "${item.systemName}" to override`);
+      const full = await fullTemplate(sync.client, summary);
+      const original = before(sync, kind, item.systemName)?.original ?? originalOf(full);
+      const layout = "layout" in item ? item.layout : undefined;
+      await this.writeTemplate(sync.client, full, {
+        fields: layout === undefined ? {} : { layout_id: layoutId(sync, layout) },
+        content: item.content,
+        publish: sync.publish,
+      });
+      record(sync, kind, item.systemName, summary.id, item, original);
     }
-
-    await this.removeUnwanted(client, previous, managed);
-    return managed;
   }
 
   /** Finds an object in the already loaded collection (on retries: in a fresh listing) or creates it. */
@@ -465,7 +461,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
     create: (client: AdminClient) => Promise<any>,
   ): Promise<any> {
     let cached: any[] | undefined = loaded[collection];
-    const { item } = await findOrCreate(
+    return findOrCreate(
       client,
       async () => {
         const list = cached ?? (await listAll(client, collection));
@@ -474,7 +470,6 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
       },
       create,
     );
-    return item;
   }
 
   /**
@@ -482,9 +477,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
    * not create, what it was before the first write (kept from `managed` once recorded).
    */
   private async syncTemplate(
-    client: AdminClient,
-    remote: Remote,
-    publish: boolean,
+    { client, remote, publish }: Sync,
     managed: ManagedItem | undefined,
     desired: {
       type: "layout" | "partial" | "page";
@@ -561,6 +554,60 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
   }
 }
 
+/** One create or update in progress: what the tenant had, what is recorded so far, and the ids resolved so far. */
+interface Sync {
+  client: AdminClient;
+  remote: Remote;
+  publish: boolean;
+  /** What the resource managed before this run (nothing on create). */
+  previous: ManagedItem[];
+  /** What the resource manages after this run, in upload order. */
+  managed: ManagedItem[];
+  /** Section and layout ids by system name: the tenant's, then those this run created. */
+  sectionIds: Map<string, number>;
+  layoutIds: Map<string, number>;
+  rootSectionId?: number;
+}
+
+function startSync(client: AdminClient, remote: Remote, inputs: CmsContentInputs, previous: ManagedItem[]): Sync {
+  return {
+    client,
+    remote,
+    publish: inputs.publish !== false,
+    previous,
+    managed: [],
+    sectionIds: new Map<string, number>(remote.sections.map((s) => [s.system_name, s.id])),
+    layoutIds: new Map<string, number>(
+      remote.templates.filter((t) => t.type === "layout").map((t) => [t.system_name, t.id]),
+    ),
+    rootSectionId: remote.sections.find((s) => s.system_name === "root" || s.parent_id == null)?.id,
+  };
+}
+
+/** Adds an item to what this run manages, with the digest of its definition. */
+function record(sync: Sync, kind: CmsKind, key: string, id: number, item: unknown, original?: OriginalTemplate): void {
+  sync.managed.push({ kind, key, id, sha256: sha256(item), ...(original ? { original } : {}) });
+}
+
+/** The item as the previous run recorded it. */
+function before(sync: Sync, kind: CmsKind, key: string): ManagedItem | undefined {
+  return sync.previous.find((m) => m.kind === kind && m.key === key);
+}
+
+function sectionId(sync: Sync, systemName?: string): number | undefined {
+  if (systemName === undefined) return undefined;
+  const id = sync.sectionIds.get(systemName);
+  if (id === undefined) throw new Error(`CMS section "${systemName}" does not exist; add it to sections first`);
+  return id;
+}
+
+function layoutId(sync: Sync, systemName?: string): number | undefined {
+  if (systemName === undefined) return undefined;
+  const id = sync.layoutIds.get(systemName);
+  if (id === undefined) throw new Error(`CMS layout "${systemName}" does not exist; add it to layouts first`);
+  return id;
+}
+
 /** A whole collection; templates with their content (`content=true`), which servers before 2.16 may ignore. */
 function listAll(client: AdminClient, collection: keyof Remote): Promise<any[]> {
   const query = collection === "templates" ? { content: true } : {};
@@ -601,10 +648,10 @@ export interface CmsContentArgs {
   publish?: pulumi.Input<boolean>;
 }
 
-export class CmsContent extends pulumi.dynamic.Resource {
+export class CmsContent extends ThreescaleResource {
   declare public readonly managed: pulumi.Output<ManagedItem[]>;
 
   constructor(name: string, args: CmsContentArgs, opts?: pulumi.CustomResourceOptions) {
-    super(cmsContentProvider, name, { ...args, managed: undefined }, opts, "threescale", "CmsContent");
+    super(cmsContentProvider, "CmsContent", name, args, ["managed"], opts);
   }
 }

@@ -5,8 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { failure, Failure, fieldFailures, known } from "./threescale/common";
+import { failure, Failure, fieldFailures } from "./threescale/checks";
+import { known } from "./threescale/unknown";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface DeveloperAccountInputs extends ConnectionInputs {
   orgName: string;
@@ -71,17 +73,17 @@ export interface DeveloperAccountArgs {
   password: pulumi.Input<string>;
 }
 
-export class DeveloperAccount extends pulumi.dynamic.Resource {
+export class DeveloperAccount extends ThreescaleResource {
   declare public readonly accountId: pulumi.Output<number>;
 
   constructor(name: string, args: DeveloperAccountArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       developerAccountProvider,
-      name,
-      { ...args, password: pulumi.secret(args.password), accountId: undefined },
-      opts,
-      "threescale",
       "DeveloperAccount",
+      name,
+      { ...args, password: pulumi.secret(args.password) },
+      ["accountId"],
+      opts,
     );
   }
 }

@@ -1,35 +1,21 @@
 /**
- * 3scale metrics and methods of a product or a backend. One provider class serves all four resource types,
- * parametrised by owner (product/backend) and kind (metric, or method = child of `hits`).
+ * 3scale metrics and methods of a product. One provider class serves both resource types, parametrised by kind:
+ * a metric, or a method (a child of the product's `hits` metric).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AdminClient, Connection } from "./threescale/client";
-import {
-  CatalogOwner,
-  deleteReferencedByConfigs,
-  Failure,
-  fieldFailures,
-  FieldRule,
-  findOrCreate,
-  inputOwner,
-  listBackendUsages,
-  listOwnerMetrics,
-  listProducts,
-  ownerIdInput,
-  OwnerIdInput,
-  ownerPath,
-  plainMetricName,
-  toApi,
-  unlessGone,
-} from "./threescale/common";
+import { type AdminClient, type Connection, unlessGone } from "./threescale/client";
+import { listProductMetrics, productPath } from "./threescale/catalog";
+import { Failure, fieldFailures, FieldRule } from "./threescale/checks";
+import { findOrCreate } from "./threescale/create-or-adopt";
+import { toApi } from "./threescale/fields";
+import { deleteReferencedByConfigs } from "./threescale/gateway-config";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
-export type MetricOwner = "product" | "backend";
 export type MetricKind = "metric" | "method";
 
 export interface MetricInputs extends ConnectionInputs {
-  productId?: number;
-  backendId?: number;
+  productId: number;
   systemName: string;
   friendlyName: string;
   /** Metrics only, e.g. "tokens". */
@@ -38,21 +24,17 @@ export interface MetricInputs extends ConnectionInputs {
 }
 
 export class MetricProvider extends ObjectProvider<MetricInputs> {
-  protected readonly createOnly: string[];
+  protected readonly createOnly = ["productId", "systemName"];
   protected readonly keyIsUnique = true;
   protected readonly idOutput = "metricId";
   protected readonly envelope: string;
   protected readonly fields: Record<string, string>;
-  private readonly ownerKey: OwnerIdInput;
 
   constructor(
-    private readonly ownerKind: MetricOwner,
     private readonly kind: MetricKind,
     clientOptions = {},
   ) {
     super(clientOptions);
-    this.ownerKey = ownerIdInput(ownerKind);
-    this.createOnly = [this.ownerKey, "systemName"];
     this.envelope = kind;
     this.fields =
       kind === "metric"
@@ -61,12 +43,12 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   }
 
   protected get label(): string {
-    return `${this.ownerKind} ${this.kind}`;
+    return `product ${this.kind}`;
   }
 
   protected validate(inputs: MetricInputs): Failure[] {
     const rules: Record<string, FieldRule> = {
-      [this.ownerKey]: { kind: "id", required: true, example: `42 (the ${this.ownerKind}'s ${this.ownerKey})` },
+      productId: { kind: "id", required: true, example: "42 (the product's productId)" },
       systemName: { kind: "systemName", required: true, example: '"total_tokens"' },
       friendlyName: { kind: "string", required: true, example: '"Total tokens"' },
       description: { kind: "text", example: '"prompt + completion tokens"' },
@@ -76,173 +58,112 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   }
 
   protected path(inputs: MetricInputs, item: { id: number | string; parent_id?: number | null }): string {
-    const base = ownerPath(this.owner(inputs));
+    const base = productPath(inputs.productId);
     return this.kind === "method"
       ? `${base}/metrics/${item.parent_id}/methods/${item.id}`
       : `${base}/metrics/${item.id}`;
   }
 
   protected async find(client: AdminClient, inputs: MetricInputs) {
-    const owner = this.owner(inputs);
-    return (await this.listOwn(client, owner)).find((m) => plainMetricName(owner, m.system_name) === inputs.systemName);
+    return (await this.listOwn(client, inputs.productId)).find((m) => m.system_name === inputs.systemName);
   }
 
   protected async post(client: AdminClient, inputs: MetricInputs, hitsId?: number) {
-    const owner = this.owner(inputs);
+    const base = productPath(inputs.productId);
     const body = { system_name: inputs.systemName, ...toApi(inputs, this.fields) };
-    if (this.kind === "metric") return (await client.post(`${ownerPath(owner)}/metrics.json`, body)).metric;
-    const hits = hitsId ?? hitsIn(owner, await listOwnerMetrics(client, owner));
-    return (await client.post(`${ownerPath(owner)}/metrics/${hits}/methods.json`, body)).method;
+    if (this.kind === "metric") return (await client.post(`${base}/metrics.json`, body)).metric;
+    const hits = hitsId ?? hitsIn(inputs.productId, await listProductMetrics(client, inputs.productId));
+    return (await client.post(`${base}/metrics/${hits}/methods.json`, body)).method;
   }
 
   /**
-   * A method's POST needs the id of `hits`, which only the owner's list tells: that one list also serves as the
-   * lookup (list + POST on a fresh owner), and the POST reuses the id it found.
+   * A method's POST needs the id of `hits`, which only the product's list tells: that one list also serves as the
+   * lookup (list + POST on a fresh product), and the POST reuses the id it found.
    */
   protected async createOrAdopt(client: AdminClient, inputs: MetricInputs): Promise<ApiObject> {
     if (this.kind === "metric") return super.createOrAdopt(client, inputs);
-    const owner = this.owner(inputs);
     let hitsId: number | undefined;
-    const { item } = await findOrCreate(
+    return findOrCreate(
       client,
       async (c) => {
-        const all = await listOwnerMetrics(c, owner);
-        hitsId = hitsIn(owner, all);
-        return all.find((m) => !!m.parent_id && plainMetricName(owner, m.system_name) === inputs.systemName);
+        const all = await listProductMetrics(c, inputs.productId);
+        hitsId = hitsIn(inputs.productId, all);
+        return all.find((m) => !!m.parent_id && m.system_name === inputs.systemName);
       },
       (c) => this.post(c, inputs, hitsId),
     );
-    return item;
   }
 
-  /** Methods have no GET of their own without the parent id: look the item up in the owner's list. */
+  /** Methods have no GET of their own without the parent id: look the item up in the product's list. */
   protected async fetch(client: AdminClient, inputs: MetricInputs, id: string): Promise<ApiObject | undefined> {
-    // A 404 on the list means the owner is gone, and its metrics with it.
-    const items = await unlessGone(() => this.listOwn(client, this.owner(inputs)));
+    // A 404 on the list means the product is gone, and its metrics with it.
+    const items = await unlessGone(() => this.listOwn(client, inputs.productId));
     return items?.find((m) => m.id === Number(id));
   }
 
   async delete(id: string, props: MetricInputs): Promise<void> {
     const client = this.client(props);
-    const owner = this.owner(props);
     const actual = await this.fetch(client, props, id);
     if (!actual) return;
-    await deleteReferencedByConfigs(client, `${this.path(props, actual)}.json`, () =>
-      this.productsUsing(client, owner),
-    );
+    await deleteReferencedByConfigs(client, `${this.path(props, actual)}.json`, props.productId);
   }
 
-  private owner(inputs: MetricInputs): CatalogOwner {
-    return inputOwner(this.ownerKind, inputs);
-  }
-
-  /** The owner's items of this provider's kind (methods are the children of hits). */
-  private async listOwn(client: AdminClient, owner: CatalogOwner): Promise<ApiObject[]> {
-    return (await listOwnerMetrics(client, owner)).filter((m) => (this.kind === "method") === !!m.parent_id);
-  }
-
-  /** Products whose gateway configs may reference this owner's metrics. */
-  private async productsUsing(client: AdminClient, { kind, id: ownerId }: CatalogOwner): Promise<number[]> {
-    if (kind === "product") return [ownerId];
-    const users: number[] = [];
-    for (const service of await listProducts(client)) {
-      const usages = await listBackendUsages(client, service.id);
-      if (usages.some((u) => u.backend_id === ownerId)) users.push(service.id);
-    }
-    return users;
+  /** The product's items of this provider's kind (methods are the children of hits). */
+  private async listOwn(client: AdminClient, productId: number): Promise<ApiObject[]> {
+    return (await listProductMetrics(client, productId)).filter((m) => (this.kind === "method") === !!m.parent_id);
   }
 }
 
 // One provider instance per resource type, each serialized once and shared by all its resources.
-export const backendMetricProvider = new MetricProvider("backend", "metric");
-export const backendMethodProvider = new MetricProvider("backend", "method");
-export const productMetricProvider = new MetricProvider("product", "metric");
-export const productMethodProvider = new MetricProvider("product", "method");
+export const productMetricProvider = new MetricProvider("metric");
+export const productMethodProvider = new MetricProvider("method");
 
-interface CommonArgs {
+export interface ProductMethodArgs {
   connection: pulumi.Input<Connection>;
+  productId: pulumi.Input<number>;
   systemName: pulumi.Input<string>;
   friendlyName: pulumi.Input<string>;
   description?: pulumi.Input<string>;
 }
-export interface BackendMetricArgs extends CommonArgs {
-  backendId: pulumi.Input<number>;
+
+export interface ProductMetricArgs extends ProductMethodArgs {
   unit: pulumi.Input<string>;
-}
-export interface BackendMethodArgs extends CommonArgs {
-  backendId: pulumi.Input<number>;
-}
-export interface ProductMetricArgs extends CommonArgs {
-  productId: pulumi.Input<number>;
-  unit: pulumi.Input<string>;
-}
-export interface ProductMethodArgs extends CommonArgs {
-  productId: pulumi.Input<number>;
 }
 
-/** The outputs every metric and method resource has. */
-abstract class MetricResource extends pulumi.dynamic.Resource {
+/** Per kind: the shared provider and the resource type (existing stacks know the resources by it: never change it). */
+const RESOURCE_TYPES = {
+  metric: { provider: productMetricProvider, type: "ProductMetric" },
+  method: { provider: productMethodProvider, type: "ProductMethod" },
+} as const;
+
+/** A product's metric or method: the outputs both have, registered the same way. */
+abstract class MetricResource extends ThreescaleResource {
   declare public readonly metricId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
   /** Changes whenever create/update wrote to 3scale (see `withAppliedRevision`). */
   declare public readonly appliedRevision: pulumi.Output<string>;
-}
 
-export class BackendMetric extends MetricResource {
-  constructor(name: string, args: BackendMetricArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      backendMetricProvider,
-      name,
-      { ...args, metricId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "BackendMetric",
-    );
-  }
-}
-
-export class BackendMethod extends MetricResource {
-  constructor(name: string, args: BackendMethodArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      backendMethodProvider,
-      name,
-      { ...args, metricId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "BackendMethod",
-    );
+  protected constructor(kind: MetricKind, name: string, args: ProductMethodArgs, opts?: pulumi.CustomResourceOptions) {
+    const { provider, type } = RESOURCE_TYPES[kind];
+    super(provider, type, name, args, ["metricId", "appliedRevision"], opts);
   }
 }
 
 export class ProductMetric extends MetricResource {
   constructor(name: string, args: ProductMetricArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      productMetricProvider,
-      name,
-      { ...args, metricId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "ProductMetric",
-    );
+    super("metric", name, args, opts);
   }
 }
 
 export class ProductMethod extends MetricResource {
   constructor(name: string, args: ProductMethodArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      productMethodProvider,
-      name,
-      { ...args, metricId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "ProductMethod",
-    );
+    super("method", name, args, opts);
   }
 }
 
-/** The id of the owner's `hits` metric (the parent of every method) in its metric list. */
-function hitsIn(owner: CatalogOwner, metrics: any[]): number {
-  const hits = metrics.find((m) => plainMetricName(owner, m.system_name) === "hits");
-  if (!hits) throw new Error(`3scale ${owner.kind} ${owner.id} has no "hits" metric to hold methods`);
+/** The id of the product's `hits` metric (the parent of every method) in its metric list. */
+function hitsIn(productId: number, metrics: any[]): number {
+  const hits = metrics.find((m) => m.system_name === "hits");
+  if (!hits) throw new Error(`3scale product ${productId} has no "hits" metric to hold methods`);
   return hits.id;
 }

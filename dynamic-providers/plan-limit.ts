@@ -3,14 +3,11 @@
  * changes in place. Reads use the plan-wide list: the per-metric endpoints return the metric's limits of every plan.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LIMIT_PERIODS } from "../components/config/schema";
-import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, unlessGone } from "./threescale/common";
+import { type AdminClient, type Connection, unlessGone } from "./threescale/client";
+import { Failure, fieldFailures } from "./threescale/checks";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
-
-/** The periods 3scale accepts for a limit: the ones the stack config offers. */
-export { LIMIT_PERIODS };
-export type LimitPeriod = (typeof LIMIT_PERIODS)[number];
+import { LIMIT_PERIODS, type LimitPeriod } from "./threescale/vocabulary";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface PlanLimitInputs extends ConnectionInputs {
   planId: number;
@@ -81,10 +78,10 @@ export interface PlanLimitArgs {
   value: pulumi.Input<number>;
 }
 
-export class PlanLimit extends pulumi.dynamic.Resource {
+export class PlanLimit extends ThreescaleResource {
   declare public readonly limitId: pulumi.Output<number>;
 
   constructor(name: string, args: PlanLimitArgs, opts?: pulumi.CustomResourceOptions) {
-    super(planLimitProvider, name, { ...args, limitId: undefined }, opts, "threescale", "PlanLimit");
+    super(planLimitProvider, "PlanLimit", name, args, ["limitId"], opts);
   }
 }

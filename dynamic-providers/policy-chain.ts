@@ -5,22 +5,15 @@
  * the chain really differs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AdminClient, Connection } from "./threescale/client";
-import {
-  failure,
-  Failure,
-  fieldFailures,
-  FieldRule,
-  isUnknown,
-  known,
-  productPath,
-  sameValue,
-  UNKNOWN,
-  unlessGone,
-  withAppliedRevision,
-} from "./threescale/common";
+import { type AdminClient, type Connection, unlessGone } from "./threescale/client";
+import { withAppliedRevision } from "./threescale/applied-revision";
+import { productPath } from "./threescale/catalog";
+import { failure, Failure, fieldFailures, FieldRule } from "./threescale/checks";
+import { sameValue } from "./threescale/equality";
+import { isUnknown, known, UNKNOWN } from "./threescale/unknown";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
 import { BUILTIN_POLICY_SCHEMAS, JsonSchema, schemaProblems } from "./threescale/policy-schema";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface PolicyEntry {
   name: string;
@@ -163,12 +156,12 @@ export interface PolicyChainArgs {
   schemas?: pulumi.Input<Record<string, JsonSchema>>;
 }
 
-export class PolicyChain extends pulumi.dynamic.Resource {
+export class PolicyChain extends ThreescaleResource {
   declare public readonly policies: pulumi.Output<PolicyEntry[]>;
   /** Changes whenever this resource wrote the chain (see `withAppliedRevision`). */
   declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: PolicyChainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(policyChainProvider, name, { ...args, appliedRevision: undefined }, opts, "threescale", "PolicyChain");
+    super(policyChainProvider, "PolicyChain", name, args, ["appliedRevision"], opts);
   }
 }

@@ -1,19 +1,12 @@
 /** 3scale Product (`/admin/api/services`): the API consumers subscribe to, one per served model. */
 import * as pulumi from "@pulumi/pulumi";
-import type { AdminClient, Connection } from "./threescale/client";
-import {
-  failure,
-  Failure,
-  fieldFailures,
-  known,
-  listProducts,
-  PRODUCTS_PATH,
-  productPath,
-  rulesPath,
-  toApi,
-  waitUntilGone,
-} from "./threescale/common";
+import { type AdminClient, type Connection, ThreescaleApiError } from "./threescale/client";
+import { listProducts, productPath, productRulesPath, PRODUCTS_PATH, waitUntilGone } from "./threescale/catalog";
+import { failure, Failure, fieldFailures } from "./threescale/checks";
+import { toApi } from "./threescale/fields";
+import { known } from "./threescale/unknown";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface ProductInputs extends ConnectionInputs {
   systemName: string;
@@ -100,10 +93,21 @@ export class ProductProvider extends ObjectProvider<ProductInputs> {
   }
 
   async delete(id: string, props: ProductInputs): Promise<void> {
-    await super.delete(id, props);
+    try {
+      await super.delete(id, props);
+    } catch (err) {
+      // 3scale keeps a tenant's last product: it stays (and goes with the tenant); an `up` that wants it adopts it.
+      if (isLastProductRefusal(err)) return;
+      throw err;
+    }
     // Deletion is asynchronous and keeps the system_name taken: wait so a replacement can reuse it.
     await waitUntilGone(this.client(props), "service", Number(id));
   }
+}
+
+/** 3scale's answer to deleting a tenant's last product: its state machine refuses the `mark_as_deleted` event. */
+function isLastProductRefusal(err: unknown): boolean {
+  return err instanceof ThreescaleApiError && err.status === 422 && /mark_as_deleted/.test(JSON.stringify(err.body));
 }
 
 /** Id of the product's `hits` metric (every product has one). */
@@ -116,7 +120,7 @@ async function hitsMetric(client: AdminClient, productId: number): Promise<numbe
 
 /** Deletes the `GET /` → hits rule 3scale seeds, which would otherwise meter every path as a hit. */
 async function removeSeededRule(client: AdminClient, productId: number, hitsMetricId: number): Promise<void> {
-  const base = rulesPath({ kind: "product", id: productId });
+  const base = productRulesPath(productId);
   const rules = await client.list(`${base}.json`, "mapping_rules", "mapping_rule");
   for (const rule of rules) {
     if (rule.http_method === "GET" && rule.pattern === "/" && rule.metric_id === hitsMetricId && rule.delta === 1) {
@@ -151,7 +155,7 @@ export interface ProductArgs {
   removeDefaultMappingRule?: pulumi.Input<boolean>;
 }
 
-export class Product extends pulumi.dynamic.Resource {
+export class Product extends ThreescaleResource {
   declare public readonly productId: pulumi.Output<number>;
   declare public readonly hitsMetricId: pulumi.Output<number>;
   declare public readonly systemName: pulumi.Output<string>;
@@ -159,13 +163,6 @@ export class Product extends pulumi.dynamic.Resource {
   declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: ProductArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      productProvider,
-      name,
-      { ...args, productId: undefined, hitsMetricId: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "Product",
-    );
+    super(productProvider, "Product", name, args, ["productId", "hitsMetricId", "appliedRevision"], opts);
   }
 }

@@ -11,17 +11,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "./threescale/client";
-import {
-  failure,
-  Failure,
-  fieldFailures,
-  isUnknown,
-  known,
-  latestConfigVersion,
-  productPath,
-  promoteLatest,
-} from "./threescale/common";
+import { productPath } from "./threescale/catalog";
+import { failure, Failure, fieldFailures } from "./threescale/checks";
+import { latestConfigVersion, promoteLatest } from "./threescale/gateway-config";
+import { isUnknown, known } from "./threescale/unknown";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export interface ProxyPromotionInputs extends ConnectionInputs {
   productId: number;
@@ -107,18 +102,11 @@ export interface ProxyPromotionArgs {
   triggers?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-export class ProxyPromotion extends pulumi.dynamic.Resource {
+export class ProxyPromotion extends ThreescaleResource {
   declare public readonly stagingVersion: pulumi.Output<number>;
   declare public readonly productionVersion: pulumi.Output<number | null>;
 
   constructor(name: string, args: ProxyPromotionArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      proxyPromotionProvider,
-      name,
-      { ...args, stagingVersion: undefined, productionVersion: undefined },
-      opts,
-      "threescale",
-      "ProxyPromotion",
-    );
+    super(proxyPromotionProvider, "ProxyPromotion", name, args, ["stagingVersion", "productionVersion"], opts);
   }
 }

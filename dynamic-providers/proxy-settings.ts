@@ -4,23 +4,14 @@
  * PATCH also deploys a new staging configuration.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AdminClient, Connection } from "./threescale/client";
-import {
-  differingBody,
-  failure,
-  Failure,
-  fieldFailures,
-  FieldMap,
-  FieldRule,
-  hasAny,
-  known,
-  productPath,
-  refreshed,
-  snakeCase,
-  unlessGone,
-  withAppliedRevision,
-} from "./threescale/common";
+import { type AdminClient, type Connection, unlessGone } from "./threescale/client";
+import { withAppliedRevision } from "./threescale/applied-revision";
+import { productPath } from "./threescale/catalog";
+import { failure, Failure, fieldFailures, FieldRule } from "./threescale/checks";
+import { differingBody, FieldMap, hasAny, refreshed, snakeCase } from "./threescale/fields";
+import { known } from "./threescale/unknown";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { ThreescaleResource } from "./threescale/resource";
 
 export const CREDENTIALS_LOCATIONS = ["headers", "query", "authorization"];
 
@@ -126,7 +117,7 @@ export type ProxySettingsArgs = {
   [K in keyof Omit<ProxySettingsInputs, "connection">]: pulumi.Input<ProxySettingsInputs[K]>;
 } & { connection: pulumi.Input<Connection> };
 
-export class ProxySettings extends pulumi.dynamic.Resource {
+export class ProxySettings extends ThreescaleResource {
   /** Production public base URL of the product's gateway. */
   declare public readonly endpoint: pulumi.Output<string>;
   /** Staging public base URL. */
@@ -135,13 +126,6 @@ export class ProxySettings extends pulumi.dynamic.Resource {
   declare public readonly appliedRevision: pulumi.Output<string>;
 
   constructor(name: string, args: ProxySettingsArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      proxySettingsProvider,
-      name,
-      { ...args, endpoint: undefined, sandboxEndpoint: undefined, appliedRevision: undefined },
-      opts,
-      "threescale",
-      "ProxySettings",
-    );
+    super(proxySettingsProvider, "ProxySettings", name, args, ["endpoint", "sandboxEndpoint", "appliedRevision"], opts);
   }
 }

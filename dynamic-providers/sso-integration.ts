@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { Failure, fieldFailures, toApi } from "./threescale/common";
+import { Failure, fieldFailures } from "./threescale/checks";
+import { toApi } from "./threescale/fields";
 import { ApiObject, ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
-import { withSecretOutputs } from "./threescale/resource";
+import { ThreescaleResource, withSecretOutputs } from "./threescale/resource";
 
 export const SSO_KINDS = ["keycloak", "auth0", "github"] as const;
 
@@ -107,7 +108,7 @@ export interface SsoIntegrationArgs {
   skipSslCertificateVerification?: pulumi.Input<boolean>;
 }
 
-export class SsoIntegration extends pulumi.dynamic.Resource {
+export class SsoIntegration extends ThreescaleResource {
   declare public readonly providerId: pulumi.Output<number>;
   declare public readonly callbackUrl: pulumi.Output<string>;
   declare public readonly clientSecret: pulumi.Output<string>;
@@ -115,11 +116,11 @@ export class SsoIntegration extends pulumi.dynamic.Resource {
   constructor(name: string, args: SsoIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       ssoIntegrationProvider,
-      name,
-      { ...args, clientSecret: pulumi.secret(args.clientSecret), providerId: undefined, callbackUrl: undefined },
-      withSecretOutputs(opts, ["clientSecret"]),
-      "threescale",
       "SsoIntegration",
+      name,
+      { ...args, clientSecret: pulumi.secret(args.clientSecret) },
+      ["providerId", "callbackUrl"],
+      withSecretOutputs(opts, ["clientSecret"]),
     );
   }
 }

@@ -83,6 +83,16 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof ThreescaleApiError && err.status === 404;
 }
 
+/** Runs a load; a 404 means the object is gone, which `read` reports by returning no id. */
+export async function unlessGone<T>(load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 /** 422 whose body says a field "has already been taken": the object exists (e.g. after a crashed run). */
 export function isAlreadyTaken(err: unknown, field?: string): boolean {
   if (!(err instanceof ThreescaleApiError) || err.status !== 422) return false;

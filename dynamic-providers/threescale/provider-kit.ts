@@ -9,21 +9,13 @@
  * objects (only types from @pulumi/pulumi, which TypeScript erases).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { AdminClient, ClientOptions, Connection } from "./client";
-import {
-  differingBody,
-  Failure,
-  FieldMap,
-  FieldNormalizer,
-  findOrCreate,
-  hasAny,
-  isUnknown,
-  refreshed,
-  sameValue,
-  unlessGone,
-  withAppliedRevision,
-  withDefaultPort,
-} from "./common";
+import { AdminClient, ClientOptions, Connection, unlessGone } from "./client";
+import { withAppliedRevision } from "./applied-revision";
+import type { Failure } from "./checks";
+import { findOrCreate } from "./create-or-adopt";
+import { sameValue, withDefaultPort } from "./equality";
+import { differingBody, FieldMap, FieldNormalizer, hasAny, refreshed } from "./fields";
+import { isUnknown } from "./unknown";
 
 /** Inputs every 3scale resource takes. */
 export interface ConnectionInputs {
@@ -185,13 +177,12 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
 
   /** The object, created or adopted (see findOrCreate). */
   protected async createOrAdopt(client: AdminClient, inputs: I): Promise<ApiObject> {
-    const { item } = await findOrCreate(
+    return findOrCreate(
       client,
       (c) => this.find(c, inputs),
       (c) => this.post(c, inputs),
       { keyIsUnique: this.keyIsUnique },
     );
-    return item;
   }
 
   async create(inputs: I): Promise<pulumi.dynamic.CreateResult> {

@@ -10,21 +10,17 @@ import { backendProvider } from "../../dynamic-providers/backend";
 import { backendUsageProvider } from "../../dynamic-providers/backend-usage";
 import { cmsContentProvider } from "../../dynamic-providers/cms-content";
 import { developerAccountProvider } from "../../dynamic-providers/developer-account";
-import { developerPortalAccessProvider, tenantDefaultsProvider } from "../../dynamic-providers/developer-portal";
-import { backendRuleProvider, productRuleProvider } from "../../dynamic-providers/mapping-rule";
-import {
-  backendMethodProvider,
-  backendMetricProvider,
-  productMethodProvider,
-  productMetricProvider,
-} from "../../dynamic-providers/metric";
+import { developerPortalAccessProvider } from "../../dynamic-providers/developer-portal-access";
+import { productRuleProvider } from "../../dynamic-providers/mapping-rule";
+import { productMethodProvider, productMetricProvider } from "../../dynamic-providers/metric";
 import { planLimitProvider } from "../../dynamic-providers/plan-limit";
 import { policyChainProvider } from "../../dynamic-providers/policy-chain";
 import { productProvider } from "../../dynamic-providers/product";
 import { proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
 import { proxySettingsProvider } from "../../dynamic-providers/proxy-settings";
 import { ssoIntegrationProvider } from "../../dynamic-providers/sso-integration";
-import { UNKNOWN } from "../../dynamic-providers/threescale/common";
+import { tenantDefaultsProvider } from "../../dynamic-providers/tenant-defaults";
+import { UNKNOWN } from "../../dynamic-providers/threescale/unknown";
 import type { LoadedProvider } from "./lifecycle";
 import { useEmulator } from "./support";
 
@@ -59,32 +55,30 @@ const CASES: CheckCase[] = [
   },
   ...(
     [
-      ["ProductMetric", productMetricProvider, "productId", true],
-      ["ProductMethod", productMethodProvider, "productId", false],
-      ["BackendMetric", backendMetricProvider, "backendId", true],
-      ["BackendMethod", backendMethodProvider, "backendId", false],
+      ["ProductMetric", productMetricProvider, true],
+      ["ProductMethod", productMethodProvider, false],
     ] as const
-  ).map(([type, provider, owner, metric]) => ({
+  ).map(([type, provider, metric]) => ({
     type,
     provider,
-    inputs: { [owner]: 7, systemName: "total_tokens", friendlyName: "Total tokens", ...(metric ? { unit: "t" } : {}) },
-    computed: [owner],
-    required: owner,
+    inputs: {
+      productId: 7,
+      systemName: "total_tokens",
+      friendlyName: "Total tokens",
+      ...(metric ? { unit: "t" } : {}),
+    },
+    computed: ["productId"],
+    required: "productId",
     bad: { key: "friendlyName", value: "" },
   })),
-  ...(
-    [
-      ["ProductMappingRule", productRuleProvider, "productId"],
-      ["BackendMappingRule", backendRuleProvider, "backendId"],
-    ] as const
-  ).map(([type, provider, owner]) => ({
-    type,
-    provider,
-    inputs: { [owner]: 7, httpMethod: "POST", pattern: "/v1/chat/completions$", metricId: 8, delta: 1 },
-    computed: [owner, "metricId"],
+  {
+    type: "ProductMappingRule",
+    provider: productRuleProvider,
+    inputs: { productId: 7, httpMethod: "POST", pattern: "/v1/chat/completions$", metricId: 8, delta: 1 },
+    computed: ["productId", "metricId"],
     required: "metricId",
     bad: { key: "pattern", value: "v1/chat" },
-  })),
+  },
   {
     type: "BackendUsage",
     provider: backendUsageProvider,

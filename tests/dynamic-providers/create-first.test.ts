@@ -59,7 +59,7 @@ const CASES: Case[] = [
   },
   {
     name: "product metric",
-    make: (o) => new MetricProvider("product", "metric", o),
+    make: (o) => new MetricProvider("metric", o),
     inputs: async (c) => ({
       productId: (await makeProduct(c, "owner")).id,
       systemName: "total_tokens",
@@ -71,7 +71,7 @@ const CASES: Case[] = [
   },
   {
     name: "product method",
-    make: (o) => new MetricProvider("product", "method", o),
+    make: (o) => new MetricProvider("method", o),
     inputs: async (c) => ({ productId: (await makeProduct(c, "owner")).id, systemName: "chat", friendlyName: "Chat" }),
     count: (s, i) => s.metrics.filter((m) => m.owner.id === i.productId && m.system_name === i.systemName).length,
     collection: /\/metrics(\/\d+\/methods)?\.json$/,

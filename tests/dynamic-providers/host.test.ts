@@ -6,7 +6,7 @@ import { policyChainProvider } from "../../dynamic-providers/policy-chain";
 import { productProvider } from "../../dynamic-providers/product";
 import { proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
 import { ssoIntegrationProvider } from "../../dynamic-providers/sso-integration";
-import { UNKNOWN } from "../../dynamic-providers/threescale/common";
+import { UNKNOWN } from "../../dynamic-providers/threescale/unknown";
 import {
   buildWorld,
   expectNoToken,

@@ -1,14 +1,8 @@
 /** Lifecycle of the catalog resource types (products, backends, metrics, rules, usages, settings, policy chain). */
 import { BackendProvider, backendProvider } from "../../dynamic-providers/backend";
 import { BackendUsageProvider, backendUsageProvider } from "../../dynamic-providers/backend-usage";
-import { backendRuleProvider, MappingRuleProvider, productRuleProvider } from "../../dynamic-providers/mapping-rule";
-import {
-  backendMethodProvider,
-  backendMetricProvider,
-  MetricProvider,
-  productMethodProvider,
-  productMetricProvider,
-} from "../../dynamic-providers/metric";
+import { MappingRuleProvider, productRuleProvider } from "../../dynamic-providers/mapping-rule";
+import { MetricProvider, productMethodProvider, productMetricProvider } from "../../dynamic-providers/metric";
 import { PolicyChainProvider, policyChainProvider } from "../../dynamic-providers/policy-chain";
 import { ProductProvider, productProvider } from "../../dynamic-providers/product";
 import { ProxySettingsProvider, proxySettingsProvider } from "../../dynamic-providers/proxy-settings";
@@ -29,16 +23,15 @@ const onWorld =
   async (connection: Connection): Promise<Record<string, any>> =>
     build(await buildWorld(connection));
 
-const metricCount = (owner: "service" | "backend") => (s: EmulatorState, i: Record<string, any>) =>
-  s.metrics.filter(
-    (m) => m.owner.type === owner && m.owner.id === (i.productId ?? i.backendId) && m.system_name === i.systemName,
-  ).length;
+const metricCount = (s: EmulatorState, i: Record<string, any>) =>
+  s.metrics.filter((m) => m.owner.type === "service" && m.owner.id === i.productId && m.system_name === i.systemName)
+    .length;
 
-const ruleCount = (owner: "service" | "backend") => (s: EmulatorState, i: Record<string, any>) =>
+const ruleCount = (s: EmulatorState, i: Record<string, any>) =>
   s.mappingRules.filter(
     (r) =>
-      r.owner.type === owner &&
-      r.owner.id === (i.productId ?? i.backendId) &&
+      r.owner.type === "service" &&
+      r.owner.id === i.productId &&
       r.http_method === i.httpMethod &&
       r.pattern === i.pattern,
   ).length;
@@ -73,7 +66,7 @@ const CASES: LifecycleSpec[] = [
   {
     type: "ProductMetric",
     shared: productMetricProvider,
-    make: (o) => new MetricProvider("product", "metric", o),
+    make: (o) => new MetricProvider("metric", o),
     inputs: onWorld((w) => ({
       productId: w.productId,
       systemName: "total_tokens",
@@ -82,44 +75,21 @@ const CASES: LifecycleSpec[] = [
     })),
     changed: (i) => ({ ...i, description: "prompt + completion" }),
     drift: (s, id) => (byId(s.metrics, id).friendly_name = "Tokens (edited)"),
-    count: metricCount("service"),
+    count: metricCount,
   },
   {
     type: "ProductMethod",
     shared: productMethodProvider,
-    make: (o) => new MetricProvider("product", "method", o),
+    make: (o) => new MetricProvider("method", o),
     inputs: onWorld((w) => ({ productId: w.productId, systemName: "embeddings", friendlyName: "Embeddings" })),
     changed: (i) => ({ ...i, friendlyName: "Embeddings API" }),
     drift: (s, id) => (byId(s.metrics, id).friendly_name = "Edited in the UI"),
-    count: metricCount("service"),
-  },
-  {
-    type: "BackendMetric",
-    shared: backendMetricProvider,
-    make: (o) => new MetricProvider("backend", "metric", o),
-    inputs: onWorld((w) => ({
-      backendId: w.backendId,
-      systemName: "gpu_seconds",
-      friendlyName: "GPU seconds",
-      unit: "s",
-    })),
-    changed: (i) => ({ ...i, unit: "second" }),
-    drift: (s, id) => (byId(s.metrics, id).unit = "ms"),
-    count: metricCount("backend"),
-  },
-  {
-    type: "BackendMethod",
-    shared: backendMethodProvider,
-    make: (o) => new MetricProvider("backend", "method", o),
-    inputs: onWorld((w) => ({ backendId: w.backendId, systemName: "completions", friendlyName: "Completions" })),
-    changed: (i) => ({ ...i, description: "legacy completions" }),
-    drift: (s, id) => (byId(s.metrics, id).friendly_name = "Edited"),
-    count: metricCount("backend"),
+    count: metricCount,
   },
   {
     type: "ProductMappingRule",
     shared: productRuleProvider,
-    make: (o) => new MappingRuleProvider("product", o),
+    make: (o) => new MappingRuleProvider(o),
     inputs: onWorld((w) => ({
       productId: w.productId,
       httpMethod: "POST",
@@ -129,24 +99,7 @@ const CASES: LifecycleSpec[] = [
     })),
     changed: (i) => ({ ...i, delta: 3, last: true }),
     drift: (s, id) => (byId(s.mappingRules, id).metric_id = s.metrics.find((m) => m.system_name === "hits")!.id),
-    count: ruleCount("service"),
-  },
-  {
-    type: "BackendMappingRule",
-    shared: backendRuleProvider,
-    make: (o) => new MappingRuleProvider("backend", o),
-    inputs: onWorld((w) => ({
-      backendId: w.backendId,
-      httpMethod: "GET",
-      pattern: "/v1/models",
-      metricId: w.backendHitsId,
-      delta: 1,
-    })),
-    changed: (i) => ({ ...i, httpMethod: "HEAD" }),
-    drift: (s, id) => (byId(s.mappingRules, id).delta = 9),
-    count: (s, i) =>
-      s.mappingRules.filter((r) => r.owner.type === "backend" && r.owner.id === i.backendId && r.pattern === i.pattern)
-        .length,
+    count: ruleCount,
   },
   {
     type: "BackendUsage",

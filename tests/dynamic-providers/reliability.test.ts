@@ -1,7 +1,8 @@
 /**
  * Reliability: with 20% of admin API calls failing at random (5xx, 429, 409, connection resets; fixed seed), a full
  * create → update → delete cycle of EVERY 3scale resource type, wired as the program wires them, converges: each
- * object exists exactly once after create and after update, and the tenant holds none of them after delete.
+ * object exists exactly once after create and after update, and the tenant holds none of them after delete but the
+ * last product, which 3scale keeps (the sample product is removed for good).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { ActiveDocProvider } from "../../dynamic-providers/active-doc";
@@ -11,7 +12,7 @@ import { BackendProvider } from "../../dynamic-providers/backend";
 import { BackendUsageProvider } from "../../dynamic-providers/backend-usage";
 import { CmsContentProvider } from "../../dynamic-providers/cms-content";
 import { DeveloperAccountProvider } from "../../dynamic-providers/developer-account";
-import { DeveloperPortalAccessProvider, TenantDefaultsProvider } from "../../dynamic-providers/developer-portal";
+import { DeveloperPortalAccessProvider } from "../../dynamic-providers/developer-portal-access";
 import { MappingRuleProvider } from "../../dynamic-providers/mapping-rule";
 import { MetricProvider } from "../../dynamic-providers/metric";
 import { PlanLimitProvider } from "../../dynamic-providers/plan-limit";
@@ -20,6 +21,7 @@ import { ProductProvider } from "../../dynamic-providers/product";
 import { ProxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
 import { ProxySettingsProvider } from "../../dynamic-providers/proxy-settings";
 import { SsoIntegrationProvider } from "../../dynamic-providers/sso-integration";
+import { TenantDefaultsProvider } from "../../dynamic-providers/tenant-defaults";
 import type { Connection } from "../../dynamic-providers/threescale/client";
 import type { EmulatorState } from "../../tools/threescale-emulator";
 import { FAST_CLIENT, expectNoToken, withEmulator } from "./support";
@@ -50,35 +52,6 @@ const STEPS: Step[] = [
     count: (s) => s.backends.filter((b) => b.system_name === "rel_be").length,
   },
   {
-    name: "backendMetric",
-    provider: new MetricProvider("backend", "metric", OPTIONS) as unknown as Provider,
-    inputs: (o) => ({ backendId: o.backend.backendId, systemName: "gpu_s", friendlyName: "GPU seconds", unit: "s" }),
-    change: (i) => ({ ...i, friendlyName: "GPU time" }),
-    count: (s, i) => s.metrics.filter((m) => m.owner.id === i.backendId && m.system_name === "gpu_s").length,
-  },
-  {
-    name: "backendMethod",
-    provider: new MetricProvider("backend", "method", OPTIONS) as unknown as Provider,
-    inputs: (o) => ({ backendId: o.backend.backendId, systemName: "be_chat", friendlyName: "Backend chat" }),
-    change: (i) => ({ ...i, description: "chat calls" }),
-    count: (s, i) => s.metrics.filter((m) => m.owner.id === i.backendId && m.system_name === "be_chat").length,
-  },
-  {
-    name: "backendRule",
-    provider: new MappingRuleProvider("backend", OPTIONS) as unknown as Provider,
-    inputs: (o) => ({
-      backendId: o.backend.backendId,
-      httpMethod: "POST",
-      pattern: "/v1/chat/completions",
-      metricId: o.backendMethod.metricId,
-      delta: 1,
-    }),
-    change: (i) => ({ ...i, delta: 2 }),
-    count: (s, i) =>
-      s.mappingRules.filter((r) => r.owner.type === "backend" && r.owner.id === i.backendId && r.pattern === i.pattern)
-        .length,
-  },
-  {
     name: "defaultsProduct",
     provider: p(ProductProvider),
     inputs: () => ({ systemName: "rel_keep", name: "Kept product" }),
@@ -101,7 +74,7 @@ const STEPS: Step[] = [
   },
   {
     name: "productMetric",
-    provider: new MetricProvider("product", "metric", OPTIONS) as unknown as Provider,
+    provider: new MetricProvider("metric", OPTIONS) as unknown as Provider,
     inputs: (o) => ({
       productId: ofProduct(o),
       systemName: "total_tokens",
@@ -113,14 +86,14 @@ const STEPS: Step[] = [
   },
   {
     name: "productMethod",
-    provider: new MetricProvider("product", "method", OPTIONS) as unknown as Provider,
+    provider: new MetricProvider("method", OPTIONS) as unknown as Provider,
     inputs: (o) => ({ productId: ofProduct(o), systemName: "chat", friendlyName: "Chat completions" }),
     change: (i) => ({ ...i, friendlyName: "Chat" }),
     count: (s, i) => s.metrics.filter((m) => m.owner.id === i.productId && m.system_name === "chat").length,
   },
   {
     name: "productRule",
-    provider: new MappingRuleProvider("product", OPTIONS) as unknown as Provider,
+    provider: p(MappingRuleProvider),
     inputs: (o) => ({
       productId: ofProduct(o),
       httpMethod: "POST",
@@ -281,15 +254,16 @@ test("every resource type converges through create, update and delete with 20% o
       for (const step of [...STEPS].reverse()) {
         await withRetries(`delete ${step.name}`, () => step.provider.delete(ids[step.name], outs[step.name]));
       }
-      // Portal SSO providers have no DELETE in 3scale: destroy unpublishes them (asserted below).
-      for (const step of STEPS.filter((s) => s.count && s.name !== "sso")) {
+      // Portal SSO providers have no DELETE in 3scale: destroy unpublishes them (asserted below). The tenant's last
+      // product cannot be deleted either: it stays (asserted below).
+      for (const step of STEPS.filter((s) => s.count && s.name !== "sso" && s.name !== "defaultsProduct")) {
         expect({ step: step.name, left: step.count!(emulator.state, outs[step.name], outs[step.name]) }).toEqual({
           step: step.name,
           left: 0,
         });
       }
       expect(emulator.state.authProviders.every((a) => !a.published)).toBe(true);
-      expect(emulator.state.products.map((x) => x.system_name)).toEqual(["api"]);
+      expect(emulator.state.products.map((x) => x.system_name)).toEqual(["rel_keep"]);
 
       const faults = emulator.calls.filter((c) => c.fault !== undefined);
       expect(faults.length).toBeGreaterThan(20);

@@ -114,14 +114,21 @@ export async function makeMetric(connection: Connection, productId: number, syst
   return (await adminClient(connection).post(`/admin/api/services/${productId}/metrics.json`, body)).metric.id;
 }
 
-/** Objects the catalog resources hang off: a product with a backend, a method and the hits metrics. */
+/** DeveloperAccount inputs (without connection) for a developer named after `unique`. */
+export const developerAccount = (unique: string) => ({
+  orgName: `Acme ${unique}`,
+  username: `dev_${unique}`,
+  email: `dev_${unique}@acme.example.test`,
+  password: "s3cret-Passw0rd",
+});
+
+/** Objects the catalog resources hang off: a product with its hits metric, a method and a backend, and a spare backend. */
 export interface World {
   productId: number;
   hitsMetricId: number;
   backendId: number;
   spareBackendId: number;
   methodId: number;
-  backendHitsId: number;
 }
 
 export async function buildWorld(connection: Connection): Promise<World> {
@@ -142,25 +149,13 @@ export async function buildWorld(connection: Connection): Promise<World> {
   const { productId, hitsMetricId } = product.outs;
   const { backendId } = backend.outs;
   await new BackendUsageProvider(FAST_CLIENT).create({ connection, productId, backendId, path: "/" });
-  const method = await new MetricProvider("product", "method", FAST_CLIENT).create({
+  const method = await new MetricProvider("method", FAST_CLIENT).create({
     connection,
     productId,
     systemName: "world_chat",
     friendlyName: "World chat",
   });
-  const backendMetrics = await adminClient(connection).list(
-    `/admin/api/backend_apis/${backendId}/metrics.json`,
-    "metrics",
-    "metric",
-  );
-  return {
-    productId,
-    hitsMetricId,
-    backendId,
-    spareBackendId: spare.outs.backendId,
-    methodId: method.outs.metricId,
-    backendHitsId: backendMetrics.find((m) => m.system_name.startsWith("hits"))!.id,
-  };
+  return { productId, hitsMetricId, backendId, spareBackendId: spare.outs.backendId, methodId: method.outs.metricId };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

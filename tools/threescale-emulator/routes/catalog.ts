@@ -36,7 +36,7 @@ import {
 } from "../router";
 import type { Backend, BackendUsage, EmulatorState, MappingRule, Metric, Owner, Product } from "../state";
 import { now, stamp } from "../state";
-import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
+import { addCollectionRoutes, addMemberRoutes, applyChanges, byPathId } from "./resource";
 
 const links = (pairs: Record<string, string>) => Object.entries(pairs).map(([rel, href]) => ({ rel, href }));
 const adminUrl = (state: EmulatorState, path: string) => `https://${state.tenant.adminDomain}${path}`;
@@ -92,40 +92,42 @@ function newNames(v: Validation, input: Params, isTaken: (systemName: string) =>
   return { name, systemName };
 }
 
+/** The new `name` of a backend or product when the update has one (it may not be blank). */
+function renamed(v: Validation, input: Params): { name?: string } {
+  if (!has(input, "name")) return {};
+  const name = toStr(input.name) ?? "";
+  v.check(name.trim() !== "", "name", BLANK);
+  return { name };
+}
+
 function backend(ctx: RequestContext, name = "id"): Backend {
   return byPathId(ctx, ctx.state.backends, name);
 }
 
 function registerBackends(router: Router) {
-  router
-    .add("GET", "/admin/api/backend_apis", (ctx) =>
-      listReply(
-        ctx,
-        { plural: "backend_apis", singular: "backend_api" },
-        ctx.state.backends,
-        (b) => renderBackend(ctx.state, b),
-        ADMIN_PAGES,
-      ),
-    )
-    .add(
-      "POST",
-      "/admin/api/backend_apis",
-      (ctx) => {
-        const input = wrappedInput(ctx, "backend_api", BACKEND_ATTRS);
+  addCollectionRoutes(router, {
+    path: "/admin/api/backend_apis",
+    names: { plural: "backend_apis", singular: "backend_api" },
+    items: (ctx) => ctx.state.backends,
+    render: renderBackend,
+    pages: ADMIN_PAGES,
+    create: {
+      attrs: BACKEND_ATTRS,
+      make: (ctx, params) => {
+        const input = params();
         const v = new Validation();
         const { name, systemName } = newNames(v, input, (taken) => backendTaken(ctx.state, taken));
         const endpoint = validatedEndpoint(v, input.private_endpoint);
         v.throwIfAny();
-        const b = createBackend(ctx.state, {
+        return createBackend(ctx.state, {
           name,
           system_name: systemName,
           description: toStr(input.description),
           private_endpoint: endpoint!,
         });
-        return created({ backend_api: renderBackend(ctx.state, b) });
       },
-      "backend_api",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: "/admin/api/backend_apis/{id}",
     key: "backend_api",
@@ -136,10 +138,7 @@ function registerBackends(router: Router) {
       apply: (_ctx, input, b) => {
         const v = new Validation();
         const next = { name: b.name, description: b.description, private_endpoint: b.private_endpoint };
-        if (has(input, "name")) {
-          next.name = toStr(input.name) ?? "";
-          v.check(next.name.trim() !== "", "name", BLANK);
-        }
+        Object.assign(next, renamed(v, input));
         if (has(input, "description")) next.description = toStr(input.description);
         if (has(input, "private_endpoint")) next.private_endpoint = validatedEndpoint(v, input.private_endpoint) ?? "";
         v.throwIfAny();
@@ -232,21 +231,16 @@ export function product(ctx: RequestContext, name = "service_id"): Product {
 }
 
 function registerProducts(router: Router) {
-  router
-    .add("GET", "/admin/api/services", (ctx) =>
-      listReply(
-        ctx,
-        { plural: "services", singular: "service" },
-        ctx.state.products,
-        (p) => renderProduct(ctx.state, p),
-        ADMIN_PAGES,
-      ),
-    )
-    .add(
-      "POST",
-      "/admin/api/services",
-      (ctx) => {
-        const input = wrappedInput(ctx, "service", PRODUCT_ATTRS);
+  addCollectionRoutes(router, {
+    path: "/admin/api/services",
+    names: { plural: "services", singular: "service" },
+    items: (ctx) => ctx.state.products,
+    render: renderProduct,
+    pages: ADMIN_PAGES,
+    create: {
+      attrs: PRODUCT_ATTRS,
+      make: (ctx, params) => {
+        const input = params();
         const v = new Validation();
         const { name, systemName } = newNames(
           v,
@@ -256,11 +250,10 @@ function registerProducts(router: Router) {
         );
         const attributes = productAttributes(v, input);
         v.throwIfAny();
-        const p = createProduct(ctx.state, name, systemName, attributes, ctx.random);
-        return created({ service: renderProduct(ctx.state, p) });
+        return createProduct(ctx.state, name, systemName, attributes, ctx.random);
       },
-      "service",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: "/admin/api/services/{id}",
     key: "service",
@@ -270,11 +263,7 @@ function registerProducts(router: Router) {
       attrs: PRODUCT_ATTRS,
       apply: (_ctx, input, p) => {
         const v = new Validation();
-        const next: Partial<Product> = {};
-        if (has(input, "name")) {
-          next.name = toStr(input.name) ?? "";
-          v.check(next.name.trim() !== "", "name", BLANK);
-        }
+        const next: Partial<Product> = renamed(v, input);
         const attributes = productAttributes(v, input);
         v.throwIfAny();
         if (Object.keys(attributes).length > 0) next.attributes = { ...p.attributes, ...attributes };
@@ -500,66 +489,56 @@ function registerMetrics(router: Router, kind: OwnerKind) {
     guardMetricDelete(ctx.state, m);
     destroyMetrics(ctx.state, new Set([m.id]));
   };
-  router
-    .add("GET", base, (ctx) => {
-      const owned = ctx.state.metrics.filter(ownedBy(kind.lookup(ctx)));
-      return listReply(
-        ctx,
-        { plural: "metrics", singular: "metric" },
-        owned,
-        (m) => renderMetric(ctx.state, m),
-        kind.pages,
-      );
-    })
-    .add(
-      "POST",
-      base,
-      (ctx) => {
+  addCollectionRoutes(router, {
+    path: base,
+    names: { plural: "metrics", singular: "metric" },
+    items: (ctx) => ctx.state.metrics.filter(ownedBy(kind.lookup(ctx))),
+    render: renderMetric,
+    pages: kind.pages,
+    create: {
+      attrs: METRIC_ATTRS,
+      make: (ctx, params) => {
         const owner = kind.lookup(ctx);
-        const fields = metricFields(ctx, owner, wrappedInput(ctx, "metric", METRIC_ATTRS), null, false);
-        const m = createMetric(ctx.state, owner, {
+        const fields = metricFields(ctx, owner, params(), null, false);
+        return createMetric(ctx.state, owner, {
           system_name: fields.system_name!,
           friendly_name: fields.friendly_name!,
           unit: fields.unit ?? null,
           description: fields.description ?? null,
           parent_id: null,
         });
-        return created({ metric: renderMetric(ctx.state, m) });
       },
-      "metric",
-    )
-    .add("GET", `${base}/{metric_id}/methods`, (ctx) => {
+    },
+  });
+  addCollectionRoutes(router, {
+    path: `${base}/{metric_id}/methods`,
+    names: { plural: "methods", singular: "method" },
+    items: (ctx) => {
       const parent = metric(ctx, "metric_id");
-      const children = ctx.state.metrics.filter((x) => x.parent_id === parent.id);
-      return listReply(
-        ctx,
-        { plural: "methods", singular: "method" },
-        children,
-        (m) => renderMetric(ctx.state, m),
-        kind.pages,
-      );
-    })
-    .add(
-      "POST",
-      `${base}/{metric_id}/methods`,
-      (ctx) => {
+      return ctx.state.metrics.filter((x) => x.parent_id === parent.id);
+    },
+    render: renderMetric,
+    pages: kind.pages,
+    create: {
+      wrapper: "metric",
+      attrs: METHOD_ATTRS,
+      make: (ctx, params) => {
         const owner = kind.lookup(ctx);
         const parent = metric(ctx, "metric_id");
-        const input = wrappedInput(ctx, "metric", METHOD_ATTRS);
+        const input = params();
         if (parent.id !== hitsMetric(ctx.state, owner)?.id)
           throw new ApiError(422, { errors: { parent_id: ["You can only create methods under 'hits'"] } });
         const fields = metricFields(ctx, owner, input, null, true);
-        const m = createMetric(ctx.state, owner, {
+        return createMetric(ctx.state, owner, {
           system_name: fields.system_name!,
           friendly_name: fields.friendly_name!,
           unit: parent.unit,
           description: fields.description ?? null,
           parent_id: parent.id,
         });
-        return created({ method: renderMetric(ctx.state, m) });
       },
-      "metric",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: `${base}/{id}`,
     key: "metric",
@@ -673,23 +652,17 @@ function placeRule(state: EmulatorState, rule: MappingRule, position: number | u
 
 function registerRules(router: Router, kind: OwnerKind) {
   const base = kind.type === "service" ? `${kind.prefix}/proxy/mapping_rules` : `${kind.prefix}/mapping_rules`;
-  router
-    .add("GET", base, (ctx) => {
-      const rules = rulesOf(ctx.state, kind.lookup(ctx));
-      return listReply(
-        ctx,
-        { plural: "mapping_rules", singular: "mapping_rule" },
-        rules,
-        (r) => renderRule(ctx.state, r),
-        kind.pages,
-      );
-    })
-    .add(
-      "POST",
-      base,
-      (ctx) => {
+  addCollectionRoutes(router, {
+    path: base,
+    names: { plural: "mapping_rules", singular: "mapping_rule" },
+    items: (ctx) => rulesOf(ctx.state, kind.lookup(ctx)),
+    render: renderRule,
+    pages: kind.pages,
+    create: {
+      attrs: RULE_ATTRS,
+      make: (ctx, params) => {
         const owner = kind.lookup(ctx);
-        const { position, ...fields } = ruleFields(ctx, owner, wrappedInput(ctx, "mapping_rule", RULE_ATTRS), null);
+        const { position, ...fields } = ruleFields(ctx, owner, params(), null);
         const r: MappingRule = {
           ...stamp(ctx.state),
           owner,
@@ -702,10 +675,10 @@ function registerRules(router: Router, kind: OwnerKind) {
         };
         ctx.state.mappingRules.push(r);
         placeRule(ctx.state, r, position);
-        return created({ mapping_rule: renderRule(ctx.state, r) });
+        return r;
       },
-      "mapping_rule",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: `${base}/{id}`,
     key: "mapping_rule",

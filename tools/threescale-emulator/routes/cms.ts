@@ -6,7 +6,6 @@ import { isPlainObject, type Params } from "../params";
 import {
   CMS_PAGES,
   created,
-  deleted,
   has,
   ok,
   paginate,
@@ -19,7 +18,7 @@ import {
 } from "../router";
 import type { CmsFile, CmsSection, CmsTemplate, EmulatorState, TemplateType } from "../state";
 import { stamp } from "../state";
-import { applyChanges, byPathId } from "./resource";
+import { addMemberRoutes, applyChanges, byPathId } from "./resource";
 
 const ALWAYS_ALLOWED = ["access_token", "id", "page", "per_page", "format"];
 const CREATABLE_TYPES = ["page", "layout", "partial"];
@@ -56,10 +55,6 @@ function cmsInput(ctx: RequestContext, wrapper: string, allowed: string[]): Para
     throw new ApiError(422, { error: `Unpermitted parameters: [${unknown.map((k) => JSON.stringify(k)).join(", ")}]` });
   }
   return Object.fromEntries(Object.entries(source).filter(([k]) => allowed.includes(k)));
-}
-
-function cmsList<T>(ctx: RequestContext, items: T[], render: (item: T) => Record<string, unknown>) {
-  return ok({ collection: paginate(ctx, items, CMS_PAGES).items.map(render) });
 }
 
 // ---------- sections ----------
@@ -273,46 +268,87 @@ function templateFields(state: EmulatorState, type: TemplateType, input: Params,
   return next;
 }
 
-export function registerCms(router: Router): void {
-  const section = (ctx: RequestContext) => sectionByRef(ctx.state, ctx.pathParams.id);
+/**
+ * One CMS collection: list (filtered by query parameters, paginated), create, show, update, delete. Records travel
+ * bare (no envelope), lists as `{"collection": [...]}`, and params are checked by `cmsInput`.
+ */
+interface CmsRoutes<T> {
+  /** Path template of the collection; one record is at `${path}/{id}`. */
+  path: string;
+  /** Rails wrapper key of the params. */
+  wrapper: string;
+  items: (ctx: RequestContext) => T[];
+  find: (ctx: RequestContext) => T;
+  render: (state: EmulatorState, item: T) => Record<string, unknown>;
+  /** How a listed record is rendered (default: `render`). */
+  listed?: (ctx: RequestContext) => (item: T) => Record<string, unknown>;
+  /** The param names a create (`item` null) or an update of `item` accepts. */
+  fields: (ctx: RequestContext, item: T | null) => string[];
+  /** Validates, stores and returns a new record. */
+  create: (ctx: RequestContext, input: Params) => T;
+  update: (ctx: RequestContext, input: Params, item: T) => void;
+  remove: (ctx: RequestContext, item: T) => void;
+}
+
+function addCmsRoutes<T>(router: Router, cms: CmsRoutes<T>): void {
+  const { path, wrapper, items, find, render, fields } = cms;
   router
-    .add("GET", "/admin/api/cms/sections", (ctx) => {
-      const parentId = toInt(param(ctx, "parent_id"));
-      const items = ctx.state.cmsSections.filter((s) => parentId === null || s.parent_id === parentId);
-      return cmsList(ctx, items, renderSection);
+    .add("GET", path, (ctx) => {
+      const listed = cms.listed?.(ctx) ?? ((item: T) => render(ctx.state, item));
+      return ok({ collection: paginate(ctx, items(ctx), CMS_PAGES).items.map(listed) });
     })
     .add(
       "POST",
-      "/admin/api/cms/sections",
+      path,
       (ctx) => {
-        const f = sectionFields(ctx.state, cmsInput(ctx, "section", SECTION_FIELDS), null);
-        const s: CmsSection = {
-          ...stamp(ctx.state),
-          title: f.title!,
-          system_name: f.system_name!,
-          public: f.public ?? true,
-          parent_id: f.parent_id!,
-          partial_path: f.partial_path ?? `/${f.system_name}`,
-          builtin: false,
-        };
-        ctx.state.cmsSections.push(s);
-        return created(renderSection(s));
+        const input = cmsInput(ctx, wrapper, fields(ctx, null));
+        return created(render(ctx.state, cms.create(ctx, input)));
       },
-      "section",
-    )
-    .add("GET", "/admin/api/cms/sections/{id}", (ctx) => ok(renderSection(section(ctx))))
-    .add(
-      "PUT",
-      "/admin/api/cms/sections/{id}",
-      (ctx) => {
-        const s = section(ctx);
-        applyChanges(s, sectionFields(ctx.state, cmsInput(ctx, "section", SECTION_FIELDS), s));
-        return ok(renderSection(s));
-      },
-      "section",
-    )
-    .add("DELETE", "/admin/api/cms/sections/{id}", (ctx) => {
-      const s = section(ctx);
+      wrapper,
+    );
+  addMemberRoutes(router, {
+    path: `${path}/{id}`,
+    find,
+    render,
+    update: { wrapper, input: (ctx, item) => cmsInput(ctx, wrapper, fields(ctx, item)), apply: cms.update },
+    remove: cms.remove,
+  });
+}
+
+/** The type of a template to create (from the query or the body), refused unless pages, layouts and partials. */
+function creatableType(ctx: RequestContext): TemplateType {
+  const type = toStr(param(ctx, "type")) ?? toStr((ctx.body.template as Params | undefined)?.type) ?? "";
+  if (!CREATABLE_TYPES.includes(type)) throw new ApiError(422, { error: `Unknown template type '${type}'` });
+  return type as TemplateType;
+}
+
+export function registerCms(router: Router): void {
+  addCmsRoutes(router, {
+    path: "/admin/api/cms/sections",
+    wrapper: "section",
+    items: (ctx) => {
+      const parentId = toInt(param(ctx, "parent_id"));
+      return ctx.state.cmsSections.filter((s) => parentId === null || s.parent_id === parentId);
+    },
+    find: (ctx) => sectionByRef(ctx.state, ctx.pathParams.id),
+    render: (_state, s) => renderSection(s),
+    fields: () => SECTION_FIELDS,
+    create: (ctx, input) => {
+      const f = sectionFields(ctx.state, input, null);
+      const s: CmsSection = {
+        ...stamp(ctx.state),
+        title: f.title!,
+        system_name: f.system_name!,
+        public: f.public ?? true,
+        parent_id: f.parent_id!,
+        partial_path: f.partial_path ?? `/${f.system_name}`,
+        builtin: false,
+      };
+      ctx.state.cmsSections.push(s);
+      return s;
+    },
+    update: (ctx, input, s) => applyChanges(s, sectionFields(ctx.state, input, s)),
+    remove: (ctx, s) => {
       if (s.builtin) throw new ApiError(422, { error: "Built-in resources can't be deleted" });
       const root = rootSection(ctx.state);
       // Children move up to the root, as 3scale re-parents the content of a removed section.
@@ -320,114 +356,88 @@ export function registerCms(router: Router): void {
       for (const f of ctx.state.cmsFiles) if (f.section_id === s.id) f.section_id = root.id;
       for (const t of ctx.state.cmsTemplates) if (t.section_id === s.id) t.section_id = root.id;
       ctx.state.cmsSections = ctx.state.cmsSections.filter((x) => x !== s);
-      return deleted();
-    });
+    },
+  });
 
-  const file = (ctx: RequestContext) => byPathId(ctx, ctx.state.cmsFiles);
-  router
-    .add("GET", "/admin/api/cms/files", (ctx) => {
+  addCmsRoutes(router, {
+    path: "/admin/api/cms/files",
+    wrapper: "file",
+    items: (ctx) => {
       const sectionId = toInt(param(ctx, "section_id"));
-      const items = ctx.state.cmsFiles.filter((f) => sectionId === null || f.section_id === sectionId);
-      return cmsList(ctx, items, (f) => renderFile(ctx.state, f));
-    })
-    .add(
-      "POST",
-      "/admin/api/cms/files",
-      (ctx) => {
-        const f = fileFields(ctx, cmsInput(ctx, "file", FILE_FIELDS), null);
-        const stored: CmsFile = {
-          ...stamp(ctx.state),
-          section_id: f.section_id!,
-          path: f.path!,
-          downloadable: f.downloadable ?? false,
-          title: f.title!,
-          content_type: f.content_type!,
-          data: f.data!,
-          sha256: f.sha256!,
-        };
-        ctx.state.cmsFiles.push(stored);
-        return created(renderFile(ctx.state, stored));
-      },
-      "file",
-    )
-    .add("GET", "/admin/api/cms/files/{id}", (ctx) => ok(renderFile(ctx.state, file(ctx))))
-    .add(
-      "PUT",
-      "/admin/api/cms/files/{id}",
-      (ctx) => {
-        const f = file(ctx);
-        applyChanges(f, fileFields(ctx, cmsInput(ctx, "file", FILE_FIELDS), f));
-        return ok(renderFile(ctx.state, f));
-      },
-      "file",
-    )
-    .add("DELETE", "/admin/api/cms/files/{id}", (ctx) => {
-      const f = file(ctx);
+      return ctx.state.cmsFiles.filter((f) => sectionId === null || f.section_id === sectionId);
+    },
+    find: (ctx) => byPathId(ctx, ctx.state.cmsFiles),
+    render: renderFile,
+    fields: () => FILE_FIELDS,
+    create: (ctx, input) => {
+      const f = fileFields(ctx, input, null);
+      const stored: CmsFile = {
+        ...stamp(ctx.state),
+        section_id: f.section_id!,
+        path: f.path!,
+        downloadable: f.downloadable ?? false,
+        title: f.title!,
+        content_type: f.content_type!,
+        data: f.data!,
+        sha256: f.sha256!,
+      };
+      ctx.state.cmsFiles.push(stored);
+      return stored;
+    },
+    update: (ctx, input, f) => applyChanges(f, fileFields(ctx, input, f)),
+    remove: (ctx, f) => {
       ctx.state.cmsFiles = ctx.state.cmsFiles.filter((x) => x !== f);
-      return deleted();
-    });
+    },
+  });
 
   const template = (ctx: RequestContext) => byPathId(ctx, ctx.state.cmsTemplates);
-  router
-    .add("GET", "/admin/api/cms/templates", (ctx) => {
+  addCmsRoutes(router, {
+    path: "/admin/api/cms/templates",
+    wrapper: "template",
+    items: (ctx) => {
       const type = toStr(param(ctx, "type"));
       const sectionId = toInt(param(ctx, "section_id"));
-      const items = ctx.state.cmsTemplates.filter(
+      return ctx.state.cmsTemplates.filter(
         (t) => (!type || t.type === type) && (sectionId === null || t.section_id === sectionId),
       );
+    },
+    find: template,
+    render: (_state, t) => renderTemplate(t, true),
+    listed: (ctx) => {
       const withContent = toBool(param(ctx, "content"));
-      return cmsList(ctx, items, (t) => renderTemplate(t, withContent));
-    })
-    .add(
-      "POST",
-      "/admin/api/cms/templates",
-      (ctx) => {
-        const type = toStr(param(ctx, "type")) ?? toStr((ctx.body.template as Params | undefined)?.type) ?? "";
-        if (!CREATABLE_TYPES.includes(type)) throw new ApiError(422, { error: `Unknown template type '${type}'` });
-        const templateType = type as TemplateType;
-        const input = cmsInput(ctx, "template", [...TEMPLATE_FIELDS[templateType], ...TEMPLATE_EXTRAS]);
-        const f = templateFields(ctx.state, templateType, input, null);
-        const t: CmsTemplate = {
-          ...stamp(ctx.state),
-          type: templateType,
-          system_name: f.system_name ?? null,
-          title: f.title ?? null,
-          path: f.path ?? null,
-          section_id: f.section_id ?? null,
-          layout_id: f.layout_id ?? null,
-          content_type: templateType === "page" ? (f.content_type ?? "text/html") : null,
-          liquid_enabled: f.liquid_enabled ?? templateType !== "page",
-          handler: f.handler ?? null,
-          hidden: false,
-          draft: f.draft ?? null,
-          published: null,
-        };
-        ctx.state.cmsTemplates.push(t);
-        return created(renderTemplate(t, true));
-      },
-      "template",
-    )
-    .add("GET", "/admin/api/cms/templates/{id}", (ctx) => ok(renderTemplate(template(ctx), true)))
-    .add(
-      "PUT",
-      "/admin/api/cms/templates/{id}",
-      (ctx) => {
-        const t = template(ctx);
-        const input = cmsInput(ctx, "template", [...TEMPLATE_FIELDS[t.type], ...TEMPLATE_EXTRAS]);
-        applyChanges(t, templateFields(ctx.state, t.type, input, t));
-        return ok(renderTemplate(t, true));
-      },
-      "template",
-    )
-    .add("PUT", "/admin/api/cms/templates/{id}/publish", (ctx) => {
-      const t = template(ctx);
-      if (t.draft !== null) applyChanges(t, { published: t.draft, draft: null });
-      return ok(renderTemplate(t, true));
-    })
-    .add("DELETE", "/admin/api/cms/templates/{id}", (ctx) => {
-      const t = template(ctx);
+      return (t) => renderTemplate(t, withContent);
+    },
+    fields: (ctx, t) => [...TEMPLATE_FIELDS[t?.type ?? creatableType(ctx)], ...TEMPLATE_EXTRAS],
+    create: (ctx, input) => {
+      const templateType = creatableType(ctx);
+      const f = templateFields(ctx.state, templateType, input, null);
+      const t: CmsTemplate = {
+        ...stamp(ctx.state),
+        type: templateType,
+        system_name: f.system_name ?? null,
+        title: f.title ?? null,
+        path: f.path ?? null,
+        section_id: f.section_id ?? null,
+        layout_id: f.layout_id ?? null,
+        content_type: templateType === "page" ? (f.content_type ?? "text/html") : null,
+        liquid_enabled: f.liquid_enabled ?? templateType !== "page",
+        handler: f.handler ?? null,
+        hidden: false,
+        draft: f.draft ?? null,
+        published: null,
+      };
+      ctx.state.cmsTemplates.push(t);
+      return t;
+    },
+    update: (ctx, input, t) => applyChanges(t, templateFields(ctx.state, t.type, input, t)),
+    remove: (ctx, t) => {
       if (t.type.startsWith("builtin_")) throw new ApiError(422, { error: "Built-in resources can't be deleted" });
       ctx.state.cmsTemplates = ctx.state.cmsTemplates.filter((x) => x !== t);
-      return deleted();
-    });
+    },
+  });
+  router.add("PUT", "/admin/api/cms/templates/{id}/publish", (ctx) => {
+    const t = template(ctx);
+    if (t.draft !== null) applyChanges(t, { published: t.draft, draft: null });
+    return ok(renderTemplate(t, true));
+  });
 }

@@ -2,23 +2,11 @@
 import { BLANK, NOT_INCLUDED, TAKEN, Validation, notFound, undeletable } from "../errors";
 import { checkSystemName, ownedBy, systemNameFrom } from "../model";
 import type { Params } from "../params";
-import {
-  ADMIN_PAGES,
-  created,
-  has,
-  ok,
-  pathId,
-  toBool,
-  toInt,
-  toStr,
-  wrappedInput,
-  type RequestContext,
-  type Router,
-} from "../router";
-import type { ApplicationPlan, EmulatorState, Limit, Metric, Plan } from "../state";
+import { ADMIN_PAGES, has, ok, pathId, toBool, toInt, toStr, type RequestContext, type Router } from "../router";
+import type { ApplicationPlan, EmulatorState, Limit, Metric, Plan, Product } from "../state";
 import { stamp } from "../state";
 import { product } from "./catalog";
-import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
+import { addCollectionRoutes, addMemberRoutes, applyChanges, byPathId } from "./resource";
 
 export const LIMIT_PERIODS = ["eternity", "year", "month", "week", "day", "hour", "minute"];
 const LIMIT_ATTRS = ["period", "value"] as const;
@@ -77,7 +65,7 @@ function renderServicePlan(state: EmulatorState, p: Plan) {
   };
 }
 
-function renderLimit(l: Limit) {
+function renderLimit(_state: EmulatorState, l: Limit) {
   return {
     id: l.id,
     period: l.period,
@@ -204,132 +192,124 @@ function limitFields(state: EmulatorState, input: Params, planId: number, metric
 }
 
 export function registerPlans(router: Router): void {
-  registerApplicationPlans(router);
-  registerServicePlans(router);
+  registerPlanKind<ApplicationPlan>(router, {
+    key: "application_plan",
+    everywhere: "/admin/api/application_plans",
+    path: "/admin/api/services/{service_id}/application_plans",
+    plans: (state) => state.applicationPlans,
+    defaultId: "default_application_plan_id",
+    attrs: PLAN_ATTRS,
+    render: renderPlan,
+    fields: planFields,
+    extras: (fields) => ({
+      description: fields.description ?? null,
+      trial_period_days: fields.trial_period_days ?? null,
+      cost_per_month: fields.cost_per_month ?? 0,
+      setup_fee: fields.setup_fee ?? 0,
+      cancellation_period: 0,
+    }),
+    remove: (state, plan) => {
+      if (state.applications.some((a) => a.plan_id === plan.id))
+        throw undeletable("This application plan cannot be deleted! At least one application depends on it.");
+      state.applicationPlans = state.applicationPlans.filter((p) => p !== plan);
+      state.limits = state.limits.filter((l) => l.plan_id !== plan.id);
+    },
+  });
+  registerPlanKind<Plan>(router, {
+    key: "service_plan",
+    everywhere: "/admin/api/service_plans",
+    path: "/admin/api/services/{service_id}/service_plans",
+    plans: (state) => state.servicePlans,
+    defaultId: "default_service_plan_id",
+    attrs: SERVICE_PLAN_ATTRS,
+    render: renderServicePlan,
+    fields: servicePlanFields,
+    extras: () => ({}),
+    remove: (state, plan) => {
+      if (state.applications.some((a) => a.service_plan_id === plan.id))
+        throw undeletable("This service plan cannot be deleted! At least one contract depends on it.");
+      state.servicePlans = state.servicePlans.filter((p) => p !== plan);
+    },
+  });
   registerLimits(router);
 }
 
-function registerApplicationPlans(router: Router) {
-  const plans = "/admin/api/services/{service_id}/application_plans";
-  const names = { plural: "plans", singular: "application_plan" };
-  const scopedPlan = (ctx: RequestContext) => {
-    const service = product(ctx);
-    return { service, plan: byPathId(ctx, ctx.state.applicationPlans, "id", (p) => p.service_id === service.id) };
-  };
-  router
-    .add("GET", "/admin/api/application_plans", (ctx) =>
-      listReply(ctx, names, ctx.state.applicationPlans, (p) => renderPlan(ctx.state, p)),
-    )
-    .add("GET", plans, (ctx) => {
-      const service = product(ctx);
-      const items = ctx.state.applicationPlans.filter((p) => p.service_id === service.id);
-      return listReply(ctx, names, items, (p) => renderPlan(ctx.state, p));
-    })
-    .add(
-      "POST",
-      plans,
-      (ctx) => {
-        const service = product(ctx);
-        const input = wrappedInput(ctx, "application_plan", PLAN_ATTRS);
-        const fields = planFields(input, null);
-        const siblings = ctx.state.applicationPlans.filter((p) => p.service_id === service.id);
-        const plan: ApplicationPlan = {
-          ...stamp(ctx.state),
-          service_id: service.id,
-          name: fields.name!,
-          system_name: uniquePlanSystemName(input, fields.name!, siblings),
-          state: fields.state!,
-          approval_required: fields.approval_required ?? false,
-          description: fields.description ?? null,
-          trial_period_days: fields.trial_period_days ?? null,
-          cost_per_month: fields.cost_per_month ?? 0,
-          setup_fee: fields.setup_fee ?? 0,
-          cancellation_period: 0,
-        };
-        ctx.state.applicationPlans.push(plan);
-        return created({ application_plan: renderPlan(ctx.state, plan) });
-      },
-      "application_plan",
-    )
-    .add("PUT", `${plans}/{id}/default`, (ctx) => {
-      const { service, plan } = scopedPlan(ctx);
-      service.default_application_plan_id = plan.id;
-      return ok({ application_plan: renderPlan(ctx.state, plan) });
-    });
-  addMemberRoutes(router, {
-    path: `${plans}/{id}`,
-    key: "application_plan",
-    find: (ctx) => scopedPlan(ctx).plan,
-    render: renderPlan,
-    update: { attrs: PLAN_ATTRS, apply: (_ctx, input, plan) => applyChanges(plan, planFields(input, plan)) },
-    remove: (ctx, plan) => {
-      if (ctx.state.applications.some((a) => a.plan_id === plan.id))
-        throw undeletable("This application plan cannot be deleted! At least one application depends on it.");
-      ctx.state.applicationPlans = ctx.state.applicationPlans.filter((p) => p !== plan);
-      ctx.state.limits = ctx.state.limits.filter((l) => l.plan_id !== plan.id);
-      const service = ctx.state.products.find((p) => p.id === plan.service_id)!;
-      if (service.default_application_plan_id === plan.id) service.default_application_plan_id = null;
-    },
-  });
+/** What tells a product's two kinds of plan apart; their routes are the same. */
+interface PlanKind<T extends Plan> {
+  /** Reply key and Rails wrapper of one plan, e.g. `application_plan` (a list is `{"plans": [...]}` for both). */
+  key: string;
+  /** The tenant-wide list. */
+  everywhere: string;
+  /** The product's plans (path template). */
+  path: string;
+  plans: (state: EmulatorState) => T[];
+  /** The product's field naming its default plan of this kind. */
+  defaultId: "default_application_plan_id" | "default_service_plan_id";
+  attrs: readonly string[];
+  render: (state: EmulatorState, plan: T) => Record<string, unknown>;
+  /** Validated fields of a create (`plan` null) or update. */
+  fields: (input: Params, plan: T | null) => Partial<T>;
+  /** A new plan's fields beyond those every plan has. */
+  extras: (fields: Partial<T>) => Omit<T, keyof Plan>;
+  /** Refuses (throws) to delete a plan something depends on, else removes it and what goes with it. */
+  remove: (state: EmulatorState, plan: T) => void;
 }
 
-function registerServicePlans(router: Router) {
-  const servicePlans = "/admin/api/services/{service_id}/service_plans";
-  const names = { plural: "plans", singular: "service_plan" };
-  const scopedServicePlan = (ctx: RequestContext) => {
+/** List (tenant-wide and per product), create, show, update, delete and make-default of one kind of plan. */
+function registerPlanKind<T extends Plan>(router: Router, kind: PlanKind<T>) {
+  const names = { plural: "plans", singular: kind.key };
+  const productPlans = (ctx: RequestContext, service: Product) =>
+    kind.plans(ctx.state).filter((p) => p.service_id === service.id);
+  const scopedPlan = (ctx: RequestContext) => {
     const service = product(ctx);
-    return { service, plan: byPathId(ctx, ctx.state.servicePlans, "id", (p) => p.service_id === service.id) };
+    return { service, plan: byPathId(ctx, kind.plans(ctx.state), "id", (p) => p.service_id === service.id) };
   };
-  router
-    .add("GET", "/admin/api/service_plans", (ctx) =>
-      listReply(ctx, names, ctx.state.servicePlans, (p) => renderServicePlan(ctx.state, p)),
-    )
-    .add("GET", "/admin/api/services/{id}/service_plans", (ctx) => {
-      const service = product(ctx, "id");
-      const items = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
-      return listReply(ctx, names, items, (p) => renderServicePlan(ctx.state, p));
-    })
-    .add(
-      "POST",
-      "/admin/api/services/{id}/service_plans",
-      (ctx) => {
-        const service = product(ctx, "id");
-        const input = wrappedInput(ctx, "service_plan", SERVICE_PLAN_ATTRS);
-        const fields = servicePlanFields(input, null);
-        const siblings = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
-        const plan: Plan = {
+  addCollectionRoutes(router, {
+    path: kind.everywhere,
+    names,
+    items: (ctx) => kind.plans(ctx.state),
+    render: kind.render,
+  });
+  addCollectionRoutes(router, {
+    path: kind.path,
+    names,
+    items: (ctx) => productPlans(ctx, product(ctx)),
+    render: kind.render,
+    create: {
+      attrs: kind.attrs,
+      make: (ctx, params) => {
+        const service = product(ctx);
+        const input = params();
+        const fields = kind.fields(input, null);
+        const plan = {
           ...stamp(ctx.state),
           service_id: service.id,
           name: fields.name!,
-          system_name: uniquePlanSystemName(input, fields.name!, siblings),
+          system_name: uniquePlanSystemName(input, fields.name!, productPlans(ctx, service)),
           state: fields.state!,
           approval_required: fields.approval_required ?? false,
-        };
-        ctx.state.servicePlans.push(plan);
-        return created({ service_plan: renderServicePlan(ctx.state, plan) });
+          ...kind.extras(fields),
+        } as T;
+        kind.plans(ctx.state).push(plan);
+        return plan;
       },
-      "service_plan",
-    )
-    .add("PUT", `${servicePlans}/{id}/default`, (ctx) => {
-      const { service, plan } = scopedServicePlan(ctx);
-      service.default_service_plan_id = plan.id;
-      return ok({ service_plan: renderServicePlan(ctx.state, plan) });
-    });
-  addMemberRoutes(router, {
-    path: `${servicePlans}/{id}`,
-    key: "service_plan",
-    find: (ctx) => scopedServicePlan(ctx).plan,
-    render: renderServicePlan,
-    update: {
-      attrs: SERVICE_PLAN_ATTRS,
-      apply: (_ctx, input, plan) => applyChanges(plan, servicePlanFields(input, plan)),
     },
+  });
+  router.add("PUT", `${kind.path}/{id}/default`, (ctx) => {
+    const { service, plan } = scopedPlan(ctx);
+    service[kind.defaultId] = plan.id;
+    return ok({ [kind.key]: kind.render(ctx.state, plan) });
+  });
+  addMemberRoutes(router, {
+    path: `${kind.path}/{id}`,
+    key: kind.key,
+    find: (ctx) => scopedPlan(ctx).plan,
+    render: kind.render,
+    update: { attrs: kind.attrs, apply: (_ctx, input, plan) => applyChanges(plan, kind.fields(input, plan)) },
     remove: (ctx, plan) => {
-      if (ctx.state.applications.some((a) => a.service_plan_id === plan.id))
-        throw undeletable("This service plan cannot be deleted! At least one contract depends on it.");
-      ctx.state.servicePlans = ctx.state.servicePlans.filter((p) => p !== plan);
+      kind.remove(ctx.state, plan);
       const service = ctx.state.products.find((p) => p.id === plan.service_id)!;
-      if (service.default_service_plan_id === plan.id) service.default_service_plan_id = null;
+      if (service[kind.defaultId] === plan.id) service[kind.defaultId] = null;
     },
   });
 }
@@ -341,28 +321,30 @@ function registerLimits(router: Router) {
     const plan = appPlan(ctx, "application_plan_id");
     return { plan, metric: limitableMetric(ctx.state, plan, pathId(ctx, "metric_id")) };
   };
-  router
-    .add("GET", "/admin/api/application_plans/{application_plan_id}/limits", (ctx) => {
+  addCollectionRoutes(router, {
+    path: "/admin/api/application_plans/{application_plan_id}/limits",
+    names,
+    items: (ctx) => {
       const plan = appPlan(ctx, "application_plan_id");
-      const items = ctx.state.limits.filter((l) => l.plan_id === plan.id);
-      return listReply(ctx, names, items, renderLimit, ADMIN_PAGES);
-    })
-    .add("GET", perMetric, (ctx) => {
+      return ctx.state.limits.filter((l) => l.plan_id === plan.id);
+    },
+    render: renderLimit,
+    pages: ADMIN_PAGES,
+  });
+  addCollectionRoutes(router, {
+    path: perMetric,
+    names,
+    items: (ctx) => {
       const { metric } = planMetric(ctx);
-      return listReply(
-        ctx,
-        names,
-        ctx.state.limits.filter((l) => l.metric_id === metric.id),
-        renderLimit,
-      );
-    })
-    .add(
-      "POST",
-      perMetric,
-      (ctx) => {
+      return ctx.state.limits.filter((l) => l.metric_id === metric.id);
+    },
+    render: renderLimit,
+    create: {
+      wrapper: "usage_limit",
+      attrs: LIMIT_ATTRS,
+      make: (ctx, params) => {
         const { plan, metric } = planMetric(ctx);
-        const input = wrappedInput(ctx, "usage_limit", LIMIT_ATTRS);
-        const fields = limitFields(ctx.state, input, plan.id, metric.id, null);
+        const fields = limitFields(ctx.state, params(), plan.id, metric.id, null);
         const limit: Limit = {
           ...stamp(ctx.state),
           plan_id: plan.id,
@@ -371,10 +353,10 @@ function registerLimits(router: Router) {
           value: fields.value!,
         };
         ctx.state.limits.push(limit);
-        return created({ limit: renderLimit(limit) });
+        return limit;
       },
-      "usage_limit",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: `${perMetric}/{id}`,
     key: "limit",
@@ -383,7 +365,7 @@ function registerLimits(router: Router) {
       const { metric } = planMetric(ctx);
       return byPathId(ctx, ctx.state.limits, "id", (l) => l.metric_id === metric.id);
     },
-    render: (_state, limit) => renderLimit(limit),
+    render: renderLimit,
     update: {
       wrapper: "usage_limit",
       attrs: LIMIT_ATTRS,

@@ -2,22 +2,11 @@
 import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, notFound } from "../errors";
 import { checkSystemName, systemNameFrom } from "../model";
 import type { Params } from "../params";
-import {
-  created,
-  has,
-  ok,
-  param,
-  toBool,
-  toInt,
-  toStr,
-  wrappedInput,
-  type RequestContext,
-  type Router,
-} from "../router";
+import { has, ok, param, toBool, toInt, toStr, wrappedInput, type RequestContext, type Router } from "../router";
 import type { ActiveDoc, AuthProvider, EmulatorState, ObjectType } from "../state";
 import { now, stamp } from "../state";
 import { DEFAULT_SETTINGS } from "../seed";
-import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
+import { addCollectionRoutes, addMemberRoutes, applyChanges, byPathId } from "./resource";
 
 // ---------- provider account ----------
 
@@ -146,7 +135,7 @@ const DOC_ATTRS = [
   "skip_swagger_validations",
 ] as const;
 
-function renderDoc(d: ActiveDoc) {
+function renderDoc(_state: EmulatorState, d: ActiveDoc) {
   return {
     id: d.id,
     name: d.name,
@@ -248,20 +237,15 @@ export function registerPortal(router: Router): void {
       "settings",
     );
 
-  router
-    .add("GET", "/admin/api/authentication_providers", (ctx) =>
-      listReply(
-        ctx,
-        { plural: "authentication_providers", singular: "authentication_provider" },
-        ctx.state.authProviders,
-        (a) => renderAuthProvider(ctx.state, a),
-      ),
-    )
-    .add(
-      "POST",
-      "/admin/api/authentication_providers",
-      (ctx) => {
-        const input = wrappedInput(ctx, "authentication_provider", AUTH_CREATE_ATTRS);
+  addCollectionRoutes(router, {
+    path: "/admin/api/authentication_providers",
+    names: { plural: "authentication_providers", singular: "authentication_provider" },
+    items: (ctx) => ctx.state.authProviders,
+    render: renderAuthProvider,
+    create: {
+      attrs: AUTH_CREATE_ATTRS,
+      make: (ctx, params) => {
+        const input = params();
         const v = new Validation();
         const kind = toStr(input.kind) ?? "";
         if (kind === "") v.add("kind", BLANK);
@@ -295,10 +279,10 @@ export function registerPortal(router: Router): void {
         validateCredentials(v, a);
         v.throwIfAny();
         ctx.state.authProviders.push(a);
-        return created({ authentication_provider: renderAuthProvider(ctx.state, a) });
+        return a;
       },
-      "authentication_provider",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: "/admin/api/authentication_providers/{id}",
     key: "authentication_provider",
@@ -326,15 +310,15 @@ export function registerPortal(router: Router): void {
     },
   });
 
-  router
-    .add("GET", "/admin/api/active_docs", (ctx) =>
-      listReply(ctx, { plural: "api_docs", singular: "api_doc" }, ctx.state.activeDocs, renderDoc),
-    )
-    .add(
-      "POST",
-      "/admin/api/active_docs",
-      (ctx) => {
-        const f = docFields(ctx, wrappedInput(ctx, "api_doc", DOC_ATTRS), null);
+  addCollectionRoutes(router, {
+    path: "/admin/api/active_docs",
+    names: { plural: "api_docs", singular: "api_doc" },
+    items: (ctx) => ctx.state.activeDocs,
+    render: renderDoc,
+    create: {
+      attrs: DOC_ATTRS,
+      make: (ctx, params) => {
+        const f = docFields(ctx, params(), null);
         const d: ActiveDoc = {
           ...stamp(ctx.state),
           name: f.name!,
@@ -346,15 +330,15 @@ export function registerPortal(router: Router): void {
           skip_swagger_validations: f.skip_swagger_validations ?? false,
         };
         ctx.state.activeDocs.push(d);
-        return created({ api_doc: renderDoc(d) });
+        return d;
       },
-      "api_doc",
-    );
+    },
+  });
   addMemberRoutes(router, {
     path: "/admin/api/active_docs/{id}",
     key: "api_doc",
     find: (ctx) => byPathId(ctx, ctx.state.activeDocs),
-    render: (_state, d) => renderDoc(d),
+    render: renderDoc,
     update: { attrs: DOC_ATTRS, apply: (ctx, input, d) => applyChanges(d, docFields(ctx, input, d)) },
     remove: (ctx, d) => {
       ctx.state.activeDocs = ctx.state.activeDocs.filter((x) => x !== d);

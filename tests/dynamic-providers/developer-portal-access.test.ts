@@ -1,9 +1,8 @@
 import {
   DeveloperPortalAccessProvider,
-  TenantDefaultsProvider,
   type DeveloperPortalAccessInputs,
-} from "../../dynamic-providers/developer-portal";
-import { FAST_CLIENT, FORMS, inForm, makeProduct, serialize, useEmulator } from "./support";
+} from "../../dynamic-providers/developer-portal-access";
+import { FAST_CLIENT, FORMS, inForm, useEmulator } from "./support";
 
 const ctx = useEmulator();
 
@@ -57,47 +56,6 @@ describe.each(FORMS)("DeveloperPortalAccess (%s)", (form) => {
       "settings.signupsEnabled",
       "siteAccessCode",
     ]);
-    expect(ctx.emulator.calls).toEqual([]);
-  });
-});
-
-describe("TenantDefaults", () => {
-  const inputs = () => ({
-    connection: ctx.connection,
-    removeDefaultProduct: true,
-    productSystemName: "api",
-  });
-
-  it("removes the sample product and backend, and recreates them on delete", async () => {
-    const provider = (await serialize(new TenantDefaultsProvider(FAST_CLIENT))).provider;
-    await makeProduct(ctx.connection, "models_first"); // 3scale refuses to delete the last product
-    const { id, outs } = await provider.create(inputs());
-    expect(ctx.emulator.state.products.map((p) => p.system_name)).not.toContain("api");
-    expect(ctx.emulator.state.backends.map((b) => b.system_name)).not.toContain("api");
-    expect(outs.removed).toMatchObject({
-      product: { systemName: "api" },
-      backend: { systemName: "api", privateEndpoint: "https://echo-api.3scale.net:443" },
-      usagePath: "/",
-    });
-
-    ctx.emulator.resetCalls();
-    const again = await provider.update(id, outs, inputs());
-    expect(ctx.emulator.writes()).toEqual([]);
-    expect(again.outs.removed).toEqual(outs.removed);
-
-    await provider.delete(id, again.outs);
-    const product = ctx.emulator.state.products.find((p) => p.system_name === "api");
-    const backend = ctx.emulator.state.backends.find((b) => b.system_name === "api");
-    expect(product && backend).toBeTruthy();
-    expect(ctx.emulator.state.backendUsages.filter((u) => u.service_id === product!.id)).toEqual([
-      expect.objectContaining({ backend_id: backend!.id, path: "/" }),
-    ]);
-  });
-
-  it("rejects a bad system name in check", async () => {
-    const provider = new TenantDefaultsProvider(FAST_CLIENT);
-    const result = await provider.check({}, { ...inputs(), productSystemName: "a" });
-    expect(result.failures?.map((f) => f.property)).toEqual(["productSystemName"]);
     expect(ctx.emulator.calls).toEqual([]);
   });
 });

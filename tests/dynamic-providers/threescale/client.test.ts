@@ -9,8 +9,8 @@ import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import type { AddressInfo } from "net";
-import { AdminClient, ThreescaleApiError } from "../../dynamic-providers/threescale/client";
-import { expectNoToken, FAST_CLIENT, rejectionOf } from "./support";
+import { AdminClient, ThreescaleApiError } from "../../../dynamic-providers/threescale/client";
+import { expectNoToken, FAST_CLIENT, rejectionOf } from "../support";
 
 const TOKEN = "client-test-token-7f3a9c2e";
 

@@ -1,19 +1,11 @@
-/**
- * ProxyPromotion semantics (deploy, promote only on difference, drift), the metric-delete guard of the latest
- * gateway configuration, and bad inputs failing in check without any API call.
- */
-import * as fs from "fs";
-import * as path from "path";
+/** ProxyPromotion semantics: deploy, promote only on difference, drift, and clear errors. */
 import { ProxyPromotionProvider, proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
 import { MappingRuleProvider } from "../../dynamic-providers/mapping-rule";
-import { MetricProvider } from "../../dynamic-providers/metric";
-import { BackendProvider } from "../../dynamic-providers/backend";
-import { PolicyChainProvider } from "../../dynamic-providers/policy-chain";
 import { ProductProvider } from "../../dynamic-providers/product";
-import { ProxySettingsProvider } from "../../dynamic-providers/proxy-settings";
+import { PolicyChainProvider } from "../../dynamic-providers/policy-chain";
 import { AdminClient } from "../../dynamic-providers/threescale/client";
-import { UNKNOWN } from "../../dynamic-providers/threescale/common";
-import { buildWorld, expectNoToken, FAST_CLIENT, rejectionOf, serialize, useEmulator, withEmulator } from "./support";
+import { UNKNOWN } from "../../dynamic-providers/threescale/unknown";
+import { buildWorld, expectNoToken, FAST_CLIENT, rejectionOf, serialize, withEmulator } from "./support";
 
 const promotion = new ProxyPromotionProvider(FAST_CLIENT);
 const versions = (state: any, productId: number, environment: string) =>
@@ -49,7 +41,7 @@ describe("ProxyPromotion", () => {
       const inputs = { connection, productId, revision: "r1" };
       const created = await promotion.create(inputs);
       // Someone adds a rule and deploys to staging only (the proxy settings PATCH deploys as a side effect).
-      await new MappingRuleProvider("product", FAST_CLIENT).create({
+      await new MappingRuleProvider(FAST_CLIENT).create({
         connection,
         productId,
         httpMethod: "POST",
@@ -159,117 +151,4 @@ describe("ProxyPromotion", () => {
         /no staging configuration after deploy: give it a backend usage/,
       );
     }));
-});
-
-test("a product's seeded service plan is made published and default, also when adopted", () =>
-  withEmulator(async (emulator, connection) => {
-    const products = new ProductProvider(FAST_CLIENT);
-    const inputs = { connection, systemName: "svc_plan", name: "Service plan check" };
-    const created = await products.create(inputs);
-    const productId = Number(created.id);
-    const plan = emulator.state.servicePlans.find((p) => p.service_id === productId)!;
-    const product = emulator.state.products.find((p) => p.id === productId)!;
-    // someone hid the plan and unset the default in the admin UI; a re-run adopts the product and fixes both
-    plan.state = "hidden";
-    product.default_service_plan_id = null;
-    emulator.resetCalls();
-    await products.create(inputs);
-    expect(emulator.writes().map((c) => `${c.method} ${c.path}`)).toEqual([
-      `PUT /admin/api/services/${productId}/service_plans/${plan.id}.json`,
-      `PUT /admin/api/services/${productId}/service_plans/${plan.id}/default.json`,
-    ]);
-    expect(plan.state).toBe("published");
-    expect(product.default_service_plan_id).toBe(plan.id);
-  }));
-
-test("deleting a method used by the promoted config redeploys, promotes and then deletes it", () =>
-  withEmulator(async (emulator, connection) => {
-    const { productId } = await buildWorld(connection);
-    const methods = new MetricProvider("product", "method", FAST_CLIENT);
-    const method = await methods.create({ connection, productId, systemName: "guarded", friendlyName: "Guarded" });
-    const rules = new MappingRuleProvider("product", FAST_CLIENT);
-    const rule = await rules.create({
-      connection,
-      productId,
-      httpMethod: "POST",
-      pattern: "/guarded",
-      metricId: method.outs!.metricId,
-      delta: 1,
-    });
-    await promotion.create({ connection, productId, revision: "with-rule" });
-    await rules.delete(rule.id, rule.outs);
-    await methods.delete(method.id, method.outs);
-    expect(emulator.state.metrics.some((m) => m.id === method.outs!.metricId)).toBe(false);
-    const latest = (env: string) =>
-      Math.max(
-        ...emulator.state.proxyConfigs
-          .filter((c) => c.service_id === productId && c.environment === env)
-          .map((c) => c.version),
-      );
-    expect(latest("production")).toBe(latest("sandbox"));
-  }));
-
-describe("check", () => {
-  const env = useEmulator();
-  const llmSchema = JSON.parse(
-    fs.readFileSync(path.resolve(__dirname, "../../assets/apicast-policies/llm-metrics/apicast-policy.json"), "utf8"),
-  ).configuration;
-
-  const bad: Array<[string, () => { provider: any; inputs: Record<string, any>; property: string; says: RegExp }]> = [
-    ["bad admin URL", () => ({ provider: new ProductProvider(), inputs: { connection: { adminUrl: "maas-admin", accessToken: "t" }, systemName: "p", name: "P" }, property: "connection.adminUrl", says: /e\.g\. "https:\/\// })],
-    ["bad backend URL", () => ({ provider: new BackendProvider(), inputs: { systemName: "b", name: "B", privateEndpoint: "ftp://llm" }, property: "privateEndpoint", says: /http\/https\/ws\/wss URL, e\.g\./ })],
-    ["bad system name", () => ({ provider: new ProductProvider(), inputs: { systemName: "has space", name: "P" }, property: "systemName", says: /e\.g\. "llama_3_8b"/ })],
-    ["bad HTTP method", () => ({ provider: new MappingRuleProvider("product"), inputs: { productId: 1, httpMethod: "FETCH", pattern: "/x", metricId: 2, delta: 1 }, property: "httpMethod", says: /one of GET, POST.*e\.g\. "POST"/ })],
-    ["pattern without leading slash", () => ({ provider: new MappingRuleProvider("backend"), inputs: { backendId: 1, httpMethod: "GET", pattern: "v1/models", metricId: 2, delta: 1 }, property: "pattern", says: /starting with "\/"/ })],
-    ["delta 0", () => ({ provider: new MappingRuleProvider("product"), inputs: { productId: 1, httpMethod: "GET", pattern: "/", metricId: 2, delta: 0 }, property: "delta", says: /an integer ≥ 1, e\.g\. 1/ })],
-    ["credentials location", () => ({ provider: new ProxySettingsProvider(), inputs: { productId: 1, credentialsLocation: "cookie" }, property: "credentialsLocation", says: /headers, query, authorization/ })],
-    ["cors field of the wrong type", () => ({ provider: new PolicyChainProvider(), inputs: { productId: 1, policies: [{ name: "cors", version: "builtin", configuration: { max_age: "ten" } }] }, property: "policies[0].configuration", says: /max_age: must be of type integer/ })],
-    ["unknown llm_metrics field", () => ({ provider: new PolicyChainProvider(), inputs: { productId: 1, schemas: { llm_metrics: llmSchema }, policies: [{ name: "llm_metrics", version: "1.0.0", configuration: { prompt_metric: "x" } }] }, property: "policies[0].configuration", says: /prompt_metric: is not a field of this policy/ })],
-    ["llm_metrics value out of range", () => ({ provider: new PolicyChainProvider(), inputs: { productId: 1, schemas: { llm_metrics: llmSchema }, policies: [{ name: "llm_metrics", version: "1.0.0", configuration: { max_json_bytes: 12 } }] }, property: "policies[0].configuration", says: /max_json_bytes: must be >= 1024/ })],
-  ]; // prettier-ignore
-
-  test.each(bad)("%s fails in check with a clear message and no API call", async (_name, make) => {
-    const { provider, inputs, property, says } = make();
-    const { failures } = await provider.check({}, { connection: env.connection, ...inputs });
-    const failure = failures.find((f: any) => f.property === property);
-    expect(failure?.reason).toMatch(says);
-    expectNoToken(JSON.stringify(failures), env.emulator.accessToken);
-    expect(env.emulator.calls).toEqual([]);
-  });
-
-  test("unknown values (preview) are tolerated", async () => {
-    const rules = new MappingRuleProvider("product");
-    const inputs = {
-      connection: env.connection,
-      productId: UNKNOWN,
-      httpMethod: "GET",
-      pattern: "/",
-      metricId: UNKNOWN,
-      delta: 1,
-    };
-    expect((await rules.check({}, inputs)).failures ?? []).toEqual([]);
-    const chain = new PolicyChainProvider();
-    expect(
-      (await chain.check({}, { connection: env.connection, productId: UNKNOWN, policies: UNKNOWN })).failures ?? [],
-    ).toEqual([]);
-    expect(env.emulator.calls).toEqual([]);
-  });
-
-  test("a valid llm_metrics chain passes and is placed before apicast", async () => {
-    const chain = new PolicyChainProvider(FAST_CLIENT);
-    const { productId } = await buildWorld(env.connection);
-    const inputs = {
-      connection: env.connection,
-      productId,
-      schemas: { llm_metrics: llmSchema },
-      policies: [{ name: "llm_metrics", version: "1.0.0", configuration: { total_tokens_metric: "tokens" } }],
-    };
-    expect((await chain.check({}, inputs)).failures ?? []).toEqual([]);
-    await chain.create(inputs);
-    const product = env.emulator.state.products.find((p) => p.id === productId)!;
-    expect(product.proxy.policies_config.map((p) => [p.name, p.enabled])).toEqual([
-      ["llm_metrics", true],
-      ["apicast", true],
-    ]);
-  });
 });

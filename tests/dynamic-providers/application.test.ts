@@ -1,16 +1,9 @@
 import { ApplicationPlanProvider } from "../../dynamic-providers/application-plan";
 import { ApplicationProvider, applicationProvider } from "../../dynamic-providers/application";
-import { DeveloperAccountProvider, developerAccountProvider } from "../../dynamic-providers/developer-account";
+import { DeveloperAccountProvider } from "../../dynamic-providers/developer-account";
 import type { Connection } from "../../dynamic-providers/threescale/client";
 import { lifecycleSuite } from "./lifecycle";
-import { FAST_CLIENT, makeProduct, useEmulator } from "./support";
-
-const account = (unique: string) => ({
-  orgName: `Acme ${unique}`,
-  username: `dev_${unique}`,
-  email: `dev_${unique}@acme.example.test`,
-  password: "s3cret-Passw0rd",
-});
+import { developerAccount, FAST_CLIENT, makeProduct, useEmulator } from "./support";
 
 /** A published plan of a product; the product is made unless given. */
 async function plan(connection: Connection, unique: string, productId?: number, systemName = "basic"): Promise<number> {
@@ -25,31 +18,13 @@ async function plan(connection: Connection, unique: string, productId?: number, 
   return Number(created.id);
 }
 
-describe("DeveloperAccount", () => {
-  lifecycleSuite({
-    type: "DeveloperAccount",
-    shared: developerAccountProvider,
-    make: (o) => new DeveloperAccountProvider(o),
-    inputs: async () => account("acme"),
-    changed: (i) => ({ ...i, orgName: `${i.orgName} Inc` }),
-    drift: (s, id) => (s.accounts.find((a) => a.id === id)!.org_name = "renamed by hand"),
-    count: (s, i) => s.accounts.filter((a) => a.username === i.username).length,
-    expectApplied: (s, id, i) =>
-      expect(s.accounts.find((a) => a.id === id)).toMatchObject({ org_name: i.orgName, email: i.email }),
-    badInputs: [
-      { what: "e-mail without @", mutate: (i) => ({ ...i, email: "dev.example.test" }), property: "email" },
-      { what: "missing password", mutate: (i) => ({ ...i, password: undefined }), property: "password" },
-    ],
-  });
-});
-
 describe("Application", () => {
   lifecycleSuite({
     type: "Application",
     shared: applicationProvider,
     make: (o) => new ApplicationProvider(o),
     inputs: async (connection) => {
-      const owner = await new DeveloperAccountProvider(FAST_CLIENT).create({ connection, ...account("app") });
+      const owner = await new DeveloperAccountProvider(FAST_CLIENT).create({ connection, ...developerAccount("app") });
       return { accountId: Number(owner.id), planId: await plan(connection, "app"), name: "e2e", description: "app" };
     },
     changed: (i) => ({ ...i, description: "now described" }),
@@ -72,7 +47,7 @@ describe("Application", () => {
     const provider = new ApplicationProvider(FAST_CLIENT);
     const owner = await new DeveloperAccountProvider(FAST_CLIENT).create({
       connection: ctx.connection,
-      ...account("key"),
+      ...developerAccount("key"),
     });
     const inputs = {
       connection: ctx.connection,
@@ -90,7 +65,7 @@ describe("Application", () => {
     const provider = new ApplicationProvider(FAST_CLIENT);
     const owner = await new DeveloperAccountProvider(FAST_CLIENT).create({
       connection: ctx.connection,
-      ...account("mv"),
+      ...developerAccount("mv"),
     });
     const product = await makeProduct(ctx.connection, "moving");
     const basic = await plan(ctx.connection, "mv", product.id, "basic");
