@@ -1,16 +1,99 @@
 /**
- * Validates rendered custom resources against the upstream CRD schemas in `<contracts>/crds`.
+ * Validates rendered custom resources against the CRD schemas in the project's `contracts/` (structural schemas derived
+ * from the upstream CRDs by `npm run contracts`, see contracts/README.md).
  * Kubernetes' structural-schema extensions are converted to JSON Schema for ajv; fields a real API server would prune
  * (not declared, no x-kubernetes-preserve-unknown-fields) are errors here.
+ *
+ * Releases: `contracts/crds/` is the base set, one schema per kind (the base releases in RELEASE_PRODUCTS). Other
+ * releases of some products' CRDs sit in `contracts/versions/<dir>-<release>/` (RHOAI, 3scale) or, for Keycloak, beside
+ * the base file as `crds/<upstream name>-<release>.json`. `loadCrds({ rhoai: "2.25", threescale: "2.16" })` validates
+ * those products' kinds against the named releases and everything else against the base set.
  */
 import * as fs from "fs";
 import * as path from "path";
 import Ajv, { ValidateFunction } from "ajv";
-import YAML from "yaml";
 
-export const CONTRACTS_DIR = process.env.CONTRACTS_DIR ?? path.resolve(__dirname, "../../../shared/contracts");
+/** The project's derived contracts (not the upstream files; those are only read by scripts/derive-contracts.ts). */
+export const CONTRACTS_DIR = path.resolve(__dirname, "../../contracts");
+
+/**
+ * Products with more than one release of their CRDs: the release the base `crds/` set holds, and where the others
+ * are (`versionsDir`: `versions/<versionsDir>-<release>/`; `group`: `crds/*-<release>.json` files of that API group).
+ */
+export const RELEASE_PRODUCTS = {
+  /** DataScienceCluster, DSCInitialization and the KServe it ships (2.16: KServe 0.14, 2.25: KServe 0.15). */
+  rhoai: { base: "2.16", versionsDir: "rhoai" },
+  /** APIManager, CustomPolicyDefinition (3scale-operator 0.12 for 2.15, 0.13 for 2.16). */
+  threescale: { base: "2.15", versionsDir: "3scale" },
+  /** Red Hat build of Keycloak operator: Keycloak, KeycloakRealmImport (k8s.keycloak.org); 26.0.0 or 24.0.5. */
+  rhbk: { base: "26.0.0", group: "k8s.keycloak.org" },
+} as const satisfies Record<string, { base: string; versionsDir?: string; group?: string }>;
+
+export type ReleaseProduct = keyof typeof RELEASE_PRODUCTS;
+/** Release per product, e.g. `{ rhoai: "2.25", threescale: "2.16" }`; a product left out uses its base release. */
+export type Releases = Partial<Record<ReleaseProduct, string>>;
 
 type Schema = Record<string, any>;
+type CrdFile = [file: string, crd: Schema];
+
+/** `crds/<upstream name>-<x.y.z>.json`: another release of the CRD in `crds/<upstream name>.json`. */
+const RELEASE_SUFFIX = /-(\d+\.\d+\.\d+)\.json$/;
+
+/** `<sub>/*.json` CRDs in name order. */
+function readCrdDir(dir: string, sub: string): CrdFile[] {
+  return fs
+    .readdirSync(path.join(dir, sub))
+    .filter((n) => n.endsWith(".json"))
+    .sort()
+    .map((n) => [path.posix.join(sub, n), JSON.parse(fs.readFileSync(path.join(dir, sub, n), "utf8"))] as CrdFile)
+    .filter(([, crd]) => crd.kind === "CustomResourceDefinition");
+}
+
+interface ReleaseLayout {
+  base: CrdFile[];
+  /** product → release → its CRD files (base release excluded). */
+  others: Map<ReleaseProduct, Map<string, CrdFile[]>>;
+}
+
+function releaseLayout(dir: string): ReleaseLayout {
+  const products = Object.entries(RELEASE_PRODUCTS) as [
+    ReleaseProduct,
+    { base: string; versionsDir?: string; group?: string },
+  ][];
+  const others = new Map<ReleaseProduct, Map<string, CrdFile[]>>(products.map(([p]) => [p, new Map()]));
+  const add = (product: ReleaseProduct, release: string, f: CrdFile) => {
+    const releases = others.get(product)!;
+    releases.set(release, [...(releases.get(release) ?? []), f]);
+  };
+  const base: CrdFile[] = [];
+  for (const f of readCrdDir(dir, "crds")) {
+    const suffix = RELEASE_SUFFIX.exec(f[0]);
+    if (!suffix) {
+      base.push(f);
+      continue;
+    }
+    const owner = products.find(([, p]) => p.group === f[1].spec.group);
+    if (!owner)
+      throw new Error(`${f[0]}: a release-suffixed CRD of ${f[1].spec.group}, which no RELEASE_PRODUCTS entry owns`);
+    add(owner[0], suffix[1], f);
+  }
+  const versions = path.join(dir, "versions");
+  for (const sub of fs.existsSync(versions) ? fs.readdirSync(versions).sort() : []) {
+    const owner = products.find(([, p]) => p.versionsDir && sub.startsWith(`${p.versionsDir}-`));
+    if (!owner) throw new Error(`versions/${sub}: no RELEASE_PRODUCTS entry has this directory prefix`);
+    const release = sub.slice(owner[1].versionsDir!.length + 1);
+    for (const f of readCrdDir(dir, path.posix.join("versions", sub))) add(owner[0], release, f);
+  }
+  return { base, others };
+}
+
+/** Releases present for each product, the base one first. */
+export function availableReleases(dir: string = CONTRACTS_DIR): Record<ReleaseProduct, string[]> {
+  const { others } = releaseLayout(dir);
+  return Object.fromEntries(
+    [...others].map(([product, releases]) => [product, [RELEASE_PRODUCTS[product].base, ...releases.keys()]]),
+  ) as Record<ReleaseProduct, string[]>;
+}
 
 /** Converts one openAPIV3Schema node (recursively) to a strict JSON Schema. `partial` drops `required` (patches). */
 export function toJsonSchema(node: Schema, partial = false): Schema {
@@ -52,6 +135,8 @@ const ROOT_FIELDS = { apiVersion: { type: "string" }, kind: { type: "string" }, 
 /** Compiled on first use: compiling every version of every CRD up front takes seconds. */
 interface Entry {
   schema: Schema;
+  /** The contracts file it came from, relative to the contracts directory. */
+  file: string;
   compiled: { full?: ValidateFunction; partial?: ValidateFunction };
 }
 
@@ -61,6 +146,8 @@ export interface CrdIndex {
   /** Error messages (empty when valid). `partial` for patches: required fields are not enforced. */
   validate(obj: { apiVersion: string; kind: string; [k: string]: unknown }, partial?: boolean): string[];
   keys(): string[];
+  /** The contracts file (e.g. `versions/rhoai-2.25/...json`) whose schema validates this kind. */
+  fileOf(apiVersion: string, kind: string): string | undefined;
 }
 
 /**
@@ -85,35 +172,49 @@ function goRegExp(pattern: string, flags: string): { test(s: string): boolean } 
   return { test: () => true };
 }
 
-function documents(file: string): Schema[] {
-  return YAML.parseAllDocuments(fs.readFileSync(file, "utf8"))
-    .map((d) => d.toJS())
-    .filter((d) => d && d.kind === "CustomResourceDefinition");
-}
-
-/** Loads every CRD file (YAML, multi-document) in `<dir>/crds`. */
-export function loadCrds(dir: string = CONTRACTS_DIR): CrdIndex {
-  const crdDir = path.join(dir, "crds");
+/**
+ * Loads the base CRDs (`<dir>/crds`), then replaces, by CRD name, those of each selected release. Unknown products or
+ * releases throw, naming what exists.
+ */
+export function loadCrds(releases: Releases = {}, dir: string = CONTRACTS_DIR): CrdIndex {
+  const layout = releaseLayout(dir);
+  const crds = new Map<string, CrdFile>();
+  for (const f of layout.base) {
+    const name = f[1].metadata.name;
+    if (crds.has(name)) throw new Error(`${f[0]} and ${crds.get(name)![0]} both define ${name} in the base set`);
+    crds.set(name, f);
+  }
+  for (const [product, release] of Object.entries(releases) as [string, string | undefined][]) {
+    if (!(product in RELEASE_PRODUCTS))
+      throw new Error(`loadCrds: unknown product '${product}' (known: ${Object.keys(RELEASE_PRODUCTS).join(", ")})`);
+    const { base } = RELEASE_PRODUCTS[product as ReleaseProduct];
+    if (release === undefined || release === base) continue;
+    const files = layout.others.get(product as ReleaseProduct)!.get(release);
+    if (!files)
+      throw new Error(
+        `loadCrds: no ${product} ${release} schemas in ${dir} ` +
+          `(available: ${availableReleases(dir)[product as ReleaseProduct].join(", ")})`,
+      );
+    for (const f of files) crds.set(f[1].metadata.name, f);
+  }
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp: goRegExp as any } });
   const index = new Map<string, Entry>();
-  for (const f of fs.readdirSync(crdDir).filter((n) => /\.ya?ml$/.test(n))) {
-    for (const crd of documents(path.join(crdDir, f))) {
-      const { group, names } = crd.spec;
-      const versions: Schema[] = crd.spec.versions ?? [{ name: crd.spec.version, schema: crd.spec.validation }];
-      for (const v of versions) {
-        const schema = v.schema?.openAPIV3Schema ?? crd.spec.validation?.openAPIV3Schema;
-        if (!schema) continue;
-        const key = `${group}/${v.name}/${names.kind}`;
-        if (index.has(key)) continue;
-        // Every object has apiVersion/kind/metadata, whether or not the CRD's root schema declares them.
-        const root = { ...schema, properties: { ...ROOT_FIELDS, ...(schema.properties ?? {}) } };
-        index.set(key, { schema: root, compiled: {} });
-      }
+  for (const [file, crd] of crds.values()) {
+    const { group, names } = crd.spec;
+    for (const v of crd.spec.versions as Schema[]) {
+      const schema = v.schema?.openAPIV3Schema;
+      if (!schema) continue;
+      const key = `${group}/${v.name}/${names.kind}`;
+      if (index.has(key)) continue;
+      // Every object has apiVersion/kind/metadata, whether or not the CRD's root schema declares them.
+      const root = { ...schema, properties: { ...ROOT_FIELDS, ...(schema.properties ?? {}) } };
+      index.set(key, { schema: root, file, compiled: {} });
     }
   }
   return {
     has: (apiVersion, kind) => index.has(`${apiVersion}/${kind}`),
     keys: () => [...index.keys()],
+    fileOf: (apiVersion, kind) => index.get(`${apiVersion}/${kind}`)?.file,
     validate(obj: { apiVersion: string; kind: string }, partial = false): string[] {
       const entry = index.get(`${obj.apiVersion}/${obj.kind}`);
       if (!entry) return [`no CRD schema for ${obj.apiVersion} ${obj.kind}`];

@@ -1,6 +1,7 @@
 /**
  * Spec strictness: every request must hit a path documented in the 3scale 2.15 OpenAPI files (`.xml` paths also
- * answer `.json`) and use only documented parameter names, plus the exceptions in spec-exceptions.ts.
+ * answer `.json`) and use only documented parameter names, plus the exceptions in spec-exceptions.ts. The files are
+ * the project's structural copies in `contracts/3scale-api/` (derived from 3scale porta by `npm run contracts`).
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -10,8 +11,9 @@ import { METHOD_EXCEPTIONS, PARAM_EXCEPTIONS } from "./spec-exceptions";
 
 export const SPEC_FILES = ["3scale-api/account_management_api.json", "3scale-api/cms_api.json"];
 
+/** The project's derived contracts directory. */
 export function contractsDir(): string {
-  return process.env.CONTRACTS_DIR ?? path.resolve(__dirname, "../../../shared/contracts");
+  return path.resolve(__dirname, "../../contracts");
 }
 
 interface Operation {
