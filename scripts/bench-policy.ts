@@ -1,13 +1,20 @@
 /**
  * Measures what the llm-metrics policy costs: wrk runs against the same fake model upstream through nginx without the
  * policy, with batched backend reports, and with one backend report per response (fresh nginx per run, so the
- * worker's VmHWM is the peak of that run only).
+ * worker's VmHWM is the peak of that run only); then, for 1 KB responses, what admission adds (the caller's limits
+ * asked from the fake 3scale backend on loopback) with the backend answering, answering for every request, slow and
+ * down.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startFakeBackend, startFakeUpstream, startNginx } from "../tools/policy-gateway/nginx-fixture";
+import {
+  FakeBackendOptions,
+  startFakeBackend,
+  startFakeUpstream,
+  startNginx,
+} from "../tools/policy-gateway/nginx-fixture";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /**
@@ -21,6 +28,25 @@ const POLICY_CONFIG = JSON.parse(
 const ONLY_SIZES = process.env.BENCH_SIZES?.split(",").map((s) => s.trim());
 /** Alternating rounds per variant; the best round counts, which filters out load from other processes. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** BENCH_ADMISSION=0 skips the admission table. */
+const ADMISSION = process.env.BENCH_ADMISSION !== "0";
+/** wrk connections of the admission runs (1 measures latency without queueing on a busy machine). */
+const ADMISSION_CONNECTIONS = Number(process.env.BENCH_ADMISSION_CONNECTIONS ?? 8);
+/** The application wrk calls as, with limits it never reaches (the fake backend checks them on every authorize). */
+const BENCH_APP: FakeBackendOptions = {
+  apps: {
+    "bench-key": {
+      limits: [
+        { metric: "total_tokens", period: "minute", max: 1e12 },
+        { metric: "hits", period: "minute", max: 1e12 },
+      ],
+    },
+  },
+};
+/** How the fake 3scale backend behaves during an admission run. */
+type BackendMode = "up" | "slow" | "down";
+/** `slow`: authorize answers later than the policy's timeout (limits_backend_timeout_ms, default 500). */
+const SLOW_BACKEND_MS = 2000;
 const CASES: { mode: "sse" | "json"; size: number; label: string }[] = [];
 for (const mode of ["sse", "json"] as const) {
   for (const [size, label] of [
@@ -43,6 +69,10 @@ interface RunResult {
   /** CPU time of the nginx worker per completed request: unlike req/s, it hardly moves with other load. */
   cpuUsPerRequest: number;
   errors: string;
+  /** Responses that were not 2xx/3xx. */
+  non2xx: number;
+  /** Authorize calls the fake 3scale backend received. */
+  authorizeCalls: number;
 }
 
 function toMs(value: string): number {
@@ -98,18 +128,28 @@ function wrkScript(dir: string, mode: "sse" | "json", size: number): string {
   return file;
 }
 
+/** A loopback URL nothing listens on (a 3scale backend that is down). */
+async function closedUrl(): Promise<string> {
+  const probe = await startFakeBackend();
+  await probe.close();
+  return probe.url;
+}
+
 /** One wrk run; `policyConfig` null means the location without the policy. */
 async function run(
   policyConfig: Record<string, unknown> | null,
   mode: "sse" | "json",
   size: number,
   scriptDir: string,
+  backendMode: BackendMode = "up",
+  connections = size > 1024 * 1024 ? 2 : 8,
 ): Promise<RunResult> {
   const upstream = await startFakeUpstream(false);
-  const backend = await startFakeBackend();
+  const backend = await startFakeBackend(BENCH_APP);
+  if (backendMode === "slow") backend.delayMs = SLOW_BACKEND_MS;
   const nginx = await startNginx({
     upstreamPort: upstream.port,
-    backendUrl: backend.url,
+    backendUrl: backendMode === "down" ? await closedUrl() : backend.url,
     policyConfig: policyConfig ?? {},
   });
   try {
@@ -119,7 +159,7 @@ async function run(
     const cpuBefore = cpuMicros(worker);
     const out = await runWrk([
       "-t1",
-      `-c${size > 1024 * 1024 ? 2 : 8}`,
+      `-c${connections}`,
       `-d${SECONDS}s`,
       "--latency",
       "-s",
@@ -133,6 +173,8 @@ async function run(
     const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
     return {
       requests,
+      non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+      authorizeCalls: backend.authsReceived,
       cpuUsPerRequest: cpuUs / requests,
       backendCalls: backend.reports.length,
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
@@ -181,6 +223,7 @@ async function main() {
     );
     console.error(rows[rows.length - 1]);
   }
+  const admissionRows = ADMISSION ? await admissionTable(scriptDir) : [];
   fs.rmSync(scriptDir, { recursive: true, force: true });
   const table = [
     `# llm-metrics policy benchmark`,
@@ -199,10 +242,61 @@ async function main() {
     `|---|---|---|---|---|---|---|---|---|---|`,
     ...rows,
     ``,
+    ...admissionRows,
   ].join("\n");
   fs.mkdirSync("out", { recursive: true });
   fs.writeFileSync("out/bench-policy.md", table);
   console.log(table);
+}
+
+/**
+ * Admission (1 KB responses, SSE and JSON): the policy without admission, then with admission and rate-limit headers
+ * (answers cached for 5 s, the default), asking the backend for every request (limits_cache_seconds 0), with the
+ * backend slower than the timeout and with the backend down (fail open, the default, and fail closed).
+ */
+async function admissionTable(scriptDir: string): Promise<string[]> {
+  const admission = { ...POLICY_CONFIG, admission: true, rate_limit_headers: true };
+  const variants: [string, Record<string, unknown> | null, BackendMode][] = [
+    ["without the policy", null, "up"],
+    ["policy, admission off", POLICY_CONFIG, "up"],
+    ["admission on (answers cached 5 s)", admission, "up"],
+    ["admission on, backend asked per request (cache 0)", { ...admission, limits_cache_seconds: 0 }, "up"],
+    [`admission on, backend slow (${SLOW_BACKEND_MS} ms > 500 ms timeout), fail open`, admission, "slow"],
+    ["admission on, backend down, fail open", admission, "down"],
+    ["admission on, backend down, fail closed", { ...admission, admission_failure_mode: "closed" }, "down"],
+  ];
+  const rows: string[] = [];
+  for (const mode of ["sse", "json"] as const) {
+    const results: RunResult[][] = variants.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, [, config, backendMode]] of variants.entries()) {
+        results[i].push(await run(config, mode, 1024, scriptDir, backendMode, ADMISSION_CONNECTIONS));
+      }
+    }
+    const base = best(results[1]);
+    for (const [i, [label]] of variants.entries()) {
+      const r = best(results[i]);
+      const row =
+        `| ${mode.toUpperCase()} | ${label} | ${r.rps.toFixed(0)} | ${ms(r.p50ms)} | ` +
+        `${i > 1 ? `${(r.p50ms - base.p50ms >= 0 ? "+" : "") + ms(r.p50ms - base.p50ms)}` : "-"} | ${ms(r.p99ms)} | ` +
+        `${r.cpuUsPerRequest.toFixed(1)} | ${r.requests} | ${r.non2xx} | ${r.authorizeCalls} |`;
+      rows.push(row);
+      console.error(row);
+    }
+  }
+  return [
+    `## Admission (1 KB responses)`,
+    ``,
+    `Same setup, ${ADMISSION_CONNECTIONS} wrk connection(s); the fake 3scale backend (authorize with limits, on ` +
+      `loopback, in the benchmark's Node process) and the policy configuration above plus {"admission": true, ` +
+      `"rate_limit_headers": true}. Δp50: against "policy, admission off". Non-2xx: responses wrk counted as errors ` +
+      `(fail closed answers 503 by design).`,
+    ``,
+    `| Response | Variant | req/s | p50 ms | Δp50 ms | p99 ms | worker CPU µs/request | requests | non-2xx | authorize calls |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
+    ...rows,
+    ``,
+  ];
 }
 
 main().catch((e) => {

@@ -1,4 +1,4 @@
-/** Runs the busted suites of the llm-metrics policy (pure core and policy with stubbed APIcast modules). */
+/** Runs the busted suites of the llm-metrics policy (pure cores, and the policy with stubbed APIcast modules). */
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { APICAST_SHIM_DIR, POLICY_DIR, PROJECT_ROOT, requireTool } from "../../../tools/policy-gateway/nginx-fixture";
@@ -22,8 +22,9 @@ function busted(spec: string) {
 }
 
 test.each([
-  ["usage_spec.lua", 26],
-  ["policy_spec.lua", 30],
+  ["llm_metrics_usage_spec.lua", 32],
+  ["llm_metrics_limits_spec.lua", 26],
+  ["llm_metrics_policy_spec.lua", 55],
 ])("busted %s passes", (spec, atLeast) => {
   const result = busted(spec);
   if (result.status !== 0) throw new Error(`busted ${spec} failed:\n${result.output}`);

@@ -1,11 +1,15 @@
 /**
- * The llm-metrics policy in a real nginx with the lua module: bodies reach the client byte for byte (gzip too),
- * token usage reaches a fake 3scale backend in batches with exact totals (also across workers, backend failures
- * and worker shutdown), and odd responses pass through unmetered.
+ * The llm-metrics policy in a real nginx with the lua module: bodies reach the client byte for byte, token usage
+ * reaches a fake 3scale backend in batches with exact totals (also across workers, backend failures and worker
+ * shutdown), large streamed requests spooled to a file are metered, odd and compressed responses pass through
+ * unmetered; and, with routing and limits on, one endpoint serves two models with per-plan model lists, admission
+ * before the predictor, OpenAI rate-limit headers and a usage document.
  */
 import {
   BATCH_SHARED_DICT,
+  ClientResponse,
   FakeBackend,
+  FakeBackendOptions,
   FakeUpstream,
   Nginx,
   reportedTotals,
@@ -29,7 +33,6 @@ let nextId = 0;
 
 beforeAll(async () => {
   requireTool("lua5.1", ["-e", "require('cjson')"], "lua-cjson");
-  requireTool("lua5.1", ["-e", "require('zlib')"], "lua-zlib (Debian package lua-zlib)");
   upstream = await startFakeUpstream();
 });
 
@@ -155,16 +158,45 @@ describe("one worker, batched in worker memory", () => {
   test.each<[string, Record<string, string>]>([
     ["JSON", { "x-upstream-mode": "gzip-always" }],
     ["SSE", { "x-upstream-encoding": "gzip", "x-upstream-size": String(64 * 1024) }],
-  ])("meters a gzip %s response and passes the compressed bytes through untouched", async (kind, headers) => {
+  ])("passes a gzip %s response through untouched and unmetered (no lua-zlib in APIcast)", async (kind, headers) => {
     const key = newKey();
     const stream = kind === "SSE";
     const { response, exchange } = await chat(nginx, key, { model: "granite-fixture", stream, messages: [] }, headers);
     expect(response.status).toBe(200);
     expect(response.headers["content-encoding"]).toBe("gzip");
     expect(response.sha256).toBe(exchange.sentSha256);
-    const expected = expectedTotals([exchange.usage]);
-    expect(await totalsOnceReached(backend, key, expected)).toEqual(expected);
+    // The client asked for gzip; the policy removed Accept-Encoding, this upstream compresses anyway.
+    expect(exchange.requestHeaders["accept-encoding"]).toBeUndefined();
+    const barrierKey = newKey();
+    const barrier = await chat(nginx, barrierKey, { model: "granite-fixture", messages: [] });
+    const expected = expectedTotals([barrier.exchange.usage]);
+    expect(await totalsOnceReached(backend, barrierKey, expected)).toEqual(expected);
+    expect(reportedTotals(backend.reports).get(key)).toBeUndefined();
+    expect(nginx.errorLog()).toMatch(/\[llm_metrics\] response is gzip-encoded; not metered/);
   });
+
+  test.each([20 * 1024, 1024 * 1024])(
+    "meters a streamed request of %d bytes that nginx spooled to a file",
+    async (size) => {
+      const messages = [{ role: "user", content: "x".repeat(size) }];
+      const probe = await request(`${nginx.url.replace(/\/v1$/, "")}/__body_probe`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "granite-fixture", stream: true, messages }),
+      });
+      expect(JSON.parse(probe.body.toString())).toEqual({ in_memory: false, in_file: true });
+
+      const key = newKey();
+      const { response, exchange } = await chat(nginx, key, { model: "granite-fixture", stream: true, messages });
+      expect(response.status).toBe(200);
+      const sent = JSON.parse(exchange.requestBody);
+      expect(sent.stream_options).toEqual({ include_usage: true });
+      expect(sent.messages).toEqual(messages);
+      expect(Number(exchange.requestHeaders["content-length"])).toBe(Buffer.byteLength(exchange.requestBody));
+      const expected = expectedTotals([exchange.usage]);
+      expect(await totalsOnceReached(backend, key, expected)).toEqual(expected);
+    },
+    30000,
+  );
 
   test.each<[UpstreamMode, number]>([
     ["error500", 500],
@@ -299,4 +331,278 @@ test("counts still pending when the workers shut down are reported on the way ou
   await nginx.stop();
   const expected = expectedTotals(usages, "total_tokens");
   expect(await totalsOnceReached(backend, key, expected)).toEqual(expected);
+});
+
+describe("one endpoint for two models, with limits", () => {
+  const A = "granite-a";
+  const B = "granite-b";
+  let modelA: FakeUpstream;
+  let modelB: FakeUpstream;
+  let backend: FakeBackend;
+  let nginx: Nginx;
+  const hierarchy = { hits: ["model_granite_a", "model_granite_b"] };
+  const apps: FakeBackendOptions["apps"] = {
+    // granite-b is not in this plan (a limit of 0 on its method): 3scale's way to disable a method
+    basic: {
+      limits: [
+        { metric: "model_granite_b", period: "eternity", max: 0 },
+        { metric: "total_tokens", period: "minute", max: 3000 },
+        { metric: "hits", period: "minute", max: 100 },
+      ],
+    },
+    gold: {
+      limits: [
+        { metric: "total_tokens", period: "minute", max: 100000 },
+        { metric: "granite_a_total_tokens", period: "day", max: 50000 },
+        { metric: "hits", period: "minute", max: 1000 },
+        { metric: "model_granite_a", period: "minute", max: 500 },
+      ],
+    },
+    quota: { limits: [{ metric: "total_tokens", period: "month", max: 100 }] },
+    flight: { limits: [{ metric: "total_tokens", period: "minute", max: 1000 }] },
+  };
+
+  beforeAll(async () => {
+    modelA = await startFakeUpstream();
+    modelB = await startFakeUpstream();
+    backend = await startFakeBackend({ apps, hierarchy });
+    nginx = await startNginx({
+      upstreamPort: upstream.port,
+      backendUrl: backend.url,
+      serviceId: "7",
+      authrep: true,
+      policyConfig: {
+        routing_models: [
+          { name: A, upstream: modelA.url, created: 1760000000 },
+          { name: B, upstream: modelB.url },
+        ],
+        admission: true,
+        rate_limit_headers: true,
+        usage_path: "/v1/usage",
+        report_interval_seconds: INTERVAL_SECONDS,
+      },
+    });
+    started.push(backend, modelA, modelB, { close: () => nginx.stop() });
+  });
+
+  const call = (key: string, path: string, body?: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    request(`${nginx.url}${path}`, {
+      method: body ? "POST" : "GET",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  const json = (response: ClientResponse) => JSON.parse(response.body.toString("utf8"));
+  const predictorCalls = () => modelA.received + modelB.received + upstream.received;
+  /** What OpenAI sends and clients read (Go duration style): 1s, 6m0s, 20ms. */
+  const DURATION = /^(\d+h)?(\d+m)?\d+(ms|s)$/;
+
+  test("GET /v1/models lists the models of the caller's plan without calling a predictor", async () => {
+    const before = predictorCalls();
+    const basic = await call("basic", "/models");
+    expect(basic.status).toBe(200);
+    expect(basic.headers["content-type"]).toBe("application/json");
+    expect(json(basic)).toEqual({
+      object: "list",
+      data: [{ id: A, object: "model", created: 1760000000, owned_by: "vllm" }],
+    });
+    expect(json(await call("gold", "/models")).data.map((m: { id: string }) => m.id)).toEqual([A, B]);
+    expect((await call("basic", `/models/${B}`)).status).toBe(404);
+    expect(json(await call("gold", `/models/${B}`)).id).toBe(B);
+    expect((await call("nobody", "/models")).status).toBe(401);
+    expect(predictorCalls()).toBe(before);
+  });
+
+  test("an unknown model is a 404 and a model outside the plan a 403, before any predictor", async () => {
+    const before = predictorCalls();
+    const unknown = await call("basic", "/chat/completions", { model: "gpt-4", messages: [] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.toString()).toBe(
+      '{"error":{"message":"The model `gpt-4` does not exist","type":"invalid_request_error",' +
+        '"param":"model","code":"model_not_found"}}',
+    );
+    const refused = await call("basic", "/chat/completions", { model: B, stream: true, messages: [] });
+    expect(refused.status).toBe(403);
+    expect(json(refused).error).toEqual({
+      message: "The model `granite-b` is not included in your plan",
+      type: "invalid_request_error",
+      param: "model",
+      code: "model_not_permitted",
+    });
+    expect(predictorCalls()).toBe(before);
+  });
+
+  test("routes each model to its predictor, meters it per model, and counts one hit per request", async () => {
+    const responses = [];
+    for (const model of [A, B, A]) {
+      const id = `route-${nextId++}`;
+      const response = await call(
+        "gold",
+        "/chat/completions",
+        { model, stream: true, max_tokens: 50, messages: [{ role: "user", content: "hi" }] },
+        { "x-test-id": id },
+      );
+      expect(response.status).toBe(200);
+      const exchange = (model === A ? modelA : modelB).exchanges.get(id);
+      expect(exchange).toBeDefined();
+      expect(JSON.parse(exchange!.requestBody).stream_options).toEqual({ include_usage: true });
+      expect(response.sha256).toBe(exchange!.sentSha256);
+      responses.push(exchange!.usage!);
+    }
+    const [a1, b1, a2] = responses;
+    const expected = {
+      prompt_tokens: a1.prompt_tokens + b1.prompt_tokens + a2.prompt_tokens,
+      completion_tokens: a1.completion_tokens + b1.completion_tokens + a2.completion_tokens,
+      total_tokens: a1.total_tokens + b1.total_tokens + a2.total_tokens,
+      granite_a_prompt_tokens: a1.prompt_tokens + a2.prompt_tokens,
+      granite_a_completion_tokens: a1.completion_tokens + a2.completion_tokens,
+      granite_a_total_tokens: a1.total_tokens + a2.total_tokens,
+      granite_b_prompt_tokens: b1.prompt_tokens,
+      granite_b_completion_tokens: b1.completion_tokens,
+      granite_b_total_tokens: b1.total_tokens,
+    };
+    expect(await totalsOnceReached(backend, "gold", expected)).toEqual(expected);
+    // APIcast's authrep carried the model's method instead of hits: hits counts each request once
+    expect(backend.current("gold", "model_granite_a", "minute")).toBe(2);
+    expect(backend.current("gold", "model_granite_b", "minute")).toBe(1);
+    expect(backend.current("gold", "hits", "minute")).toBe(3);
+  });
+
+  test("a streamed request over the token limit is refused before the predictor", async () => {
+    const before = predictorCalls();
+    const response = await call("basic", "/chat/completions", {
+      model: A,
+      stream: true,
+      max_tokens: 5000,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(response.status).toBe(429);
+    expect(json(response).error.code).toBe("rate_limit_exceeded");
+    const retryAfter = Number(response.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(Number(response.headers["retry-after-ms"])).toBe(retryAfter * 1000);
+    expect(predictorCalls()).toBe(before);
+
+    const quota = await call("quota", "/chat/completions", { model: A, max_tokens: 200, messages: [] });
+    expect(quota.status).toBe(429);
+    expect(json(quota).error.code).toBe("insufficient_quota");
+    expect(quota.headers["x-should-retry"]).toBe("false");
+    expect(predictorCalls()).toBe(before);
+  });
+
+  test("x-ratelimit-* headers count down across requests", async () => {
+    const seen: { tokens: number; requests: number }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await call("gold", "/chat/completions", {
+        model: A,
+        stream: i % 2 === 0,
+        max_tokens: 100,
+        messages: [{ role: "user", content: "count down" }],
+      });
+      expect(response.status).toBe(200);
+      for (const kind of ["tokens", "requests"]) {
+        expect(response.headers[`x-ratelimit-limit-${kind}`]).toMatch(/^\d+$/);
+        expect(response.headers[`x-ratelimit-remaining-${kind}`]).toMatch(/^\d+$/);
+        expect(response.headers[`x-ratelimit-reset-${kind}`]).toMatch(DURATION);
+      }
+      // the tightest limits: granite_a_total_tokens per day (50000) and model_granite_a per minute (500)
+      expect(response.headers["x-ratelimit-limit-tokens"]).toBe("50000");
+      expect(response.headers["x-ratelimit-limit-requests"]).toBe("500");
+      seen.push({
+        tokens: Number(response.headers["x-ratelimit-remaining-tokens"]),
+        requests: Number(response.headers["x-ratelimit-remaining-requests"]),
+      });
+    }
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i].tokens).toBeLessThan(seen[i - 1].tokens);
+      expect(seen[i].requests).toBe(seen[i - 1].requests - 1);
+    }
+  });
+
+  test("concurrent requests cannot overrun the limit by what is in flight", async () => {
+    // Each request is estimated at 300 tokens ('user' + 'hi' = 2 prompt tokens + max_tokens 298); the limit is 1000
+    // per minute, and the predictor holds every answer for a second, so all five are in flight together.
+    const before = modelA.received;
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call(
+          "flight",
+          "/chat/completions",
+          { model: A, max_tokens: 298, messages: [{ role: "user", content: "hi" }] },
+          { "x-upstream-delay-ms": "1000", connection: "close" },
+        ),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(modelA.received - before).toBe(3);
+  });
+
+  test("GET /v1/usage returns used, limit, remaining and reset per model and period", async () => {
+    const response = await call("gold", "/usage");
+    expect(response.status).toBe(200);
+    const doc = json(response);
+    expect(doc.object).toBe("usage");
+    expect(doc.models).toEqual([A, B]);
+    const row = doc.data.find((r: { metric: string }) => r.metric === "granite_a_total_tokens");
+    expect(row).toMatchObject({ model: A, kind: "total_tokens", unit: "tokens", period: "day", limit: 50000 });
+    expect(row.used).toBeGreaterThan(0);
+    expect(row.remaining).toBe(50000 - row.used);
+    expect(row.reset_seconds).toBeGreaterThan(0);
+    expect(row.period_end - row.period_start).toBe(86400);
+    const hits = doc.data.find((r: { metric: string; model: string | null }) => r.metric === "hits");
+    expect(hits).toMatchObject({ model: null, kind: "requests", unit: "requests", period: "minute", limit: 1000 });
+    expect(hits.used).toBeGreaterThanOrEqual(7);
+  });
+
+  test("the policy never logged a Lua error", () => {
+    expect(nginx.errorLog()).not.toMatch(/\[(error|crit|alert|emerg)\]|lua entry thread aborted|runtime error/);
+  });
+});
+
+describe("when the 3scale backend is slow or down", () => {
+  test.each<["open" | "closed", number]>([
+    ["open", 200],
+    ["closed", 503],
+  ])(
+    "fail %s: requests get %d quickly and the failure is counted",
+    async (mode, status) => {
+      const backend = await startFakeBackend({ apps: { k: { limits: [] } } });
+      backend.delayMs = 2000;
+      const model = await startFakeUpstream();
+      const nginx = await startNginx({
+        upstreamPort: upstream.port,
+        backendUrl: backend.url,
+        policyConfig: {
+          routing_models: [{ name: "m", upstream: model.url }],
+          admission: true,
+          admission_failure_mode: mode,
+          limits_backend_timeout_ms: 200,
+          limits_cache_seconds: 5,
+          report_interval_seconds: 0,
+        },
+      });
+      started.push(backend, model, { close: () => nginx.stop() });
+      const began = Date.now();
+      const responses = [];
+      for (let i = 0; i < 5; i++) {
+        responses.push(
+          await request(`${nginx.url}/chat/completions`, {
+            headers: { "content-type": "application/json", authorization: "Bearer k" },
+            body: JSON.stringify({ model: "m", max_tokens: 10, messages: [] }),
+          }),
+        );
+      }
+      const elapsed = Date.now() - began;
+      expect(responses.map((r) => r.status)).toEqual(Array(5).fill(status));
+      if (mode === "closed") expect(JSON.parse(responses[0].body.toString()).error.code).toBe("limits_unavailable");
+      // one timeout (200 ms), then the failure is remembered for limits_cache_seconds
+      expect(backend.authsReceived).toBe(1);
+      expect(elapsed).toBeLessThan(1500);
+      const metrics = await nginx.metrics();
+      expect(metrics[`llm_limits_backend_failures_total{7,${mode}}`]).toBe(5);
+      expect(model.received).toBe(mode === "open" ? 5 : 0);
+    },
+    30000,
+  );
 });

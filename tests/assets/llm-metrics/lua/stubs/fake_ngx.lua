@@ -1,9 +1,9 @@
 --- A fake `ngx` for unit specs: request/response state the policy reads, recorders for what it does.
 -- Periodic timers, shared dicts and the clock outlive one request (like a worker's): `reset` clears them.
-local M = { periodic = {}, shared = {}, clock = 0, exiting = false }
+local M = { periodic = {}, shared = {}, clock = 0, exiting = false, now = 1796407290 }
 
 function M.reset()
-  M.periodic, M.shared, M.clock, M.exiting = {}, {}, 0, false
+  M.periodic, M.shared, M.clock, M.exiting, M.now = {}, {}, 0, false, 1796407290
 end
 
 --- A minimal lua_shared_dict: numbers with incr, values with add and an expiry on the fake clock.
@@ -18,13 +18,13 @@ function M.define_dict(name)
     return entry
   end
   local dict = {}
-  function dict.incr(_, key, value, init)
+  function dict.incr(_, key, value, init, init_ttl)
     local entry = live(key)
     if not entry then
       if init == nil then
         return nil, 'not found'
       end
-      entry = { value = init }
+      entry = { value = init, expires = init_ttl and init_ttl > 0 and M.clock + init_ttl or nil }
       entries[key] = entry
     end
     entry.value = entry.value + value
@@ -76,6 +76,8 @@ function M.install(opts)
     header = opts.response_headers or {},
     arg = {},
     var = opts.var or {},
+    printed = {},
+    exited = nil,
     ctx = {},
     shared = M.shared,
   }
@@ -92,10 +94,34 @@ function M.install(opts)
     read_body = function() request.body_read = true end,
     get_body_data = function() return request.body end,
     get_body_file = function() return request.body_file end,
-    set_body_data = function(body) request.body = body end,
+    set_body_data = function(body) request.body, request.body_file = body, nil end,
     set_header = function(name, value) request.headers[name] = value end,
     clear_header = function(name) request.headers[name] = nil end,
   }
+  fake.now = function() return M.now end
+  fake.print = function(...)
+    fake.printed[#fake.printed + 1] = table.concat({ ... })
+  end
+  fake.exit = function(status)
+    fake.exited = status
+  end
+  fake.exec = function(location)
+    fake.executed = location
+  end
+  fake.encode_args = function(args)
+    local parts = {}
+    for k, v in pairs(args) do
+      local function escape(s)
+        return (tostring(s):gsub('[^%w%-_%.~]', function(c) return string.format('%%%02X', c:byte()) end))
+      end
+      parts[#parts + 1] = escape(k) .. '=' .. escape(v)
+    end
+    table.sort(parts)
+    return table.concat(parts, '&')
+  end
+  fake.escape_uri = function(s)
+    return (tostring(s):gsub('[^%w%-_%.~]', function(c) return string.format('%%%02X', c:byte()) end))
+  end
   fake.log = function(level, ...)
     fake.logs[#fake.logs + 1] = { level = level, message = table.concat({ ... }) }
   end

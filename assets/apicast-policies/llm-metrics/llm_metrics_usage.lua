@@ -1,6 +1,12 @@
---- Token usage extraction for OpenAI-compatible responses.
+--- Token usage extraction for OpenAI-compatible responses (module `llm_metrics_usage` of the llm_metrics policy).
 -- Pure Lua (cjson only): no ngx and no APIcast modules, so it runs under plain lua5.1 and in OpenResty alike.
 -- Parsers are incremental: they see each response chunk once and keep only small state, never the whole body.
+-- Shapes understood (vLLM 0.11 serialisers): chat/completions `usage` {prompt_tokens, completion_tokens, total_tokens,
+-- prompt_tokens_details.cached_tokens, completion_tokens_details.reasoning_tokens}, the Responses API's
+-- {input_tokens, output_tokens, total_tokens, input_tokens_details.cached_tokens,
+-- output_tokens_details.reasoning_tokens} (top level when not streamed, `response.usage` of the
+-- `response.completed` SSE event when streamed), embeddings/pooling/score/classify (completion_tokens 0) and rerank
+-- ({"total_tokens": N} only).
 
 local cjson = require('cjson.safe')
 
@@ -22,7 +28,9 @@ local MAX_MODEL_BYTES = 256
 -- Larger integers lose precision in a double; such counts are treated as garbage.
 local MAX_COUNT = 2 ^ 53
 
-local USAGE_FIELDS = { 'prompt_tokens', 'completion_tokens', 'total_tokens' }
+--- The counters a usage yields. cached_prompt_tokens is a part of prompt_tokens and reasoning_tokens a part of
+-- completion_tokens: they are reported beside the totals, never added to them.
+_M.FIELDS = { 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cached_prompt_tokens', 'reasoning_tokens' }
 
 local function count(value)
   if type(value) == 'number' and value >= 0 and value < MAX_COUNT and floor(value) == value then
@@ -31,25 +39,56 @@ local function count(value)
   return nil
 end
 
---- Keeps the well-formed counts of a decoded `usage` object.
--- A field that is absent or not a non-negative integer is left out. `total_tokens` is computed as
--- prompt + completion only when it is absent and both others are present. Returns nil when nothing is left.
+-- `details[name]` when `details` is an object, else nil.
+local function detail(details, name)
+  if type(details) == 'table' then
+    return count(details[name])
+  end
+  return nil
+end
+
+--- Keeps the well-formed counts of a decoded `usage` object, chat/completions or Responses API shaped.
+-- prompt_tokens comes from `prompt_tokens` (else `input_tokens`), completion_tokens from `completion_tokens` (else
+-- `output_tokens`); cached_prompt_tokens from `prompt_tokens_details.cached_tokens` (else
+-- `input_tokens_details.cached_tokens`), reasoning_tokens from `completion_tokens_details.reasoning_tokens` (else
+-- `output_tokens_details.reasoning_tokens`). A field that is absent or not a non-negative integer is left out; a
+-- detail larger than the count it is part of is dropped. `total_tokens` is computed as prompt + completion only when
+-- it is absent and both others are present. Returns nil when none of prompt, completion and total is left.
 function _M.normalize(raw)
   if type(raw) ~= 'table' then
     return nil
   end
-  local result, any = {}, false
-  for _, field in ipairs(USAGE_FIELDS) do
-    result[field] = count(raw[field])
-    any = any or result[field] ~= nil
+  local prompt = count(raw.prompt_tokens)
+  if prompt == nil then
+    prompt = count(raw.input_tokens)
   end
-  if not any then
+  local completion = count(raw.completion_tokens)
+  if completion == nil then
+    completion = count(raw.output_tokens)
+  end
+  local total = count(raw.total_tokens)
+  if prompt == nil and completion == nil and total == nil then
     return nil
   end
-  if result.total_tokens == nil and result.prompt_tokens and result.completion_tokens then
-    result.total_tokens = result.prompt_tokens + result.completion_tokens
+  if total == nil and prompt and completion then
+    total = prompt + completion
   end
-  return result
+  local cached = detail(raw.prompt_tokens_details, 'cached_tokens')
+  if cached == nil then
+    cached = detail(raw.input_tokens_details, 'cached_tokens')
+  end
+  local reasoning = detail(raw.completion_tokens_details, 'reasoning_tokens')
+  if reasoning == nil then
+    reasoning = detail(raw.output_tokens_details, 'reasoning_tokens')
+  end
+  if cached and prompt and cached > prompt then
+    cached = nil
+  end
+  if reasoning and completion and reasoning > completion then
+    reasoning = nil
+  end
+  return { prompt_tokens = prompt, completion_tokens = completion, total_tokens = total,
+    cached_prompt_tokens = cached, reasoning_tokens = reasoning }
 end
 
 local function model_name(value)
@@ -98,10 +137,16 @@ local function sse_data(self, data)
   if type(event) ~= 'table' then
     return
   end
-  local found = _M.normalize(event.usage)
+  local raw, model = event.usage, event.model
+  local response = event.response
+  if raw == nil and type(response) == 'table' then
+    -- Responses API: usage only in `response.usage` of response.completed (also .incomplete/.failed)
+    raw, model = response.usage, response.model
+  end
+  local found = _M.normalize(raw)
   if found then
     self.last_usage = found
-    self.last_model = model_name(event.model) or self.last_model
+    self.last_model = model_name(model) or self.last_model
   end
 end
 
@@ -474,67 +519,6 @@ function JsonScanner:model()
 end
 
 ---------------------------------------------------------------------------------------------------------------------
--- Compressed bodies: inflate incrementally and feed the decoded bytes to a parser
----------------------------------------------------------------------------------------------------------------------
-
--- Deflate expands at most about 1032:1, so inflating at most this much input per call bounds one call's output
--- (about 4 MiB) whatever the size of the chunk nginx hands over.
-_M.INFLATE_SLICE_BYTES = 4096
-
-local InflatingParser = {}
-InflatingParser.__index = InflatingParser
-
---- Wraps `parser` so that it sees the decompressed bytes of a gzip or zlib-wrapped (deflate) body.
--- `new_inflate` creates a streaming inflater the way lua-zlib's `zlib.inflate()` does: a function taking the next
--- compressed bytes and returning the decoded bytes, whether the stream ended, and the compressed bytes consumed so
--- far. Gzip members that follow one another are decoded in turn. Corrupt input raises an error.
-function _M.new_inflating_parser(parser, new_inflate)
-  return setmetatable({ parser = parser, new_inflate = new_inflate, stream = nil, stream_in = 0 }, InflatingParser)
-end
-
-local function inflate_slice(self, slice)
-  local offset = 1
-  while offset <= #slice do
-    if not self.stream then
-      self.stream, self.stream_in = self.new_inflate(), 0
-    end
-    local decoded, ended, total_in = self.stream(offset == 1 and slice or sub(slice, offset))
-    if decoded and decoded ~= '' then
-      self.parser:feed(decoded)
-    end
-    if not ended then
-      self.stream_in = total_in
-      return
-    end
-    -- The member ended inside this slice: what follows it starts the next member.
-    local consumed = total_in - self.stream_in
-    if consumed <= 0 then
-      error('compressed stream ended without consuming input')
-    end
-    offset = offset + consumed
-    self.stream = nil
-  end
-end
-
-function InflatingParser:feed(chunk)
-  if type(chunk) ~= 'string' then
-    return
-  end
-  local slice_bytes = _M.INFLATE_SLICE_BYTES
-  for pos = 1, #chunk, slice_bytes do
-    inflate_slice(self, sub(chunk, pos, pos + slice_bytes - 1))
-  end
-end
-
-function InflatingParser:usage()
-  return self.parser:usage()
-end
-
-function InflatingParser:model()
-  return self.parser:model()
-end
-
----------------------------------------------------------------------------------------------------------------------
 -- Request rewriting
 ---------------------------------------------------------------------------------------------------------------------
 
@@ -604,19 +588,28 @@ local function decode_object(body)
   return decoded
 end
 
+--- The request body decoded when it is a JSON object, else nil (arrays, scalars, garbage).
+_M.decode_request = decode_object
+
 --- The "model" of a JSON object request body when it is a usable name, else nil.
 function _M.request_model(body)
   local request = decode_object(body)
   return request and model_name(request.model)
 end
 
+--- A usable model name (a non-empty string of at most 256 bytes), else nil.
+_M.model_name = model_name
+
 --- For a streamed request (`"stream": true`) makes sure `stream_options.include_usage` is true.
 -- Returns the new body, or nil when the body needs no change or is not a JSON object (leave it untouched).
 -- Only the `stream_options` member changes; every other byte of the body stays as the client sent it.
--- Second result: the request's "model" when it is a usable name.
-function _M.rewrite_request(body)
-  local request = decode_object(body)
-  if not request then
+-- Second result: the request's "model" when it is a usable name. `request`: the body already decoded by
+-- decode_request (optional; saves a second decode).
+function _M.rewrite_request(body, request)
+  if request == nil then
+    request = decode_object(body)
+  end
+  if type(request) ~= 'table' or type(body) ~= 'string' then
     return nil, nil
   end
   local model = model_name(request.model)

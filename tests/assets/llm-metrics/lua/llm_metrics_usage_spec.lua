@@ -1,4 +1,4 @@
-local usage = require('usage')
+local usage = require('llm_metrics_usage')
 local streams = require('helpers.streams')
 
 -- Deterministic RNG (LCG) so every run re-chunks the same way, independent of math.random's implementation.
@@ -21,6 +21,7 @@ describe('normalize', function()
   it('keeps non-negative integer counts and drops garbage', function()
     assert.same({ prompt_tokens = 3, completion_tokens = 4, total_tokens = 7 },
       usage.normalize({ prompt_tokens = 3, completion_tokens = 4, total_tokens = 7 }))
+    assert.is_nil(usage.normalize({ prompt_tokens_details = { cached_tokens = 3 } }))
     assert.same({ prompt_tokens = 3 }, usage.normalize({ prompt_tokens = 3, completion_tokens = -1, total_tokens = 'x' }))
     assert.same({ prompt_tokens = 2, completion_tokens = 5, total_tokens = 7 },
       usage.normalize({ prompt_tokens = 2, completion_tokens = 5 }))
@@ -271,76 +272,115 @@ describe('SSE parser edge cases', function()
   end)
 end)
 
-describe('inflating parser', function()
-  local zlib = require('zlib')
+describe('vLLM endpoints (bodies as vLLM 0.11.0 serialises them)', function()
+  local vllm = require('helpers.vllm')
+  local random = seeded(99)
 
-  local function compress(text, window_bits)
-    return zlib.deflate(9, window_bits or 31)(text, 'finish')
+  -- Each body fed whole, then re-chunked at random boundaries 50 times.
+  local function each_chunking(body, check)
+    check({ body })
+    for _ = 1, 50 do
+      check(streams.rechunk(body, random, 23))
+    end
   end
 
-  -- Records what the wrapped parser is fed, so the decoded bytes can be compared with the original body.
-  local function recording(parser)
-    local fed = {}
-    return setmetatable({ fed = fed, feed = function(_, chunk)
-      fed[#fed + 1] = chunk
-      parser:feed(chunk)
-    end }, { __index = parser }), fed
+  local function json(body)
+    local result
+    each_chunking(body, function(chunks)
+      local scanner = feed_all(usage.new_json_scanner(1024 * 1024), chunks)
+      result = result or { usage = scanner:usage(), model = scanner:model() }
+      assert.same(result, { usage = scanner:usage(), model = scanner:model() })
+    end)
+    return result.usage, result.model
   end
 
-  it('decodes gzip and zlib bodies under any chunking, for SSE and JSON', function()
-    local sse, sse_usage = streams.sse({ kind = 'chat', continuous = true, pieces = 200 })
-    local json, json_usage = streams.json({})
-    local random = seeded(11)
-    for round = 1, 60 do
-      local window_bits = round % 2 == 0 and 31 or 15
-      local sse_parser, fed = recording(usage.new_sse_parser())
-      local parser = usage.new_inflating_parser(sse_parser, zlib.inflate)
-      feed_all(parser, streams.rechunk(compress(sse, window_bits), random, round % 3 == 0 and 3 or 700))
-      assert.equal(sse, table.concat(fed))
-      assert.same(sse_usage, parser:usage())
-      assert.equal('granite-33-2b-instruct', parser:model())
-      local scanner = usage.new_inflating_parser(usage.new_json_scanner(4096), zlib.inflate)
-      feed_all(scanner, streams.rechunk(compress(json, window_bits), random, 50))
-      assert.same(json_usage, scanner:usage())
-    end
-  end)
-
-  it('inflates large chunks in bounded slices', function()
-    local body = string.rep('data: {"choices":[]}\n\n', 20000) .. 'data: {"usage":{"prompt_tokens":1}}\n\n'
-    local default_slice = usage.INFLATE_SLICE_BYTES
-    usage.INFLATE_SLICE_BYTES = 64
-    local sse_parser, fed = recording(usage.new_sse_parser())
-    local parser = usage.new_inflating_parser(sse_parser, zlib.inflate)
-    parser:feed(compress(body)) -- one chunk of about 1 KB that inflates to 440 KB
-    usage.INFLATE_SLICE_BYTES = default_slice
-    local largest = 0
-    for _, piece in ipairs(fed) do
-      largest = math.max(largest, #piece)
-    end
-    assert.equal(body, table.concat(fed))
-    assert.is_true(largest <= 64 * 1032, tostring(largest))
-    assert.same({ prompt_tokens = 1 }, parser:usage())
-  end)
-
-  it('decodes gzip members that follow one another, also across a chunk boundary', function()
-    local first = 'data: {"choices":[]}\n\n'
-    local second = 'data: {"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\n'
-    local body = compress(first) .. compress(second)
-    for cut = 1, #body - 1 do
-      local parser = usage.new_inflating_parser(usage.new_sse_parser(), zlib.inflate)
-      feed_all(parser, { body:sub(1, cut), body:sub(cut + 1) })
-      assert.same({ prompt_tokens = 2, completion_tokens = 3, total_tokens = 5 }, parser:usage())
-    end
-  end)
-
-  it('raises on data that is not gzip or zlib', function()
-    local parser = usage.new_inflating_parser(usage.new_json_scanner(4096), zlib.inflate)
-    assert.has_error(function()
-      parser:feed('{"usage":{"prompt_tokens":1}}')
+  local function sse(body)
+    local result
+    each_chunking(body, function(chunks)
+      local parser = feed_all(usage.new_sse_parser(), chunks)
+      result = result or { usage = parser:usage(), model = parser:model() }
+      assert.same(result, { usage = parser:usage(), model = parser:model() })
     end)
-    local raw = usage.new_inflating_parser(usage.new_json_scanner(4096), zlib.inflate)
-    assert.has_error(function()
-      raw:feed(compress('{"usage":{}}', -15))
-    end)
+    return result.usage, result.model
+  end
+
+  it('POST /v1/chat/completions, JSON and streamed, with and without prefix-cached tokens', function()
+    assert.same({ { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 }, 'm1' }, { json(vllm.chat) })
+    assert.same({ prompt_tokens = 11, completion_tokens = 7, total_tokens = 18, cached_prompt_tokens = 8 },
+      (json(vllm.chat_cached)))
+    assert.same({ { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 }, 'm1' }, { sse(vllm.chat_stream) })
+    assert.same({ prompt_tokens = 11, completion_tokens = 7, total_tokens = 18, cached_prompt_tokens = 8 },
+      (sse(vllm.chat_stream_cached)))
+  end)
+
+  it('POST /v1/completions, JSON and streamed ("usage":null on every chunk)', function()
+    assert.same({ prompt_tokens = 5, completion_tokens = 16, total_tokens = 21 }, (json(vllm.completion)))
+    assert.same({ prompt_tokens = 5, completion_tokens = 16, total_tokens = 21 }, (sse(vllm.completion_stream)))
+  end)
+
+  it('POST /v1/embeddings, /pooling, /score, /classify: prompt tokens, completion 0', function()
+    assert.same({ prompt_tokens = 6, completion_tokens = 0, total_tokens = 6 }, (json(vllm.embeddings)))
+    assert.same({ prompt_tokens = 6, completion_tokens = 0, total_tokens = 6 }, (json(vllm.pooling)))
+    assert.same({ prompt_tokens = 24, completion_tokens = 0, total_tokens = 24 }, (json(vllm.score)))
+    assert.same({ prompt_tokens = 7, completion_tokens = 0, total_tokens = 7 }, (json(vllm.classify)))
+  end)
+
+  it('POST /rerank: {"total_tokens":N} only', function()
+    assert.same({ total_tokens = 30 }, (json(vllm.rerank)))
+  end)
+
+  it('POST /tokenize, /detokenize and errors: no usage, a complete JSON object', function()
+    for _, body in ipairs({ vllm.tokenize, vllm.detokenize, vllm.error }) do
+      local scanner = feed_all(usage.new_json_scanner(4096), { body })
+      assert.is_nil(scanner:usage())
+      assert.is_true(scanner.finished)
+      assert.is_false(scanner.failed)
+      assert.is_false(scanner.usage_key_seen)
+    end
+  end)
+
+  it('POST /v1/responses: input/output tokens with cached and reasoning details', function()
+    local expected = { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18, cached_prompt_tokens = 0,
+      reasoning_tokens = 0 }
+    assert.same({ expected, 'm1' }, { json(vllm.responses) })
+    -- streamed: usage only in response.completed -> response.usage, never at the top level; no [DONE]
+    assert.same({ expected, 'm1' }, { sse(vllm.responses_stream()) })
+    assert.same({ prompt_tokens = 40, completion_tokens = 25, total_tokens = 65, cached_prompt_tokens = 32,
+      reasoning_tokens = 19 }, (sse(vllm.responses_stream(vllm.response_usage_reasoning))))
+  end)
+
+  it('ignores response.created and deltas of a Responses stream (usage null)', function()
+    local body = vllm.responses_stream()
+    local without_completed = body:sub(1, body:find('event: response.completed', 1, true) - 1)
+    assert.is_nil(feed_all(usage.new_sse_parser(), { without_completed }):usage())
+  end)
+end)
+
+describe('normalize details', function()
+  it('keeps details only when they are part of the count they belong to', function()
+    assert.same({ prompt_tokens = 5, completion_tokens = 3, total_tokens = 8, cached_prompt_tokens = 5,
+      reasoning_tokens = 3 }, usage.normalize({ prompt_tokens = 5, completion_tokens = 3,
+      prompt_tokens_details = { cached_tokens = 5 }, completion_tokens_details = { reasoning_tokens = 3 } }))
+    assert.same({ prompt_tokens = 5, completion_tokens = 3, total_tokens = 8 }, usage.normalize({ prompt_tokens = 5,
+      completion_tokens = 3, prompt_tokens_details = { cached_tokens = 6 },
+      completion_tokens_details = { reasoning_tokens = -1 } }))
+    assert.same({ prompt_tokens = 9, total_tokens = 9, cached_prompt_tokens = 4 },
+      usage.normalize({ input_tokens = 9, total_tokens = 9, input_tokens_details = { cached_tokens = 4 } }))
+    -- chat/completions names win over Responses API names when both are present
+    assert.same({ prompt_tokens = 1, completion_tokens = 2, total_tokens = 3 },
+      usage.normalize({ prompt_tokens = 1, input_tokens = 100, completion_tokens = 2, output_tokens = 200 }))
+  end)
+end)
+
+describe('decode_request and rewrite_request with a decoded body', function()
+  it('rewrites from the decoded table without decoding again', function()
+    local body = '{"model":"m","stream":true}'
+    local decoded = usage.decode_request(body)
+    assert.same({ model = 'm', stream = true }, decoded)
+    local rewritten, model = usage.rewrite_request(body, decoded)
+    assert.equal('{"stream_options":{"include_usage":true},"model":"m","stream":true}', rewritten)
+    assert.equal('m', model)
+    assert.is_nil(usage.decode_request('[1]'))
+    assert.is_nil(usage.decode_request('nope'))
   end)
 end)

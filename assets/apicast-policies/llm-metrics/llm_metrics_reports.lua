@@ -1,8 +1,10 @@
---- Token usage reports to the 3scale backend, per request or batched.
+--- Token usage reports to the 3scale backend, per request or batched (module `llm_metrics_reports`).
 -- Batched: counts are summed per (service, application, metric) and a timer of each nginx worker sends them every
 -- `interval` seconds, one backend report call per service with up to MAX_TRANSACTIONS applications. Counts live in a
 -- lua_shared_dict when one is named (shared by the workers, kept when a worker crashes), else in a table of the
 -- worker. Counts whose report fails are kept for the next flush; the last flush runs when the worker exits.
+-- An optional `on_sent(service_id, credential, metric, value)` is called for every count the backend accepted (the
+-- policy's in-flight ledger moves those tokens from pending to sent).
 
 local backend_client = require('apicast.backend_client')
 local ReportsBatch = require('apicast.policy.3scale_batcher.reports_batch')
@@ -76,8 +78,20 @@ local function send(service, credential_type, entries)
   return true
 end
 
+local function acknowledge(on_sent, service, entries)
+  if not on_sent then
+    return
+  end
+  for _, entry in ipairs(entries) do
+    local ok, err = pcall(on_sent, service.id, entry.credential, entry.metric, entry.value)
+    if not ok then
+      warn('could not count the reported tokens: ', tostring(err))
+    end
+  end
+end
+
 -- Runs even when premature (the worker is exiting): zero-delay timers may still use cosockets then.
-local function report_now(_, service, credential_type, credential, deltas)
+local function report_now(_, service, credential_type, credential, deltas, on_sent)
   local entries = {}
   for i = 1, #deltas, 2 do
     entries[#entries + 1] = { credential = credential, metric = deltas[i], value = deltas[i + 1] }
@@ -85,13 +99,15 @@ local function report_now(_, service, credential_type, credential, deltas)
   local ok, err = send(service, credential_type, entries)
   if not ok then
     warn('3scale backend rejected the token report of service ', tostring(service.id), ': ', err)
+    return
   end
+  acknowledge(on_sent, service, entries)
 end
 
 --- Reports one request's counts (`deltas`: metric, tokens, metric, tokens, ...) right away, from a zero-delay timer: cosockets are not
 -- allowed in every late phase, and the timer never delays the client.
-function _M.report(service, credential_type, credential, deltas)
-  local scheduled, err = ngx.timer.at(0, report_now, service, credential_type, credential, deltas)
+function _M.report(service, credential_type, credential, deltas, on_sent)
+  local scheduled, err = ngx.timer.at(0, report_now, service, credential_type, credential, deltas, on_sent)
   if not scheduled then
     warn('could not schedule the token report: ', tostring(err))
   end
@@ -200,12 +216,14 @@ Batcher.__index = Batcher
 
 local batchers = {}
 
---- The worker's batcher for this dict name ('' = worker memory) and interval (seconds > 0).
-function _M.batcher(dict_name, interval)
-  local id = tostring(dict_name) .. '|' .. tostring(interval)
+--- The worker's batcher for this dict name ('' = worker memory), interval (seconds > 0) and acknowledgement
+-- (`on_sent_id` names the `on_sent` function; nil for none).
+function _M.batcher(dict_name, interval, on_sent_id, on_sent)
+  local id = tostring(dict_name) .. '|' .. tostring(interval) .. '|' .. tostring(on_sent_id)
   local batcher = batchers[id]
   if not batcher then
     batcher = setmetatable({
+      on_sent = on_sent,
       interval = interval,
       store = store_named(dict_name),
       services = {}, -- service id → latest service configuration seen by this worker
@@ -275,6 +293,7 @@ local function send_taken(self, service, credential_type, keys)
   end
   local ok, err = send(service, credential_type, entries)
   if ok then
+    acknowledge(self.on_sent, service, entries)
     return
   end
   local kept = 0
