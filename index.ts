@@ -1,8 +1,17 @@
-import { definePlatform } from "./components/platform";
+/**
+ * The program: load and validate the stack config, then create the platform. Pulumi calls the exported function and
+ * publishes what it returns as the stack outputs.
+ */
+import { loadConfig } from "./components/config/load";
+import { Platform } from "./components/platform";
 
-const platform = definePlatform();
-
-export const adminUrl = platform.adminUrl;
-export const portalUrl = platform.portalUrl;
-export const modelEndpoints = platform.modelEndpoints;
-export const realmUrl = platform.realmUrl;
+export = () => {
+  const { config, secrets } = loadConfig();
+  const platform = new Platform("maas", { config, secrets });
+  return {
+    adminUrl: platform.adminUrl,
+    portalUrl: platform.portalUrl,
+    modelEndpoints: platform.modelEndpoints,
+    realmUrl: platform.realmUrl,
+  };
+};

@@ -22,7 +22,19 @@ export function buildScalePatch(name: string, replicas: number): Manifest {
   };
 }
 
-/** A copy of `source` (a MachineSet's metadata+spec) with a new name, instance type, replicas and GPU taint. */
+/**
+ * The field of each cloud's provider spec that names the machine type, by the spec's `kind` (openshift/api
+ * machine/v1beta1 types_awsprovider.go `instanceType`, types_azureprovider.go `vmSize`, types_gcpprovider.go
+ * `machineType`). The kind, not the apiVersion, tells the platform: clusters of older installers keep legacy
+ * apiVersions. Other platforms (vSphere, bare metal, OpenStack...) have no GPU instance types to choose.
+ */
+export const MACHINE_TYPE_FIELD: Record<string, string> = {
+  AWSMachineProviderConfig: "instanceType",
+  AzureMachineProviderSpec: "vmSize",
+  GCPMachineProviderSpec: "machineType",
+};
+
+/** A copy of `source` (a MachineSet's metadata+spec) with a new name, machine type, replicas and GPU taint. */
 export function cloneGpuMachineSet(
   source: { metadata?: { labels?: Record<string, string> }; spec: Record<string, any> },
   cfg: GpuMachineSetConfig,
@@ -37,7 +49,16 @@ export function cloneGpuMachineSet(
   spec.selector = { ...spec.selector, matchLabels: { ...spec.selector?.matchLabels, [MACHINESET_LABEL]: cfg.name } };
   const tmpl = spec.template;
   tmpl.metadata = { ...tmpl.metadata, labels: { ...tmpl.metadata?.labels, [MACHINESET_LABEL]: cfg.name } };
-  tmpl.spec.providerSpec.value.instanceType = cfg.instanceType;
+  const kind = String(tmpl.spec.providerSpec.value.kind ?? "unknown");
+  const field = MACHINE_TYPE_FIELD[kind];
+  if (!field) {
+    throw new Error(
+      `maas:capacity.gpuMachineSet.sourceMachineSet: MachineSet "${cfg.sourceMachineSet}" has a ${kind} provider spec; ` +
+        `a GPU MachineSet can be cloned on AWS, Azure and GCP only (AWSMachineProviderConfig, AzureMachineProviderSpec, ` +
+        `GCPMachineProviderSpec). On other platforms add GPU nodes yourself and drop capacity.gpuMachineSet`,
+    );
+  }
+  tmpl.spec.providerSpec.value[field] = cfg.instanceType;
   const taints = (tmpl.spec.taints ?? []).filter((t: { key: string }) => t.key !== "nvidia.com/gpu");
   tmpl.spec.taints = cfg.taintGpu ? [...taints, { key: "nvidia.com/gpu", effect: "NoSchedule" }] : taints;
   if (tmpl.spec.taints.length === 0) delete tmpl.spec.taints;

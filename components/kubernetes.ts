@@ -27,16 +27,15 @@ export const PATCH_FORCE = "pulumi.com/patchForce";
 
 /**
  * Provider arguments from `maas:cluster`. Without `kubeconfig` the provider uses the kubeconfig of `oc login`
- * (KUBECONFIG or ~/.kube/config). Server-side apply stays on (the default) so patches of operator-owned objects merge;
- * `upsertExistingObjects` adopts objects that already exist (an operator-created DSCInitialization, a namespace or
- * `system-seed` left by an earlier partial destroy) instead of failing with AlreadyExists.
+ * (KUBECONFIG or ~/.kube/config). Server-side apply stays on (the default) so patches of operator-owned objects merge.
+ * No upsert: an object this program creates must not exist yet, so `destroy` never deletes what was there before;
+ * objects that may pre-exist (namespaces) are adopted with patches instead (`adoptNamespace`).
  */
 export function kubernetesProviderArgs(cluster: PlatformConfig["cluster"]): k8s.ProviderArgs {
   return {
     kubeconfig: cluster.kubeconfig === undefined ? undefined : expandHome(cluster.kubeconfig),
     context: cluster.context,
     enableServerSideApply: true,
-    upsertExistingObjects: true,
   };
 }
 
@@ -130,16 +129,63 @@ export function secretKey(data: pulumi.Output<Record<string, string>>, key: stri
 }
 
 /**
- * The cluster's own `oc` (ImageStream tag `openshift/cli:latest` in the internal registry). Deliberately not pinned:
- * the cluster version operator points that tag at the `cli` image of the running release payload, so `oc` always
- * matches the API server; a digest pinned here would drift from the cluster after every upgrade.
+ * A namespace that may exist before `pulumi up` (an operator's, a shared one, one a user prepared): adopted with a
+ * server-side-apply patch that creates it when missing and, on destroy, removes only this program's labels, never the
+ * namespace or what else it holds. `Namespace` is the type earlier versions declared: the alias keeps their state.
  */
-export const CLI_IMAGE = "image-registry.openshift-image-registry.svc:5000/openshift/cli:latest";
-/** Images that may end in `:latest` because they are cluster-managed ImageStream tags (see CLI_IMAGE). */
-export const IMAGESTREAM_TAG_IMAGES: readonly string[] = [CLI_IMAGE];
+export function adoptNamespace(
+  name: string,
+  metadata: { name: string; labels?: Record<string, string> },
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.NamespacePatch {
+  return new k8s.core.v1.NamespacePatch(
+    name,
+    { metadata },
+    {
+      ...opts,
+      aliases: [{ type: "kubernetes:core/v1:Namespace" }, ...(opts.aliases ?? [])],
+    },
+  );
+}
+
+/** A ServiceAccount with a namespaced Role bound to it: what a Job or CronJob of this program runs as. */
+export interface ServiceAccountRbac {
+  serviceAccount: k8s.core.v1.ServiceAccountArgs;
+  role: k8s.rbac.v1.RoleArgs;
+  roleBinding: k8s.rbac.v1.RoleBindingArgs;
+}
+
+export function buildServiceAccountRbac(
+  metadata: { name: string; namespace: string; labels?: Record<string, string> },
+  rules: k8s.types.input.rbac.v1.PolicyRule[],
+): ServiceAccountRbac {
+  const { name, namespace } = metadata;
+  return {
+    serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata: { ...metadata } },
+    role: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { ...metadata }, rules },
+    roleBinding: {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { ...metadata },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+  };
+}
+
+/** Registers `rbac` as `<name>-sa`, `<name>-role` and `<name>-binding`; returns the binding (the workload waits for it). */
+export function createServiceAccountRbac(
+  name: string,
+  rbac: ServiceAccountRbac,
+  opts: pulumi.CustomResourceOptions,
+): k8s.rbac.v1.RoleBinding {
+  const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, rbac.serviceAccount, opts);
+  const role = new k8s.rbac.v1.Role(`${name}-role`, rbac.role, opts);
+  return new k8s.rbac.v1.RoleBinding(`${name}-binding`, rbac.roleBinding, { ...opts, dependsOn: [role, account] });
+}
 
 /** Container security context the `restricted-v2` SCC admits: non-root, no privilege escalation, no capabilities. */
-export function restrictedSecurityContext(): Record<string, unknown> {
+export function restrictedSecurityContext(): k8s.types.input.core.v1.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     runAsNonRoot: true,
@@ -149,17 +195,19 @@ export function restrictedSecurityContext(): Record<string, unknown> {
 }
 
 /**
- * A container running `oc` from CLI_IMAGE, restricted-SCC compatible (non-root, no privilege escalation). HOME is
- * /tmp because `oc` caches API discovery there and the SCC's random UID has no writable home directory.
+ * A container running `oc` from `image` (`maas:cluster.cliImage`, a pinned registry image: the internal registry is
+ * absent on bare metal, vSphere UPI and single-node clusters), restricted-SCC compatible (non-root, no privilege
+ * escalation). HOME is /tmp because `oc` caches API discovery there and the SCC's random UID has no home directory.
  */
 export function cliContainer(
+  image: string,
   name: string,
   command: string[],
   env: Record<string, string> = {},
-): Record<string, unknown> {
+): k8s.types.input.core.v1.Container {
   return {
     name,
-    image: CLI_IMAGE,
+    image,
     command,
     env: Object.entries({ HOME: "/tmp", ...env }).map(([k, value]) => ({ name: k, value })),
     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },

@@ -1,25 +1,28 @@
 /**
  * OpenShift AI 2.x with KServe: Service Mesh 2 and Serverless operators first, then rhods-operator, the
- * DSCInitialization `default-dsci` (this program owns it: the operator runs with DISABLE_DSC_CONFIG) and the
- * DataScienceCluster `default-dsc`. The operator creates the SMCP and KnativeServing from these.
+ * DSCInitialization `default-dsci` (this program owns it: the operator runs with DISABLE_DSC_CONFIG, which both 2.16
+ * and 2.25 honour) and the DataScienceCluster `default-dsc`. The operator creates the SMCP and KnativeServing from
+ * these. What "ready" means differs by release (components/readiness.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ReleaseSet } from "./config/releases";
 import { DSC_COMPONENTS, PlatformConfig } from "./config/schema";
 import { awaitAnnotations, customResource, Manifest, readClusterObject, timeouts } from "./kubernetes";
 import { OperatorInstall, operatorSpec } from "./operators";
+import { waitFor } from "./readiness";
 
 export const APPLICATIONS_NAMESPACE = "redhat-ods-applications";
 export const CONTROL_PLANE_NAMESPACE = "istio-system";
 export const KNATIVE_CERT_SECRET = "knative-serving-cert";
 
-export function buildDsci(readyTimeoutMinutes: number): Manifest {
+export function buildDsci(releases: ReleaseSet, readyTimeoutMinutes: number): Manifest {
   return {
     apiVersion: "dscinitialization.opendatahub.io/v1",
     kind: "DSCInitialization",
     metadata: {
       name: "default-dsci",
-      annotations: awaitAnnotations("jsonpath={.status.phase}=Ready", readyTimeoutMinutes),
+      annotations: awaitAnnotations(waitFor("DSCInitialization", releases), readyTimeoutMinutes),
     },
     spec: {
       applicationsNamespace: APPLICATIONS_NAMESPACE,
@@ -38,17 +41,21 @@ export function defaultDeploymentMode(models: PlatformConfig["models"]): "Server
   return models.some((m) => m.deploymentMode === "Serverless") ? "Serverless" : "RawDeployment";
 }
 
-export function buildDsc(config: PlatformConfig): Manifest {
-  const enabled = new Set<string>(config.openshiftAi.components);
+export function buildDsc(
+  releases: ReleaseSet,
+  openshiftAi: PlatformConfig["openshiftAi"],
+  kserveDeploymentMode: "Serverless" | "RawDeployment",
+): Manifest {
+  const enabled = new Set<string>(openshiftAi.components);
   const components: Record<string, unknown> = {};
   for (const c of DSC_COMPONENTS) components[c] = { managementState: enabled.has(c) ? "Managed" : "Removed" };
   const certificate =
-    config.openshiftAi.ingressCertificate === "Provided"
+    openshiftAi.ingressCertificate === "Provided"
       ? { type: "Provided", secretName: KNATIVE_CERT_SECRET }
       : { type: "OpenshiftDefaultIngress" };
   components.kserve = {
     managementState: "Managed",
-    defaultDeploymentMode: defaultDeploymentMode(config.models),
+    defaultDeploymentMode: kserveDeploymentMode,
     serving: { managementState: "Managed", name: "knative-serving", ingressGateway: { certificate } },
   };
   return {
@@ -56,7 +63,7 @@ export function buildDsc(config: PlatformConfig): Manifest {
     kind: "DataScienceCluster",
     metadata: {
       name: "default-dsc",
-      annotations: awaitAnnotations("condition=Ready", config.openshiftAi.readyTimeoutMinutes),
+      annotations: awaitAnnotations(waitFor("DataScienceCluster", releases), openshiftAi.readyTimeoutMinutes),
     },
     spec: { components },
   };
@@ -85,7 +92,13 @@ export function buildKnativeCertSecret(data: Record<string, string>): Manifest {
 }
 
 export interface OpenShiftAiArgs {
-  config: PlatformConfig;
+  releases: ReleaseSet;
+  openshiftAi: PlatformConfig["openshiftAi"];
+  /** OLM subscriptions of the operators OpenShift AI needs. */
+  operators: Pick<PlatformConfig["operators"], "serviceMesh" | "serverless" | "openshiftAi">;
+  /** KServe's default deployment mode (see `defaultDeploymentMode`). */
+  kserveDeploymentMode: "Serverless" | "RawDeployment";
+  cliImage: string;
 }
 
 export class OpenShiftAi extends pulumi.ComponentResource {
@@ -94,32 +107,31 @@ export class OpenShiftAi extends pulumi.ComponentResource {
 
   constructor(name: string, args: OpenShiftAiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("maas:openshift-ai:OpenShiftAi", name, {}, opts);
-    const { config } = args;
-    const ops = config.operators;
+    const { openshiftAi } = args;
+    const ops = args.operators;
     const serviceMesh = new OperatorInstall(
       `${name}-servicemesh`,
-      { spec: operatorSpec("serviceMesh"), config: ops.serviceMesh },
+      { spec: operatorSpec("serviceMesh"), config: ops.serviceMesh, cliImage: args.cliImage },
       { parent: this },
     );
     const serverless = new OperatorInstall(
       `${name}-serverless`,
-      { spec: operatorSpec("serverless"), config: ops.serverless },
+      { spec: operatorSpec("serverless"), config: ops.serverless, cliImage: args.cliImage },
       { parent: this },
     );
     const rhoai = new OperatorInstall(
       `${name}-rhods`,
-      { spec: operatorSpec("openshiftAi"), config: ops.openshiftAi },
+      { spec: operatorSpec("openshiftAi"), config: ops.openshiftAi, cliImage: args.cliImage },
       { parent: this, dependsOn: [...serviceMesh.ready, ...serverless.ready] },
     );
-    const readyMinutes = config.openshiftAi.readyTimeoutMinutes;
-    this.dsci = customResource(`${name}-dsci`, buildDsci(readyMinutes), {
+    const readyMinutes = openshiftAi.readyTimeoutMinutes;
+    this.dsci = customResource(`${name}-dsci`, buildDsci(args.releases, readyMinutes), {
       parent: this,
       dependsOn: rhoai.ready,
       customTimeouts: timeouts(readyMinutes),
     });
-    const certSecret =
-      config.openshiftAi.ingressCertificate === "Provided" ? this.copyRouterCertificate(name) : undefined;
-    this.dsc = customResource(`${name}-dsc`, buildDsc(config), {
+    const certSecret = openshiftAi.ingressCertificate === "Provided" ? this.copyRouterCertificate(name) : undefined;
+    this.dsc = customResource(`${name}-dsc`, buildDsc(args.releases, openshiftAi, args.kserveDeploymentMode), {
       parent: this,
       // Teardown: DSC goes before the DSCI (webhook), and before the operators that run their finalizers.
       dependsOn: [

@@ -13,26 +13,34 @@
  * Dependants `dependsOn: operator.ready`, so on destroy they are deleted while the operator still runs their
  * finalizers. The CRD patches are retained on delete: CRDs are shared cluster objects that OLM never removes.
  * Deleting a Subscription leaves its CSV installed (OLM behaviour); uninstalling the operator itself is manual.
+ * The waits come from components/readiness.ts (what OLM and the API server write).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { OperatorConfig, PlatformConfig } from "./config/schema";
-import { awaitAnnotations, cliContainer, customResource, Manifest, TIMEOUT_SECONDS, timeouts } from "./kubernetes";
-
-export type OperatorKey = keyof PlatformConfig["operators"];
+import type { OperatorConfig, OperatorKey } from "./config/schema";
+import {
+  adoptNamespace,
+  awaitAnnotations,
+  buildServiceAccountRbac,
+  cliContainer,
+  createServiceAccountRbac,
+  customResource,
+  Manifest,
+  ServiceAccountRbac,
+  timeouts,
+} from "./kubernetes";
+import { waitFor } from "./readiness";
 
 /** How the operator is installed; facts per operator (package, namespace, install mode, CRDs it serves). */
 export interface OperatorSpec {
   key: OperatorKey;
   packageName: string;
   namespace: string;
-  /** The namespace exists on every cluster (openshift-operators): never created, never deleted. */
+  /** The namespace exists on every cluster (openshift-operators): not even adopted. */
   sharedNamespace: boolean;
   /** `none` where a global OperatorGroup exists; AllNamespaces = no targetNamespaces; OwnNamespace = [namespace]. */
   operatorGroup: "none" | "AllNamespaces" | "OwnNamespace";
   namespaceLabels?: Record<string, string>;
-  /** Keep the namespace on destroy (it holds data or is shared with things Pulumi did not create). */
-  retainNamespace?: boolean;
   /** CRDs dependants need, waited for until Established. */
   crds: string[];
   env?: { name: string; value: string }[];
@@ -89,8 +97,27 @@ export function operatorSpec(key: OperatorKey, namespace?: string): OperatorSpec
         sharedNamespace: false,
         operatorGroup: "OwnNamespace",
         namespaceLabels: MONITORED,
-        retainNamespace: true,
         crds: ["storageclusters.ocs.openshift.io", "storagesystems.odf.openshift.io"],
+      };
+    case "nfd":
+      return {
+        key,
+        packageName: "nfd",
+        namespace: "openshift-nfd",
+        sharedNamespace: false,
+        operatorGroup: "OwnNamespace",
+        crds: ["nodefeaturediscoveries.nfd.openshift.io"],
+      };
+    case "gpu":
+      // Certified catalog (redhat-operators does not carry it); AllNamespaces as NVIDIA's OpenShift guide installs it.
+      return {
+        key,
+        packageName: "gpu-operator-certified",
+        namespace: "nvidia-gpu-operator",
+        sharedNamespace: false,
+        operatorGroup: "OwnNamespace",
+        namespaceLabels: MONITORED,
+        crds: ["clusterpolicies.nvidia.com"],
       };
     case "threescale":
       return {
@@ -141,7 +168,7 @@ export function buildOperatorManifests(spec: OperatorSpec, config: OperatorConfi
     metadata: {
       name: spec.packageName,
       namespace: ns,
-      annotations: awaitAnnotations("jsonpath={.status.installedCSV}", config.installTimeoutMinutes),
+      annotations: awaitAnnotations(waitFor("Subscription"), config.installTimeoutMinutes),
     },
     spec: {
       name: spec.packageName,
@@ -182,7 +209,7 @@ export function buildCsvReadinessPatch(namespace: string, csvName: string, minut
     metadata: {
       name: csvName,
       namespace,
-      annotations: awaitAnnotations("jsonpath={.status.phase}=Succeeded", minutes),
+      annotations: awaitAnnotations(waitFor("ClusterServiceVersion"), minutes),
     },
   };
 }
@@ -192,7 +219,7 @@ export function buildCrdReadinessPatch(crd: string, minutes: number): Manifest {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: crd, annotations: awaitAnnotations("condition=Established", minutes) },
+    metadata: { name: crd, annotations: awaitAnnotations(waitFor("CustomResourceDefinition"), minutes) },
   };
 }
 
@@ -228,12 +255,20 @@ while true; do
 done
 `.trim();
 
+export interface InstallPlanApprover extends ServiceAccountRbac {
+  job: k8s.batch.v1.JobArgs;
+}
+
 /**
  * ServiceAccount, Role, RoleBinding and Job approving the first InstallPlan when approval is Manual; nothing when it
  * is Automatic. The Role can read the Subscription and read/patch InstallPlans in the operator's namespace only.
  */
-export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorConfig): Manifest[] {
-  if (config.installPlanApproval !== "Manual") return [];
+export function buildInstallPlanApprover(
+  spec: OperatorSpec,
+  config: OperatorConfig,
+  cliImage: string,
+): InstallPlanApprover | undefined {
+  if (config.installPlanApproval !== "Manual") return undefined;
   if (!config.startingCSV) {
     throw new Error(
       `maas:operators.${spec.key}.startingCSV: required when installPlanApproval is Manual (only the InstallPlan ` +
@@ -243,34 +278,21 @@ export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorCon
   const name = `${spec.packageName}-installplan-approver`;
   const meta = { name, namespace: spec.namespace, labels: { "app.kubernetes.io/part-of": "maas" } };
   const seconds = config.installTimeoutMinutes * 60;
-  return [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { ...meta } },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { ...meta },
-      rules: [
-        { apiGroups: ["operators.coreos.com"], resources: ["installplans"], verbs: ["get", "list", "patch"] },
-        // The Subscription is named after its package (buildOperatorManifests).
-        {
-          apiGroups: ["operators.coreos.com"],
-          resources: ["subscriptions"],
-          resourceNames: [spec.packageName],
-          verbs: ["get"],
-        },
-      ],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { ...meta },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-      subjects: [{ kind: "ServiceAccount", name, namespace: spec.namespace }],
-    },
-    {
+  return {
+    ...buildServiceAccountRbac(meta, [
+      { apiGroups: ["operators.coreos.com"], resources: ["installplans"], verbs: ["get", "list", "patch"] },
+      // The Subscription is named after its package (buildOperatorManifests).
+      {
+        apiGroups: ["operators.coreos.com"],
+        resources: ["subscriptions"],
+        resourceNames: [spec.packageName],
+        verbs: ["get"],
+      },
+    ]),
+    job: {
       apiVersion: "batch/v1",
       kind: "Job",
-      metadata: { ...meta, annotations: { [TIMEOUT_SECONDS]: String(seconds) } },
+      metadata: { ...meta, annotations: awaitAnnotations(waitFor("Job"), config.installTimeoutMinutes) },
       spec: {
         backoffLimit: 3,
         activeDeadlineSeconds: seconds,
@@ -280,7 +302,7 @@ export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorCon
             serviceAccountName: name,
             restartPolicy: "Never",
             containers: [
-              cliContainer("approve", ["/bin/sh", "-c", APPROVER_SCRIPT], {
+              cliContainer(cliImage, "approve", ["/bin/sh", "-c", APPROVER_SCRIPT], {
                 NAMESPACE: spec.namespace,
                 SUBSCRIPTION: spec.packageName,
                 STARTING_CSV: config.startingCSV,
@@ -290,12 +312,14 @@ export function buildInstallPlanApprover(spec: OperatorSpec, config: OperatorCon
         },
       },
     },
-  ];
+  };
 }
 
 export interface OperatorInstallArgs {
   spec: OperatorSpec;
   config: OperatorConfig;
+  /** Image of the install-plan approver Job (`maas:cluster.cliImage`). */
+  cliImage: string;
 }
 
 /** One OLM operator; `ready` lists the resources dependants must depend on. Type `maas:operators:OperatorInstall`. */
@@ -313,10 +337,7 @@ export class OperatorInstall extends pulumi.ComponentResource {
     this.namespace = spec.namespace;
 
     const namespace = m.namespace
-      ? new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace as k8s.core.v1.NamespaceArgs, {
-          parent: this,
-          retainOnDelete: spec.retainNamespace,
-        })
+      ? adoptNamespace(`${name}-namespace`, m.namespace.metadata, { parent: this })
       : undefined;
     const operatorGroup = m.operatorGroup
       ? customResource(`${name}-operatorgroup`, m.operatorGroup, { parent: this, dependsOn: namespace })
@@ -328,7 +349,7 @@ export class OperatorInstall extends pulumi.ComponentResource {
     );
     const approver = this.createApprover(
       name,
-      buildInstallPlanApprover(spec, config),
+      buildInstallPlanApprover(spec, config, args.cliImage),
       [namespace, operatorGroup],
       wait,
     );
@@ -366,17 +387,16 @@ export class OperatorInstall extends pulumi.ComponentResource {
    */
   private createApprover(
     name: string,
-    manifests: Manifest[],
+    approver: InstallPlanApprover | undefined,
     after: (pulumi.Resource | undefined)[],
     wait: pulumi.CustomTimeouts,
-  ) {
-    if (manifests.length === 0) return [];
-    const [sa, role, binding, job] = manifests as any[];
+  ): pulumi.Resource[] {
+    if (!approver) return [];
     const o = { parent: this, dependsOn: after.filter(isResource) };
-    const account = new k8s.core.v1.ServiceAccount(`${name}-approver-sa`, sa, o);
-    const r = new k8s.rbac.v1.Role(`${name}-approver-role`, role, o);
-    const b = new k8s.rbac.v1.RoleBinding(`${name}-approver-binding`, binding, { ...o, dependsOn: [r, account] });
-    return [new k8s.batch.v1.Job(`${name}-approver`, job, { ...o, dependsOn: [b], customTimeouts: wait })];
+    const binding = createServiceAccountRbac(`${name}-approver`, approver, o);
+    return [
+      new k8s.batch.v1.Job(`${name}-approver`, approver.job, { ...o, dependsOn: [binding], customTimeouts: wait }),
+    ];
   }
 }
 

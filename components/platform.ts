@@ -1,50 +1,54 @@
 /**
  * The whole platform as one component. Layers are created in dependency order with explicit edges, so `pulumi up`
  * installs bottom-up and `pulumi destroy` tears down top-down:
- *   k8s provider → capacity → operators + OpenShift AI → storage → models → 3scale platform → SSO platform
- *   → 3scale products per model → Keycloak realm config, SSO integration, portal content.
+ *   k8s provider → capacity → GPU enablement → operators + OpenShift AI → storage → 3scale server → SSO server
+ *   → per model: serving, then its 3scale product → verification → developer portal (with the Keycloak realm config).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig } from "./config/load";
 import type { PlatformConfig, SecretConfig } from "./config/schema";
 import { Capacity } from "./capacity";
+import { GpuEnablement, requiredGpus } from "./gpu";
 import { appsDomain, createKubernetesProvider } from "./kubernetes";
 import { ModelServing } from "./models/model-serving";
-import { OpenShiftAi } from "./openshift-ai";
+import { HashCache } from "./models/weights";
+import { defaultDeploymentMode, OpenShiftAi } from "./openshift-ai";
 import { DeveloperPortal } from "./portal/developer-portal";
-import { Sso } from "./sso";
-import { Storage } from "./storage";
-import { ThreescalePlatform } from "./threescale/server";
-import { ThreescaleConfiguration } from "./products/tenant-configuration";
+import { ModelProduct } from "./products/model-product";
+import { corsAllowOrigin } from "./products/policy-chain";
+import { Verification } from "./products/verification";
+import { SsoServer } from "./sso";
+import { Storage, threescaleSystemStorage } from "./storage";
+import { ThreescaleServer } from "./threescale/server";
+import { portalOrigin } from "./threescale/urls";
 
 export interface PlatformArgs {
   config: PlatformConfig;
   secrets: SecretConfig<pulumi.Output<string>>;
 }
 
-export interface PlatformOutputs {
-  adminUrl: pulumi.Output<string>;
-  portalUrl: pulumi.Output<string>;
-  /** Model name → production gateway URL. */
-  modelEndpoints: pulumi.Output<Record<string, string>>;
-  realmUrl: pulumi.Output<string>;
+/** One model's way through the platform: its serving in the cluster and its product in 3scale. */
+export interface PlatformModel {
+  model: PlatformConfig["models"][number];
+  serving: ModelServing;
+  product: ModelProduct;
 }
 
-export class Platform extends pulumi.ComponentResource implements PlatformOutputs {
+export class Platform extends pulumi.ComponentResource {
   readonly provider: k8s.Provider;
   readonly appsDomain: pulumi.Output<string>;
   readonly capacity?: Capacity;
+  readonly gpu?: GpuEnablement;
   readonly openshiftAi: OpenShiftAi;
   readonly storage: Storage;
-  /** Model name → its serving component. */
-  readonly models: Record<string, ModelServing>;
-  readonly threescale: ThreescalePlatform;
-  readonly sso: Sso;
-  /** Products per model, tenant portal settings and the post-deploy verification. */
-  readonly threescaleConfiguration: ThreescaleConfiguration;
+  readonly threescale: ThreescaleServer;
+  readonly sso: SsoServer;
+  readonly models: PlatformModel[];
+  readonly verification?: Verification;
+  readonly portal: DeveloperPortal;
   readonly adminUrl: pulumi.Output<string>;
   readonly portalUrl: pulumi.Output<string>;
+  /** Model name → production gateway URL. */
   readonly modelEndpoints: pulumi.Output<Record<string, string>>;
   readonly realmUrl: pulumi.Output<string>;
 
@@ -58,67 +62,166 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
     this.appsDomain = appsDomain(config.cluster, { parent: this, provider });
     const domain = this.appsDomain;
 
+    const { releases } = config;
+    const cliImage = config.cluster.cliImage;
     const capacityCfg = config.capacity;
-    const capacity =
+    this.capacity =
       capacityCfg.machineSets.length > 0 || capacityCfg.gpuMachineSet
         ? new Capacity(`${name}-capacity`, { capacity: capacityCfg }, layer())
         : undefined;
-    this.capacity = capacity;
-    this.openshiftAi = new OpenShiftAi(`${name}-openshift-ai`, { config }, layer());
-    const storage = new Storage(`${name}-storage`, { config, secrets, appsDomain: domain }, layer());
-    this.storage = storage;
+    const gpus = requiredGpus(config.models);
+    this.gpu =
+      gpus > 0
+        ? new GpuEnablement(
+            `${name}-gpu`,
+            {
+              gpu: config.gpu,
+              operators: { nfd: config.operators.nfd, gpu: config.operators.gpu },
+              releases,
+              requiredGpus: gpus,
+              cliImage,
+              capacity: this.capacity?.ready ?? [],
+            },
+            layer(),
+          )
+        : undefined;
+    this.openshiftAi = new OpenShiftAi(
+      `${name}-openshift-ai`,
+      {
+        releases,
+        openshiftAi: config.openshiftAi,
+        operators: config.operators,
+        kserveDeploymentMode: defaultDeploymentMode(config.models),
+        cliImage,
+      },
+      layer(),
+    );
+    const systemStorage = threescaleSystemStorage(config.threescale.systemStorage, config.storage);
+    this.storage = new Storage(
+      `${name}-storage`,
+      {
+        storage: config.storage,
+        odfOperator: config.operators.odf,
+        cliImage,
+        uploads: config.models.some((m) => m.localPath !== undefined),
+        threescaleBucket: systemStorage === "s3",
+        s3SecretAccessKey: secrets.s3SecretAccessKey,
+        appsDomain: domain,
+      },
+      layer(),
+    );
+    const storage = this.storage;
+    const threescale = new ThreescaleServer(
+      `${name}-threescale`,
+      {
+        releases,
+        threescale: config.threescale,
+        operator: config.operators.threescale,
+        appsDomain: domain,
+        cliImage,
+        systemStorage:
+          systemStorage === "pvc"
+            ? { kind: "pvc", rwxStorageClass: storage.rwxStorageClass as string, ready: storage.rwxReady }
+            : {
+                kind: "s3",
+                s3: storage.threescaleBucket!.connection,
+                ready: storage.threescaleBucket!.ready,
+              },
+      },
+      layer(),
+    );
+    this.threescale = threescale;
+    this.sso = new SsoServer(
+      `${name}-sso`,
+      { releases, sso: config.sso, operator: config.operators[config.sso.flavor], appsDomain: domain, cliImage },
+      layer(),
+    );
 
-    const models: Record<string, ModelServing> = {};
-    config.models.forEach((model, index) => {
-      models[model.name] = new ModelServing(
+    // Until this layout the products, the verification and the portal settings were children of one
+    // "3scale configuration" component; aliases keep their state.
+    const formerConfigurationName = `${name}-3scale-config`;
+    const formerConfiguration = pulumi.createUrn(
+      formerConfigurationName,
+      "maas:threescale:ThreescaleConfiguration",
+      this,
+    );
+    const ts = config.threescale;
+    const allowOrigin =
+      ts.corsAllowOrigins.length > 0
+        ? pulumi.output(corsAllowOrigin(ts.corsAllowOrigins))
+        : domain.apply((d) => portalOrigin(ts.tenantName, d));
+    const servingPlatform = [this.openshiftAi.dsc, ...(this.capacity?.ready ?? []), ...(this.gpu?.ready ?? [])];
+    const hashes = new HashCache();
+
+    this.models = config.models.map((model, index) => {
+      const serving = new ModelServing(
         `${name}-model-${model.name}`,
         {
           model,
           index,
-          s3: storage.connection,
-          awsProvider: storage.awsProvider,
-          bucketReady: storage.bucketReady,
-          servingPlatform: [this.openshiftAi.dsc, ...(capacity?.ready ?? [])],
+          releases,
+          storage,
+          servingPlatform,
+          hashes,
+          huggingFaceToken: secrets.huggingFaceToken,
         },
         layer(),
       );
+      const product = new ModelProduct(
+        `${formerConfigurationName}-${model.name}`,
+        {
+          model,
+          threescale: ts,
+          connection: threescale.connection,
+          serving,
+          gatewayUrl: threescale.gatewayUrl(model.name),
+          allowOrigin,
+          metering: threescale.policy,
+        },
+        {
+          ...layer([threescale.apiManager]),
+          aliases: [{ type: "maas:threescale:ModelProduct", parent: formerConfiguration }],
+        },
+      );
+      return { model, serving, product };
     });
-    this.models = models;
 
-    const threescale = new ThreescalePlatform(
-      `${name}-threescale`,
-      { config, appsDomain: domain, rwxStorageClass: storage.rwxStorageClass, storageReady: storage.rwxReady },
-      layer(),
-    );
-    this.threescale = threescale;
-    const sso = new Sso(`${name}-sso`, { config, appsDomain: domain }, layer());
-    this.sso = sso;
+    if (ts.verification) {
+      this.verification = new Verification(
+        `${formerConfigurationName}-verification`,
+        {
+          namespace: ts.namespace,
+          connection: threescale.connection,
+          verifyTls: ts.verifyTls,
+          models: this.models,
+        },
+        { ...layer(), aliases: [{ type: "maas:verification:Verification", parent: formerConfiguration }] },
+      );
+    }
 
-    // 3scale admin configuration: a product per model, tenant portal settings, post-deploy verification.
-    this.threescaleConfiguration = new ThreescaleConfiguration(
-      `${name}-3scale-config`,
-      { config, tenant: threescale, models, k8sProvider: provider },
-      layer([threescale.apiManager, sso.ready]),
-    );
-
-    // Developer portal content, its SSO integration and the Keycloak realm configuration behind it.
-    new DeveloperPortal(
+    this.portal = new DeveloperPortal(
       `${name}-portal`,
       {
-        config,
-        tenant: threescale,
-        sso,
+        threescale: ts,
+        sso: config.sso,
+        tenant: {
+          connection: threescale.connection,
+          portalUrl: threescale.portalUrl,
+          apiManager: threescale.apiManager,
+        },
+        ssoServer: this.sso,
+        models: this.models,
         githubClientSecret: secrets.githubClientSecret,
-        products: Object.values(this.threescaleConfiguration.products).map((p) => p.product),
+        formerSettings: { parent: formerConfiguration, name: formerConfigurationName },
       },
-      layer([threescale.apiManager, sso.ready]),
+      layer([threescale.apiManager, this.sso.ready]),
     );
 
     this.adminUrl = threescale.adminUrl;
     this.portalUrl = threescale.portalUrl;
-    this.realmUrl = sso.realmUrl;
+    this.realmUrl = this.sso.realmUrl;
     this.modelEndpoints = pulumi
-      .all(config.models.map((m) => threescale.gatewayUrl(m.name).apply((url) => [m.name, url] as const)))
+      .all(this.models.map(({ model, product }) => product.gatewayUrl.apply((url) => [model.name, url] as const)))
       .apply((pairs) => Object.fromEntries(pairs));
     this.registerOutputs({
       adminUrl: this.adminUrl,
@@ -127,11 +230,4 @@ export class Platform extends pulumi.ComponentResource implements PlatformOutput
       modelEndpoints: this.modelEndpoints,
     });
   }
-}
-
-/** Program entry: loads and validates the stack config, then builds the platform. */
-export function definePlatform(): PlatformOutputs {
-  const loaded = loadConfig();
-  const p = new Platform("maas", { config: loaded.config, secrets: loaded.secrets });
-  return { adminUrl: p.adminUrl, portalUrl: p.portalUrl, modelEndpoints: p.modelEndpoints, realmUrl: p.realmUrl };
 }

@@ -1,30 +1,20 @@
 /**
  * Identity provider for the developer portal behind one interface, two flavors (`maas:sso.flavor`):
- * - `rhsso`: Red Hat SSO 7.6 (keycloak.org/v1alpha1); served under /auth; admin secret `credential-<name>`.
- * - `rhbk`: Red Hat build of Keycloak (k8s.keycloak.org/v2alpha1) with its own PostgreSQL; no /auth; admin secret
- *   `<name>-initial-admin`.
+ * - `rhbk`: Red Hat build of Keycloak 26 (k8s.keycloak.org/v2alpha1) with its own PostgreSQL; no /auth;
+ * - `rhsso`: Red Hat SSO 7.6 (keycloak.org/v1alpha1, end of life); served under /auth.
  * Both create only the realm; clients, mappers and identity providers are configured later through @pulumi/keycloak.
+ * The admin credentials are generated here and given to the operator (RHBK `spec.bootstrapAdmin.user.secret`; the
+ * RH-SSO operator keeps a `credential-<name>` Secret that already exists), so nothing is read back from the cluster:
+ * a preview on a fresh cluster has nothing to read.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PlatformConfig } from "./config/schema";
-import { awaitAnnotations, customResource, Manifest, secretKey, timeouts } from "./kubernetes";
+import type { OperatorConfig, PlatformConfig } from "./config/schema";
+import type { ReleaseSet } from "./config/releases";
+import { awaitAnnotations, customResource, Manifest, timeouts } from "./kubernetes";
 import { OperatorInstall, operatorSpec } from "./operators";
-
-/** What the portal/SSO-integration layer needs from either flavor. */
-export interface SsoPlatform {
-  /** e.g. https://keycloak-rh-sso.apps.example.com/auth/realms/maas */
-  realmUrl: pulumi.Output<string>;
-  /** Server URL without the base path (what @pulumi/keycloak's `url` takes). */
-  serverUrl: pulumi.Output<string>;
-  basePath: "/auth" | "";
-  realm: string;
-  adminUsername: pulumi.Output<string>;
-  adminPassword: pulumi.Output<string>;
-  /** Depend on this before talking to the realm. */
-  ready: pulumi.Resource;
-}
+import { waitFor } from "./readiness";
 
 type SsoConfig = PlatformConfig["sso"];
 const READY_MINUTES = 20;
@@ -47,20 +37,30 @@ const realmRepresentation = (sso: SsoConfig) => ({
 });
 
 /** RH-SSO: the Keycloak CR (labelled so the realm's instanceSelector matches) and the KeycloakRealm. */
-export function buildRhssoManifests(sso: SsoConfig): { keycloak: Manifest; realm: Manifest } {
+export function buildRhssoManifests(sso: SsoConfig, releases: ReleaseSet): { keycloak: Manifest; realm: Manifest } {
   const selector = { app: sso.instanceName };
-  const ready = awaitAnnotations("jsonpath={.status.ready}=true", READY_MINUTES);
+  const ready = (kind: "Keycloak" | "KeycloakRealm") => awaitAnnotations(waitFor(kind, releases), READY_MINUTES);
   return {
     keycloak: {
       apiVersion: "keycloak.org/v1alpha1",
       kind: "Keycloak",
-      metadata: { name: sso.instanceName, namespace: sso.namespace, labels: { ...selector }, annotations: ready },
+      metadata: {
+        name: sso.instanceName,
+        namespace: sso.namespace,
+        labels: { ...selector },
+        annotations: ready("Keycloak"),
+      },
       spec: { instances: sso.instances, externalAccess: { enabled: true } },
     },
     realm: {
       apiVersion: "keycloak.org/v1alpha1",
       kind: "KeycloakRealm",
-      metadata: { name: sso.realm, namespace: sso.namespace, labels: { ...selector }, annotations: ready },
+      metadata: {
+        name: sso.realm,
+        namespace: sso.namespace,
+        labels: { ...selector },
+        annotations: ready("KeycloakRealm"),
+      },
       spec: { instanceSelector: { matchLabels: { ...selector } }, realm: realmRepresentation(sso) },
     },
   };
@@ -71,18 +71,21 @@ export function postgresName(sso: SsoConfig): string {
 }
 
 /** RHBK's database: a single-replica PostgreSQL (StatefulSet + Service); credentials Secret is built separately. */
-export function buildPostgresManifests(sso: SsoConfig): Manifest[] {
+export function buildPostgresManifests(sso: SsoConfig): {
+  service: k8s.core.v1.ServiceArgs;
+  statefulSet: k8s.apps.v1.StatefulSetArgs;
+} {
   const name = postgresName(sso);
   const labels = { app: name };
   const fromSecret = (key: string) => ({ secretKeyRef: { name, key } });
-  return [
-    {
+  return {
+    service: {
       apiVersion: "v1",
       kind: "Service",
       metadata: { name, namespace: sso.namespace, labels },
       spec: { selector: labels, ports: [{ name: "postgresql", port: 5432, targetPort: 5432 }] },
     },
-    {
+    statefulSet: {
       apiVersion: "apps/v1",
       kind: "StatefulSet",
       metadata: { name, namespace: sso.namespace, labels },
@@ -117,13 +120,19 @@ export function buildPostgresManifests(sso: SsoConfig): Manifest[] {
         ],
       },
     },
-  ];
+  };
 }
+
+/** The Secret of RH-SSO's admin (`credential-<name>`, keys of the legacy operator's model/keycloak_admin_secret.go). */
+export const rhssoAdminSecretName = (sso: SsoConfig) => `credential-${sso.instanceName}`;
+/** The Secret of RHBK's bootstrap admin (`username`/`password`, a basic-auth Secret). */
+export const rhbkAdminSecretName = (sso: SsoConfig) => `${sso.instanceName}-bootstrap-admin`;
 
 /** RHBK Keycloak (HTTP behind an edge Route), the Route, and the realm import. */
 export function buildRhbkManifests(
   sso: SsoConfig,
   appsDomain: string,
+  releases: ReleaseSet,
 ): { keycloak: Manifest; route: Manifest; realmImport: Manifest } {
   const db = postgresName(sso);
   return {
@@ -133,10 +142,11 @@ export function buildRhbkManifests(
       metadata: {
         name: sso.instanceName,
         namespace: sso.namespace,
-        annotations: awaitAnnotations("condition=Ready", READY_MINUTES),
+        annotations: awaitAnnotations(waitFor("Keycloak", releases), READY_MINUTES),
       },
       spec: {
         instances: sso.instances,
+        bootstrapAdmin: { user: { secret: rhbkAdminSecretName(sso) } },
         db: {
           vendor: "postgres",
           host: db,
@@ -168,30 +178,45 @@ export function buildRhbkManifests(
       metadata: {
         name: `${sso.instanceName}-${sso.realm}`,
         namespace: sso.namespace,
-        annotations: awaitAnnotations("condition=Done", READY_MINUTES),
+        annotations: awaitAnnotations(waitFor("KeycloakRealmImport", releases), READY_MINUTES),
       },
       spec: { keycloakCRName: sso.instanceName, realm: realmRepresentation(sso) },
     },
   };
 }
 
-export interface SsoArgs {
-  config: PlatformConfig;
+export interface SsoServerArgs {
+  releases: ReleaseSet;
+  sso: SsoConfig;
+  /** The OLM subscription of the selected flavor's operator. */
+  operator: OperatorConfig;
   appsDomain: pulumi.Output<string>;
+  cliImage: string;
 }
 
-export class Sso extends pulumi.ComponentResource implements SsoPlatform {
+export class SsoServer extends pulumi.ComponentResource {
+  /** e.g. https://keycloak-rh-sso.apps.example.com/auth/realms/maas */
   readonly realmUrl: pulumi.Output<string>;
+  /** Server URL without the base path (what @pulumi/keycloak's `url` takes). */
   readonly serverUrl: pulumi.Output<string>;
   readonly basePath: "/auth" | "";
   readonly realm: string;
   readonly adminUsername: pulumi.Output<string>;
   readonly adminPassword: pulumi.Output<string>;
+  /** Depend on this before talking to the realm. */
   readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: SsoArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("maas:sso:Sso", name, {}, opts);
-    const sso = args.config.sso;
+  constructor(name: string, args: SsoServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(
+      "maas:sso:SsoServer",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [{ type: "maas:sso:Sso" }, ...(opts?.aliases ?? [])],
+      },
+    );
+    const sso = args.sso;
     const urls = args.appsDomain.apply((d) => ssoUrls(sso, d));
     this.basePath = sso.flavor === "rhsso" ? "/auth" : "";
     this.realm = sso.realm;
@@ -199,43 +224,54 @@ export class Sso extends pulumi.ComponentResource implements SsoPlatform {
     this.realmUrl = urls.apply((u) => u.realmUrl);
     const operator = new OperatorInstall(
       `${name}-operator`,
-      { spec: operatorSpec(sso.flavor, sso.namespace), config: args.config.operators[sso.flavor] },
+      { spec: operatorSpec(sso.flavor, sso.namespace), config: args.operator, cliImage: args.cliImage },
       { parent: this },
     );
-    const admin =
-      sso.flavor === "rhsso"
-        ? this.deployRhsso(name, sso, operator)
-        : this.deployRhbk(name, sso, operator, args.appsDomain);
-    this.adminUsername = admin.username;
+    const admin = this.adminCredentials(name, sso, operator);
+    this.adminUsername = pulumi.output(admin.username);
     this.adminPassword = admin.password;
-    this.ready = admin.ready;
+    this.ready =
+      sso.flavor === "rhsso"
+        ? this.deployRhsso(name, sso, args.releases, operator, admin.secret)
+        : this.deployRhbk(name, sso, args.releases, operator, args.appsDomain, admin.secret);
     this.registerOutputs({ realmUrl: this.realmUrl });
   }
 
-  /** Reads the operator-generated admin credentials back as secrets. */
-  private adminCredentials(
-    name: string,
-    namespace: string,
-    secretName: string,
-    keys: [string, string],
-    after: pulumi.Resource,
-  ) {
-    const secret = k8s.core.v1.Secret.get(`${name}-admin-credentials`, `${namespace}/${secretName}`, {
-      parent: this,
-      dependsOn: [after],
-    });
-    return {
-      username: secretKey(secret.data, keys[0], secretName),
-      password: secretKey(secret.data, keys[1], secretName),
-    };
+  /** Generated admin credentials, in the Secret the flavor's operator takes them from. */
+  private adminCredentials(name: string, sso: SsoConfig, operator: OperatorInstall) {
+    const password = pulumi.secret(
+      new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this }).result,
+    );
+    const username = "admin";
+    const rhsso = sso.flavor === "rhsso";
+    const secret = new k8s.core.v1.Secret(
+      `${name}-admin-credentials`,
+      {
+        metadata: { name: rhsso ? rhssoAdminSecretName(sso) : rhbkAdminSecretName(sso), namespace: sso.namespace },
+        type: rhsso ? "Opaque" : "kubernetes.io/basic-auth",
+        stringData: pulumi.secret(
+          password.apply((p): Record<string, string> =>
+            rhsso ? { ADMIN_USERNAME: username, ADMIN_PASSWORD: p } : { username, password: p },
+          ),
+        ),
+      },
+      { parent: this, dependsOn: operator.ready },
+    );
+    return { username, password, secret };
   }
 
-  private deployRhsso(name: string, sso: SsoConfig, operator: OperatorInstall) {
-    const m = buildRhssoManifests(sso);
+  private deployRhsso(
+    name: string,
+    sso: SsoConfig,
+    releases: ReleaseSet,
+    operator: OperatorInstall,
+    adminSecret: pulumi.Resource,
+  ): pulumi.Resource {
+    const m = buildRhssoManifests(sso, releases);
     const wait = timeouts(READY_MINUTES);
     const keycloak = customResource(`${name}-keycloak`, m.keycloak, {
       parent: this,
-      dependsOn: operator.ready,
+      dependsOn: [...operator.ready, adminSecret],
       customTimeouts: wait,
     });
     // Teardown: the realm (finalizer calls Keycloak) goes before the Keycloak and before the operator.
@@ -244,17 +280,17 @@ export class Sso extends pulumi.ComponentResource implements SsoPlatform {
       dependsOn: [keycloak, ...operator.ready],
       customTimeouts: wait,
     });
-    const creds = this.adminCredentials(
-      name,
-      sso.namespace,
-      `credential-${sso.instanceName}`,
-      ["ADMIN_USERNAME", "ADMIN_PASSWORD"],
-      keycloak,
-    );
-    return { ...creds, ready: realm };
+    return realm;
   }
 
-  private deployRhbk(name: string, sso: SsoConfig, operator: OperatorInstall, appsDomain: pulumi.Output<string>) {
+  private deployRhbk(
+    name: string,
+    sso: SsoConfig,
+    releases: ReleaseSet,
+    operator: OperatorInstall,
+    appsDomain: pulumi.Output<string>,
+    adminSecret: pulumi.Resource,
+  ): pulumi.Resource {
     const dbName = postgresName(sso);
     const dbPassword = new random.RandomPassword(
       `${name}-db-password`,
@@ -270,10 +306,16 @@ export class Sso extends pulumi.ComponentResource implements SsoPlatform {
       },
       { parent: this, dependsOn: operator.ready },
     );
-    const [svc, sts] = buildPostgresManifests(sso) as any[];
-    const dbService = new k8s.core.v1.Service(`${name}-db-service`, svc, { parent: this, dependsOn: operator.ready });
-    const db = new k8s.apps.v1.StatefulSet(`${name}-db`, sts, { parent: this, dependsOn: [dbSecret, dbService] });
-    const shape = buildRhbkManifests(sso, "");
+    const postgres = buildPostgresManifests(sso);
+    const dbService = new k8s.core.v1.Service(`${name}-db-service`, postgres.service, {
+      parent: this,
+      dependsOn: operator.ready,
+    });
+    const db = new k8s.apps.v1.StatefulSet(`${name}-db`, postgres.statefulSet, {
+      parent: this,
+      dependsOn: [dbSecret, dbService],
+    });
+    const shape = buildRhbkManifests(sso, "", releases);
     const fromDomain = (k: "keycloak" | "route") =>
       new k8s.apiextensions.CustomResource(
         `${name}-${k}`,
@@ -281,11 +323,11 @@ export class Sso extends pulumi.ComponentResource implements SsoPlatform {
           apiVersion: shape[k].apiVersion,
           kind: shape[k].kind,
           metadata: shape[k].metadata,
-          spec: appsDomain.apply((d) => buildRhbkManifests(sso, d)[k].spec),
+          spec: appsDomain.apply((d) => buildRhbkManifests(sso, d, releases)[k].spec),
         },
         {
           parent: this,
-          dependsOn: k === "keycloak" ? [db, dbSecret, ...operator.ready] : operator.ready,
+          dependsOn: k === "keycloak" ? [db, dbSecret, adminSecret, ...operator.ready] : operator.ready,
           customTimeouts: timeouts(READY_MINUTES),
         },
       );
@@ -296,13 +338,6 @@ export class Sso extends pulumi.ComponentResource implements SsoPlatform {
       dependsOn: [keycloak, ...operator.ready],
       customTimeouts: timeouts(READY_MINUTES),
     });
-    const creds = this.adminCredentials(
-      name,
-      sso.namespace,
-      `${sso.instanceName}-initial-admin`,
-      ["username", "password"],
-      keycloak,
-    );
-    return { ...creds, ready: realmImport };
+    return realmImport;
   }
 }

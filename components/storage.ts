@@ -1,15 +1,18 @@
 /**
- * Object storage for model weights (in-cluster MinIO or an existing S3 endpoint) and the RWX storage class 3scale
- * needs (ODF's CephFS or an existing class). Buckets and uploads go through @pulumi/aws pointed at the S3 endpoint
- * that is reachable from where `pulumi up` runs (the MinIO route); model servers use the in-cluster service.
+ * Object storage for model weights (in-cluster MinIO or an existing S3 endpoint), the bucket of 3scale's system
+ * storage when it lives in S3, and the optional ReadWriteMany storage (ODF's CephFS or an existing class). Buckets and
+ * uploads go through @pulumi/aws pointed at the S3 endpoint that is reachable from where `pulumi up` runs (the MinIO
+ * route); model servers and 3scale use the in-cluster service. With external S3 and no local uploads nothing here
+ * needs @pulumi/aws.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CEPHFS_STORAGE_CLASS, type PlatformConfig, type SecretConfig } from "./config/schema";
-import { awaitAnnotations, customResource, Manifest, timeouts } from "./kubernetes";
+import { CEPHFS_STORAGE_CLASS, type OperatorConfig, type PlatformConfig } from "./config/schema";
+import { adoptNamespace, awaitAnnotations, customResource, Manifest, timeouts } from "./kubernetes";
 import { OperatorInstall, operatorSpec } from "./operators";
+import { waitFor } from "./readiness";
 
 export { CEPHFS_STORAGE_CLASS } from "./config/schema";
 
@@ -53,12 +56,18 @@ export function buildMinioRoute(namespace: string, name: string, host: string, p
   };
 }
 
+export interface MinioManifests {
+  persistentVolumeClaim: k8s.core.v1.PersistentVolumeClaimArgs;
+  deployment: k8s.apps.v1.DeploymentArgs;
+  service: k8s.core.v1.ServiceArgs;
+}
+
 /** MinIO PVC, Deployment and Service (credentials Secret and Routes are built separately). */
-export function buildMinioManifests(minio: PlatformConfig["storage"]["minio"]): Manifest[] {
+export function buildMinioManifests(minio: PlatformConfig["storage"]["minio"]): MinioManifests {
   const ns = minio.namespace;
   const meta = (name: string) => ({ name, namespace: ns, labels: { ...MINIO_LABELS } });
-  return [
-    {
+  return {
+    persistentVolumeClaim: {
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
       metadata: meta(MINIO_NAME),
@@ -68,7 +77,7 @@ export function buildMinioManifests(minio: PlatformConfig["storage"]["minio"]): 
         ...(minio.storageClass ? { storageClassName: minio.storageClass } : {}),
       },
     },
-    {
+    deployment: {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: meta(MINIO_NAME),
@@ -100,7 +109,7 @@ export function buildMinioManifests(minio: PlatformConfig["storage"]["minio"]): 
         },
       },
     },
-    {
+    service: {
       apiVersion: "v1",
       kind: "Service",
       metadata: meta(MINIO_NAME),
@@ -112,7 +121,7 @@ export function buildMinioManifests(minio: PlatformConfig["storage"]["minio"]): 
         ],
       },
     },
-  ];
+  };
 }
 
 /**
@@ -132,18 +141,23 @@ export function s3ProviderArgs(endpoint: string, region: string, insecure = fals
   };
 }
 
-/**
- * The RWX class for 3scale system storage: explicit config, else ODF's CephFS class when this program deploys ODF.
- * Without either there is no class to name (config validation reports the same).
- */
-export function rwxStorageClass(storage: PlatformConfig["storage"]): string {
+/** The RWX class: explicit config, else ODF's CephFS class when this program deploys ODF, else none. */
+export function rwxStorageClass(storage: PlatformConfig["storage"]): string | undefined {
   if (storage.rwxStorageClass) return storage.rwxStorageClass;
-  if (storage.odf.enabled) return CEPHFS_STORAGE_CLASS;
-  throw new Error(
-    `maas:storage.rwxStorageClass: required when storage.odf.enabled is not true (3scale's system storage needs ` +
-      `ReadWriteMany); e.g. "${CEPHFS_STORAGE_CLASS}"`,
-  );
+  return storage.odf.enabled ? CEPHFS_STORAGE_CLASS : undefined;
 }
+
+/** Where 3scale keeps its system files: on the RWX class when there is one (or `pvc` is asked), else in S3. */
+export function threescaleSystemStorage(
+  choice: PlatformConfig["threescale"]["systemStorage"],
+  storage: PlatformConfig["storage"],
+): "pvc" | "s3" {
+  if (choice !== "auto") return choice;
+  return rwxStorageClass(storage) ? "pvc" : "s3";
+}
+
+/** The bucket of 3scale's system storage, beside the models' bucket. */
+export const threescaleBucketName = (bucket: string) => `${bucket}-3scale`;
 
 export function buildOdfManifests(odf: PlatformConfig["storage"]["odf"], readyMinutes: number): Manifest[] {
   if (odf.nodes.length < 3) {
@@ -158,7 +172,7 @@ export function buildOdfManifests(odf: PlatformConfig["storage"]["odf"], readyMi
       metadata: {
         name: "ocs-storagecluster",
         namespace: ODF_NAMESPACE,
-        annotations: awaitAnnotations("jsonpath={.status.phase}=Ready", readyMinutes),
+        annotations: awaitAnnotations(waitFor("StorageCluster"), readyMinutes),
       },
       spec: {
         storageDeviceSets: [
@@ -191,8 +205,16 @@ export function buildOdfManifests(odf: PlatformConfig["storage"]["odf"], readyMi
 export const ODF_NODE_LABEL = "cluster.ocs.openshift.io/openshift-storage";
 
 export interface StorageArgs {
-  config: PlatformConfig;
-  secrets: SecretConfig<pulumi.Output<string>>;
+  storage: PlatformConfig["storage"];
+  /** The OLM subscription of ODF (used when `storage.odf.enabled`). */
+  odfOperator: OperatorConfig;
+  cliImage: string;
+  /** Some model uploads weights from this machine (needs the S3 provider also for an external endpoint). */
+  uploads: boolean;
+  /** 3scale keeps its system storage in S3: a bucket for it (created in MinIO; must exist at an external endpoint). */
+  threescaleBucket: boolean;
+  /** Stack secret, required when `storage.kind` is `external`. */
+  s3SecretAccessKey?: pulumi.Output<string>;
   appsDomain: pulumi.Output<string>;
 }
 
@@ -200,24 +222,31 @@ const ODF_READY_MINUTES = 40;
 
 export class Storage extends pulumi.ComponentResource {
   readonly connection: S3Connection;
-  readonly awsProvider: aws.Provider;
+  /** The S3 provider `pulumi up` uploads with; absent for external S3 without local uploads. */
+  readonly awsProvider?: aws.Provider;
   /** Depend on these before writing objects to the bucket. */
   readonly bucketReady: pulumi.Resource[];
-  readonly rwxStorageClass: string;
+  readonly rwxStorageClass?: string;
   /** Depend on these before using the RWX storage class. */
   readonly rwxReady: pulumi.Resource[];
+  /** The bucket of 3scale's system storage (same endpoint and credentials as `connection`). */
+  readonly threescaleBucket?: { connection: S3Connection; ready: pulumi.Resource[] };
 
   constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("maas:storage:Storage", name, {}, opts);
-    const { config } = args;
-    const storage = config.storage;
+    const { storage } = args;
     this.rwxStorageClass = rwxStorageClass(storage);
-    this.rwxReady = storage.odf.enabled ? this.deployOdf(name, config) : [];
+    this.rwxReady = storage.odf.enabled ? this.deployOdf(name, storage.odf, args.odfOperator, args.cliImage) : [];
     if (storage.kind === "minio") {
-      const m = this.deployMinio(name, storage, args.appsDomain);
+      const m = this.deployMinio(name, storage, args.appsDomain, args.threescaleBucket);
       this.connection = m.connection;
       this.awsProvider = m.provider;
       this.bucketReady = [m.bucket];
+      if (m.threescaleBucket)
+        this.threescaleBucket = {
+          connection: { ...m.connection, bucket: threescaleBucketName(storage.bucket) },
+          ready: [m.threescaleBucket],
+        };
     } else {
       const ext = storage.external;
       if (!ext) {
@@ -225,7 +254,7 @@ export class Storage extends pulumi.ComponentResource {
           'maas:storage.external: required when storage.kind is "external"; e.g. {endpoint: "https://s3.example.com", accessKeyId: "AKIA..."}',
         );
       }
-      if (!args.secrets.s3SecretAccessKey) {
+      if (!args.s3SecretAccessKey) {
         throw new Error(
           "maas:s3SecretAccessKey: required when storage.kind is external; set it with `pulumi config set --secret s3SecretAccessKey <key>`",
         );
@@ -236,30 +265,38 @@ export class Storage extends pulumi.ComponentResource {
         region: ext.region,
         bucket: storage.bucket,
         accessKeyId: pulumi.secret(ext.accessKeyId),
-        secretAccessKey: pulumi.secret(args.secrets.s3SecretAccessKey),
+        secretAccessKey: pulumi.secret(args.s3SecretAccessKey),
       };
-      this.awsProvider = new aws.Provider(
-        `${name}-s3`,
-        {
-          ...s3ProviderArgs(ext.endpoint, ext.region),
-          accessKey: ext.accessKeyId,
-          secretKey: this.connection.secretAccessKey,
-        },
-        { parent: this },
-      );
-      // The bucket already exists at an external endpoint; nothing of it is managed here.
+      this.awsProvider = args.uploads
+        ? new aws.Provider(
+            `${name}-s3`,
+            {
+              ...s3ProviderArgs(ext.endpoint, ext.region),
+              accessKey: ext.accessKeyId,
+              secretKey: this.connection.secretAccessKey,
+            },
+            { parent: this },
+          )
+        : undefined;
+      // The buckets already exist at an external endpoint; nothing of them is managed here.
       this.bucketReady = [];
+      if (args.threescaleBucket)
+        this.threescaleBucket = {
+          connection: { ...this.connection, bucket: threescaleBucketName(storage.bucket) },
+          ready: [],
+        };
     }
     this.registerOutputs({});
   }
 
-  private deployMinio(name: string, storage: PlatformConfig["storage"], domain: pulumi.Output<string>) {
+  private deployMinio(
+    name: string,
+    storage: PlatformConfig["storage"],
+    domain: pulumi.Output<string>,
+    withThreescaleBucket: boolean,
+  ) {
     const ns = storage.minio.namespace;
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-minio-namespace`,
-      { metadata: { name: ns } },
-      { parent: this },
-    );
+    const namespace = adoptNamespace(`${name}-minio-namespace`, { name: ns }, { parent: this });
     const user = new random.RandomString(
       `${name}-minio-user`,
       { length: 16, special: false, upper: false },
@@ -284,14 +321,14 @@ export class Storage extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [namespace] },
     );
-    const [pvcArgs, deploymentArgs, serviceArgs] = buildMinioManifests(storage.minio) as any[];
+    const minio = buildMinioManifests(storage.minio);
     const objOpts = { parent: this, dependsOn: [namespace, credentials] };
-    const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-minio-pvc`, pvcArgs, objOpts);
-    const deployment = new k8s.apps.v1.Deployment(`${name}-minio`, deploymentArgs, {
+    const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-minio-pvc`, minio.persistentVolumeClaim, objOpts);
+    const deployment = new k8s.apps.v1.Deployment(`${name}-minio`, minio.deployment, {
       ...objOpts,
       dependsOn: [namespace, credentials, pvc],
     });
-    const service = new k8s.core.v1.Service(`${name}-minio-service`, serviceArgs, objOpts);
+    const service = new k8s.core.v1.Service(`${name}-minio-service`, minio.service, objOpts);
     const routeObj = (
       routeName: string,
       port: "api" | "console",
@@ -324,11 +361,16 @@ export class Storage extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [deployment, s3Route] },
     );
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      { bucket: storage.bucket, forceDestroy: false },
-      { parent: this, provider, dependsOn: [deployment, s3Route] },
-    );
+    const bucketOpts = { parent: this, provider, dependsOn: [deployment, s3Route] };
+    const forceDestroy = storage.forceDestroy;
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: storage.bucket, forceDestroy }, bucketOpts);
+    const threescaleBucket = withThreescaleBucket
+      ? new aws.s3.Bucket(
+          `${name}-threescale-bucket`,
+          { bucket: threescaleBucketName(storage.bucket), forceDestroy },
+          bucketOpts,
+        )
+      : undefined;
     const connection: S3Connection = {
       endpoint: minioEndpoints(ns, "unused").inCluster,
       publicEndpoint,
@@ -337,15 +379,19 @@ export class Storage extends pulumi.ComponentResource {
       accessKeyId,
       secretAccessKey,
     };
-    return { connection, provider, bucket };
+    return { connection, provider, bucket, threescaleBucket };
   }
 
-  private deployOdf(name: string, config: PlatformConfig): pulumi.Resource[] {
-    const odf = config.storage.odf;
+  private deployOdf(
+    name: string,
+    odf: PlatformConfig["storage"]["odf"],
+    operatorConfig: OperatorConfig,
+    cliImage: string,
+  ) {
     const manifests = buildOdfManifests(odf, ODF_READY_MINUTES);
     const operator = new OperatorInstall(
       `${name}-odf`,
-      { spec: operatorSpec("odf"), config: config.operators.odf },
+      { spec: operatorSpec("odf"), config: operatorConfig, cliImage },
       { parent: this },
     );
     const labels = odf.nodes.map(

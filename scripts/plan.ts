@@ -1,5 +1,5 @@
 /**
- * Offline plan: runs the real program (definePlatform) under Pulumi mocks with a stack file as config — no cluster and
+ * Offline plan: runs the real program (index.ts) under Pulumi mocks with a stack file as config — no cluster and
  * no Pulumi CLI needed — and shows what `pulumi up` would create:
  *   stdout: the resource tree with key properties and counts per type;
  *   out/<stack>/manifests/<NN>-<kind>-<ns>-<name>.yaml, out/<stack>/plan.json (3scale and Keycloak objects),

@@ -1,20 +1,20 @@
 /**
- * One vLLM model: namespace, weights in the bucket, data connection, ServingRuntime and InferenceService.
+ * One vLLM model: namespace, weights in the bucket (uploaded, downloaded by a Job, or already there), data connection,
+ * ServingRuntime and InferenceService.
  *
  * Backend URL for APIcast (which runs outside the service mesh):
  * - RawDeployment: the predictor Service, plain HTTP on 8080.
  * - Serverless: the cluster-local Knative address `http://<name>.<ns>.svc.cluster.local` (port 80, served by the
  *   knative-local-gateway); the ISVC is labelled cluster-local so it has no public route.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { RELEASES, type ReleaseSet, supportsForceIncludeUsage } from "../config/releases";
 import type { ModelConfig } from "../config/schema";
-import { awaitAnnotations, customResource, Manifest, timeouts } from "../kubernetes";
-import type { S3Connection } from "../storage";
+import { adoptNamespace, awaitAnnotations, customResource, Manifest, timeouts } from "../kubernetes";
+import { waitFor } from "../readiness";
+import type { Storage } from "../storage";
+import { buildHuggingFaceDownload, HashCache, huggingFacePrefix, uploadWeights } from "./weights";
 
 const DASHBOARD = { "opendatahub.io/dashboard": "true" };
 const GPU = "nvidia.com/gpu";
@@ -22,8 +22,17 @@ const GPU = "nvidia.com/gpu";
 export function modelNamespace(model: ModelConfig): string {
   return model.namespace ?? model.name;
 }
+/** Where the InferenceService reads the weights in the bucket. */
 export function modelPrefix(model: ModelConfig): string {
-  return model.s3Prefix ?? model.name;
+  return model.huggingFace ? huggingFacePrefix(model.huggingFace) : (model.s3Prefix ?? model.name);
+}
+
+/** The vLLM version of the model's runtime: declared for a custom image, known for the release's own image. */
+export function vllmVersionOf(model: ModelConfig, releases: ReleaseSet): string | undefined {
+  if (model.vllmVersion) return model.vllmVersion;
+  return model.runtimeImage === RELEASES.vllmImage[releases.openshiftAi]
+    ? RELEASES.vllmVersion[releases.openshiftAi]
+    : undefined;
 }
 export function dataConnectionName(model: ModelConfig): string {
   return `aws-connection-${model.name}`;
@@ -73,7 +82,12 @@ export function dataConnectionValues(
   };
 }
 
-export function buildServingRuntime(model: ModelConfig): Manifest {
+/**
+ * The vLLM runtime. From vLLM 0.9.2 `--enable-force-include-usage` makes the server report usage on streamed
+ * responses itself; the metering policy also asks for it per request (stream_options), which older versions need.
+ */
+export function buildServingRuntime(model: ModelConfig, vllmVersion: string | undefined): Manifest {
+  const forceUsage = vllmVersion !== undefined && supportsForceIncludeUsage(vllmVersion);
   return {
     apiVersion: "serving.kserve.io/v1alpha1",
     kind: "ServingRuntime",
@@ -97,7 +111,12 @@ export function buildServingRuntime(model: ModelConfig): Manifest {
           image: model.runtimeImage,
           command: ["python", "-m", "vllm.entrypoints.openai.api_server"],
           // {{.Name}} is the ISVC name, so the OpenAI `model` field equals the model name.
-          args: ["--port=8080", "--model=/mnt/models", "--served-model-name={{.Name}}"],
+          args: [
+            "--port=8080",
+            "--model=/mnt/models",
+            "--served-model-name={{.Name}}",
+            ...(forceUsage ? ["--enable-force-include-usage"] : []),
+          ],
           env: [{ name: "HF_HOME", value: "/tmp/hf_home" }],
           ports: [{ containerPort: 8080, protocol: "TCP" }],
           volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }],
@@ -108,7 +127,7 @@ export function buildServingRuntime(model: ModelConfig): Manifest {
   };
 }
 
-export function buildInferenceService(model: ModelConfig): Manifest {
+export function buildInferenceService(model: ModelConfig, releases: ReleaseSet): Manifest {
   const serverless = model.deploymentMode === "Serverless";
   const gpu = model.gpus > 0 ? { [GPU]: String(model.gpus) } : {};
   const r = model.resources;
@@ -130,7 +149,7 @@ export function buildInferenceService(model: ModelConfig): Manifest {
               "serving.knative.dev/progress-deadline": `${model.progressDeadlineMinutes}m`,
             }
           : {}),
-        ...awaitAnnotations("condition=Ready", model.progressDeadlineMinutes),
+        ...awaitAnnotations(waitFor("InferenceService", releases), model.progressDeadlineMinutes),
       },
     },
     spec: {
@@ -154,53 +173,19 @@ export function buildInferenceService(model: ModelConfig): Manifest {
   };
 }
 
-export interface ModelFile {
-  /** Path relative to the model directory, with '/' separators. */
-  relativePath: string;
-  absolutePath: string;
-}
-
-/** Every regular file under `dir` except hidden ones (.git, .cache, ...), sorted for a stable plan. */
-export function listModelFiles(dir: string, configKey: string): ModelFile[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new Error(`${configKey}: "${dir}" is not a directory; e.g. "./models/granite-3.3-2b-instruct"`);
-  }
-  const out: ModelFile[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
-      if (entry.name.startsWith(".")) continue;
-      const a = path.join(abs, entry.name);
-      const r = rel ? `${rel}/${entry.name}` : entry.name;
-      const stat = fs.statSync(a);
-      if (stat.isDirectory()) walk(a, r);
-      else if (stat.isFile()) out.push({ relativePath: r, absolutePath: a });
-    }
-  };
-  walk(path.resolve(dir), "");
-  return out.sort((x, y) => (x.relativePath < y.relativePath ? -1 : 1));
-}
-
-/** sha256 of a file, streamed (weights are gigabytes). */
-export function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = crypto.createHash("sha256");
-    fs.createReadStream(file)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolve(hash.digest("hex")));
-  });
-}
-
 export interface ModelServingArgs {
   model: ModelConfig;
   /** Index in `maas:models`, for error messages. */
   index: number;
-  s3: S3Connection;
-  awsProvider: aws.Provider;
-  /** Resources the bucket needs before uploads. */
-  bucketReady: pulumi.Resource[];
-  /** The DataScienceCluster: InferenceServices are deleted before it. */
+  releases: ReleaseSet;
+  /** The bucket the weights are in. */
+  storage: Pick<Storage, "connection" | "awsProvider" | "bucketReady">;
+  /** The DataScienceCluster and the GPU layer: InferenceServices wait for them and are deleted before them. */
   servingPlatform: pulumi.Resource[];
+  /** Content hashes of local weight files. */
+  hashes: HashCache;
+  /** Stack secret for gated Hugging Face repositories. */
+  huggingFaceToken?: pulumi.Output<string>;
 }
 
 export class ModelServing extends pulumi.ComponentResource {
@@ -211,16 +196,12 @@ export class ModelServing extends pulumi.ComponentResource {
 
   constructor(name: string, args: ModelServingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("maas:models:ModelServing", name, {}, opts);
-    const { model, s3 } = args;
+    const { model } = args;
+    const s3 = args.storage.connection;
     this.namespace = modelNamespace(model);
     this.servedModelName = model.name;
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      buildModelNamespace(model) as k8s.core.v1.NamespaceArgs,
-      { parent: this },
-    );
-    const uploads = model.localPath ? this.uploadWeights(name, model, args) : [];
+    const namespace = adoptNamespace(`${name}-namespace`, buildModelNamespace(model).metadata, { parent: this });
     const connection = new k8s.core.v1.Secret(
       `${name}-data-connection`,
       {
@@ -232,35 +213,65 @@ export class ModelServing extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [namespace] },
     );
-    const runtime = customResource(`${name}-runtime`, buildServingRuntime(model), {
+    const weights = this.placeWeights(name, args, [namespace, connection]);
+    const runtime = customResource(`${name}-runtime`, buildServingRuntime(model, vllmVersionOf(model, args.releases)), {
       parent: this,
       dependsOn: [namespace, ...args.servingPlatform],
     });
-    this.inferenceService = customResource(`${name}-isvc`, buildInferenceService(model), {
+    this.inferenceService = customResource(`${name}-isvc`, buildInferenceService(model, args.releases), {
       parent: this,
-      dependsOn: [namespace, connection, runtime, ...uploads, ...args.servingPlatform],
+      dependsOn: [namespace, connection, runtime, ...weights, ...args.servingPlatform],
       customTimeouts: timeouts(model.progressDeadlineMinutes),
     });
     this.inClusterUrl = pulumi.output(inClusterUrl(model));
     this.registerOutputs({ inClusterUrl: this.inClusterUrl });
   }
 
-  private uploadWeights(name: string, model: ModelConfig, args: ModelServingArgs): pulumi.Resource[] {
-    const files = listModelFiles(model.localPath as string, `maas:models[${args.index}].localPath`);
-    const prefix = modelPrefix(model);
-    return files.map(
-      (f) =>
-        new aws.s3.BucketObjectv2(
-          `${name}-weights-${f.relativePath}`,
+  /** Uploads a local directory, downloads a Hugging Face revision, or nothing for weights already in the bucket. */
+  private placeWeights(name: string, args: ModelServingArgs, after: pulumi.Resource[]): pulumi.Resource[] {
+    const { model } = args;
+    const s3 = args.storage.connection;
+    if (model.localPath) {
+      const awsProvider = args.storage.awsProvider;
+      if (!awsProvider)
+        throw new Error(`maas:models[${args.index}].localPath: the stack has no S3 provider to upload with`);
+      return uploadWeights(`${name}-weights`, {
+        directory: model.localPath,
+        configKey: `maas:models[${args.index}].localPath`,
+        bucket: s3.bucket,
+        prefix: modelPrefix(model),
+        awsProvider,
+        after: args.storage.bucketReady,
+        parent: this,
+        hashes: args.hashes,
+      });
+    }
+    if (!model.huggingFace) return [];
+    const ns = modelNamespace(model);
+    const opts = { parent: this, dependsOn: [...after, ...args.storage.bucketReady] };
+    let tokenSecret = model.huggingFace.tokenSecret;
+    const extra: pulumi.Resource[] = [];
+    if (!tokenSecret && args.huggingFaceToken) {
+      tokenSecret = "maas-hf-token";
+      extra.push(
+        new k8s.core.v1.Secret(
+          `${name}-hf-token`,
           {
-            bucket: args.s3.bucket,
-            key: `${prefix}/${f.relativePath}`,
-            source: new pulumi.asset.FileAsset(f.absolutePath),
-            // Unchanged content → unchanged hash → no re-upload (etag is not an MD5 for multipart uploads).
-            sourceHash: pulumi.output(sha256File(f.absolutePath)),
+            metadata: { name: tokenSecret, namespace: ns },
+            type: "Opaque",
+            stringData: { HF_TOKEN: pulumi.secret(args.huggingFaceToken) },
           },
-          { parent: this, provider: args.awsProvider, dependsOn: args.bucketReady },
+          opts,
         ),
-    );
+      );
+    }
+    const download = buildHuggingFaceDownload(model, ns, dataConnectionName(model), tokenSecret);
+    const script = new k8s.core.v1.ConfigMap(`${name}-download-script`, download.configMap, opts);
+    const job = new k8s.batch.v1.Job(`${name}-download`, download.job, {
+      ...opts,
+      dependsOn: [...opts.dependsOn, script, ...extra],
+      customTimeouts: timeouts(model.progressDeadlineMinutes * 4),
+    });
+    return [job];
   }
 }

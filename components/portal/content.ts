@@ -9,9 +9,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Liquid } from "liquidjs";
-import type { ModelConfig, PlatformConfig } from "../config/schema";
 import type { CmsContentInputs } from "../../dynamic-providers/cms-content";
-import { productSpec, servedEndpoints, PlanSpec } from "../products/builders";
+import type { ModelConfig } from "../config/schema";
+import type { PlanSpec } from "../products/plans";
+import type { ProductSpec } from "../products/product-spec";
 
 export const PORTAL_ASSETS_DIR = path.resolve(__dirname, "../../assets/portal");
 /** The layout every page and overridden builtin page uses. */
@@ -49,12 +50,16 @@ export const DEFAULT_BRANDING: PortalBranding = {
     "Self-service access to the models served on this OpenShift AI cluster: pick a model, get a key, and call it with any OpenAI-compatible client.",
 };
 
+/** A model as the portal presents it: its config, what its product is made of and where its gateway is. */
+export interface PortalModel {
+  model: ModelConfig;
+  spec: ProductSpec;
+  /** Production gateway URL, e.g. https://granite-maas-apicast-production.apps.example.com:443. */
+  gatewayUrl: string;
+}
+
 export interface PortalContentArgs {
-  models: ModelConfig[];
-  /** For the default plans of models without their own. */
-  threescale: PlatformConfig["threescale"];
-  /** Model name → production gateway URL (e.g. https://granite-maas-apicast-production.apps.example.com:443). */
-  gatewayUrls: Record<string, string>;
+  models: PortalModel[];
   portalUrl: string;
   branding?: Partial<PortalBranding>;
   assetsDir?: string;
@@ -115,11 +120,10 @@ function checkUrl(key: string, value: string | undefined, example: string): stri
   return value;
 }
 
-export function catalogModel(model: ModelConfig, args: PortalContentArgs): CatalogModel {
-  const spec = productSpec(model, args.threescale);
+export function catalogModel({ model, spec, gatewayUrl: url }: PortalModel): CatalogModel {
   const gatewayUrl = checkUrl(
-    `gatewayUrls["${model.name}"]`,
-    args.gatewayUrls[model.name],
+    `models[name=${model.name}].gatewayUrl`,
+    url,
     `https://${model.name}-maas-apicast-production.apps.example.com:443`,
   );
   return {
@@ -131,7 +135,7 @@ export function catalogModel(model: ModelConfig, args: PortalContentArgs): Catal
     gatewayUrl: displayUrl(gatewayUrl),
     contextLength: model.maxModelLen.toLocaleString("en-US"),
     accelerator: model.gpus > 0 ? `${model.gpus} × ${model.accelerator}` : "CPU",
-    endpoints: servedEndpoints(model).map((e) => ({ method: e.method, path: e.path, friendly: e.friendly })),
+    endpoints: spec.endpoints.map((e) => ({ method: e.method, path: e.path, friendly: e.friendly })),
     plans: spec.plans.map((p) => ({
       name: p.name,
       description: p.description ?? "",
@@ -202,7 +206,7 @@ export function buildPortalContent(args: PortalContentArgs): PortalContent {
   const engine = buildTimeEngine();
   const context = {
     portal: { ...DEFAULT_BRANDING, ...args.branding, url: args.portalUrl },
-    models: args.models.map((m) => catalogModel(m, args)),
+    models: args.models.map(catalogModel),
   };
   const templates = (sub: string) =>
     listFiles(path.join(dir, sub))

@@ -1,20 +1,21 @@
 /**
- * The developer portal layer: our CMS content (rendered from the stack at plan time), the portal's single sign-on
- * through Keycloak, and the Keycloak side of it. The client secret is generated here and given to both sides; 3scale's
- * SSO integration reports the callback URL that the Keycloak client then allows as its only redirect URI.
+ * The developer portal: the tenant's portal settings (no access code, no sample product), our CMS content (rendered
+ * from the stack at plan time), the portal's single sign-on through Keycloak, and the Keycloak side of it. The client
+ * secret is generated here and given to both sides; 3scale's SSO integration reports the callback URL that the Keycloak
+ * client then allows as its only redirect URI.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PlatformConfig } from "../config/schema";
 import { CmsContent } from "../../dynamic-providers/cms-content";
+import { DeveloperPortalAccess } from "../../dynamic-providers/developer-portal-access";
 import { SsoIntegration } from "../../dynamic-providers/sso-integration";
-import type { SsoPlatform } from "../sso";
-import { SsoRealm } from "./realm";
-import { tenantConnection, type TenantAccess } from "../products/tenant-configuration";
-import { productSpec } from "../products/builders";
+import type { Connection } from "../../dynamic-providers/threescale/client";
+import { TenantDefaults } from "../../dynamic-providers/tenant-defaults";
+import type { ModelConfig, PlatformConfig } from "../config/schema";
+import type { ModelProduct } from "../products/model-product";
+import type { SsoServer } from "../sso";
 import { buildPortalContent } from "./content";
-
-export { buildPortalContent } from "./content";
+import { SsoRealm } from "./realm";
 
 /** The name developers see on the portal's sign-in button. */
 export function ssoDisplayName(flavor: PlatformConfig["sso"]["flavor"]): string {
@@ -22,13 +23,22 @@ export function ssoDisplayName(flavor: PlatformConfig["sso"]["flavor"]): string 
 }
 
 export interface DeveloperPortalArgs {
-  config: PlatformConfig;
-  tenant: TenantAccess & { portalUrl: pulumi.Input<string> };
-  sso: SsoPlatform;
+  /** Portal settings of the tenant. */
+  threescale: Pick<PlatformConfig["threescale"], "removeAccessCode" | "removeDefaultProduct">;
+  sso: PlatformConfig["sso"];
+  tenant: {
+    connection: pulumi.Input<Connection>;
+    portalUrl: pulumi.Input<string>;
+    /** The tenant exists once the APIManager is ready. */
+    apiManager: pulumi.Resource;
+  };
+  ssoServer: Pick<SsoServer, "realmUrl" | "serverUrl" | "basePath" | "adminUsername" | "adminPassword" | "ready">;
+  /** The models the portal presents, with their products (created before the content that shows them). */
+  models: { model: ModelConfig; product: Pick<ModelProduct, "spec" | "gatewayUrl" | "product"> }[];
   /** Stack secret, required when `sso.github.enabled`. */
   githubClientSecret?: pulumi.Input<string>;
-  /** The model products (and their ActiveDocs) the portal presents: created before the content that shows them. */
-  products?: pulumi.Resource[];
+  /** Where the portal settings were declared before this layout: their parent's URN and name (their aliases). */
+  formerSettings?: { parent: pulumi.Input<string>; name: string };
 }
 
 export class DeveloperPortal extends pulumi.ComponentResource {
@@ -38,23 +48,38 @@ export class DeveloperPortal extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeveloperPortalArgs, opts?: pulumi.ComponentResourceOptions) {
     super("maas:portal:DeveloperPortal", name, {}, opts);
-    const { config, tenant, sso } = args;
-    const connection = tenantConnection(tenant, config.threescale.verifyTls);
+    const { tenant, sso, ssoServer } = args;
+    const connection = tenant.connection;
     const afterTenant = { parent: this, dependsOn: [tenant.apiManager] };
+    const products = args.models.map((m) => m.product.product);
+    const formerly = (suffix: string) => {
+      const former = args.formerSettings;
+      return former ? { aliases: [{ name: `${former.name}-${suffix}`, parent: former.parent }] } : {};
+    };
 
-    const gatewayUrls = pulumi
-      .all(
-        config.models.map((m) =>
-          tenant
-            .gatewayUrl(productSpec(m, config.threescale).product.systemName)
-            .apply((url) => [m.name, url] as const),
-        ),
-      )
-      .apply((pairs) => Object.fromEntries(pairs));
+    if (args.threescale.removeAccessCode) {
+      new DeveloperPortalAccess(
+        `${name}-access`,
+        { connection, siteAccessCode: "" },
+        { ...afterTenant, ...formerly("portal-access") },
+      );
+    }
+    if (args.threescale.removeDefaultProduct) {
+      // 3scale refuses to delete a tenant's last product: run after ours exist.
+      new TenantDefaults(
+        `${name}-tenant-defaults`,
+        { connection, removeDefaultProduct: true, productSystemName: "api" },
+        { parent: this, dependsOn: [tenant.apiManager, ...products], ...formerly("tenant-defaults") },
+      );
+    }
+
     const content = pulumi
-      .all([gatewayUrls, tenant.portalUrl])
-      .apply(([urls, portalUrl]) =>
-        buildPortalContent({ models: config.models, threescale: config.threescale, gatewayUrls: urls, portalUrl }),
+      .all([pulumi.all(args.models.map((m) => m.product.gatewayUrl)), tenant.portalUrl])
+      .apply(([gatewayUrls, portalUrl]) =>
+        buildPortalContent({
+          models: args.models.map((m, i) => ({ model: m.model, spec: m.product.spec, gatewayUrl: gatewayUrls[i] })),
+          portalUrl,
+        }),
       );
     this.content = new CmsContent(
       `${name}-content`,
@@ -69,7 +94,7 @@ export class DeveloperPortal extends pulumi.ComponentResource {
         builtinPartials: content.builtinPartials,
         publish: content.publish,
       },
-      { parent: this, dependsOn: [tenant.apiManager, ...(args.products ?? [])] },
+      { parent: this, dependsOn: [tenant.apiManager, ...products] },
     );
 
     const clientSecret = new random.RandomPassword(
@@ -82,21 +107,21 @@ export class DeveloperPortal extends pulumi.ComponentResource {
       {
         connection,
         kind: "keycloak",
-        name: ssoDisplayName(config.sso.flavor),
-        clientId: config.sso.clientId,
+        name: ssoDisplayName(sso.flavor),
+        clientId: sso.clientId,
         clientSecret,
-        site: sso.realmUrl,
+        site: ssoServer.realmUrl,
         published: true,
-        automaticallyApproveAccounts: config.sso.autoApproveAccounts,
-        skipSslCertificateVerification: config.sso.tlsInsecureSkipVerify,
+        automaticallyApproveAccounts: sso.autoApproveAccounts,
+        skipSslCertificateVerification: sso.tlsInsecureSkipVerify,
       },
-      { ...afterTenant, dependsOn: [tenant.apiManager, sso.ready] },
+      { ...afterTenant, dependsOn: [tenant.apiManager, ssoServer.ready] },
     );
     this.realm = new SsoRealm(
       `${name}-realm`,
       {
-        sso: config.sso,
-        platform: sso,
+        sso,
+        server: ssoServer,
         portalUrl: tenant.portalUrl,
         callbackUrl: this.ssoIntegration.callbackUrl,
         clientSecret,

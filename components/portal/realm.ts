@@ -1,16 +1,16 @@
 /**
  * The developer-portal realm's configuration in Keycloak (RH-SSO or RHBK) through @pulumi/keycloak: the confidential
  * client 3scale signs developers in with, its token mappers, and optionally a GitHub identity provider. The realm itself
- * belongs to the SSO platform; this layer references it by name once the platform reports it ready.
+ * belongs to the SSO server; this layer references it by name once the server reports it ready.
  */
 import * as keycloak from "@pulumi/keycloak";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config/schema";
-import type { SsoPlatform } from "../sso";
+import type { SsoServer } from "../sso";
 
 type SsoConfig = PlatformConfig["sso"];
 
-/** The admin connection: the master realm's admin-cli with the platform's admin user, logging in lazily. */
+/** The admin connection: the master realm's admin-cli with the SSO server's admin user, logging in lazily. */
 export function keycloakProviderArgs(
   sso: SsoConfig,
   basePath: string,
@@ -120,7 +120,7 @@ export function githubIdentityProviderArgs(
 
 export interface SsoRealmArgs {
   sso: SsoConfig;
-  platform: Pick<SsoPlatform, "serverUrl" | "basePath" | "adminUsername" | "adminPassword" | "ready">;
+  server: Pick<SsoServer, "serverUrl" | "basePath" | "adminUsername" | "adminPassword" | "ready">;
   portalUrl: pulumi.Input<string>;
   /** The redirect URI 3scale's SSO integration reports. */
   callbackUrl: pulumi.Input<string>;
@@ -135,20 +135,28 @@ export class SsoRealm extends pulumi.ComponentResource {
   readonly githubIdentityProvider?: keycloak.oidc.GithubIdentityProvider;
 
   constructor(name: string, args: SsoRealmArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("maas:sso-realm:SsoRealm", name, {}, opts);
-    const { sso, platform } = args;
+    super(
+      "maas:portal:SsoRealm",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [{ type: "maas:sso-realm:SsoRealm" }, ...(opts?.aliases ?? [])],
+      },
+    );
+    const { sso, server } = args;
     this.provider = new keycloak.Provider(
       `${name}-keycloak`,
       {
-        ...keycloakProviderArgs(sso, platform.basePath),
-        url: platform.serverUrl,
-        username: platform.adminUsername,
-        password: pulumi.secret(platform.adminPassword),
+        ...keycloakProviderArgs(sso, server.basePath),
+        url: server.serverUrl,
+        username: server.adminUsername,
+        password: pulumi.secret(server.adminPassword),
       },
-      { parent: this, dependsOn: [platform.ready] },
+      { parent: this, dependsOn: [server.ready] },
     );
-    // The realm is created by the SSO platform: every resource waits for it to be ready.
-    const inRealm = { parent: this, provider: this.provider, dependsOn: [platform.ready] };
+    // The realm is created by the SSO server: every resource waits for it to be ready.
+    const inRealm = { parent: this, provider: this.provider, dependsOn: [server.ready] };
 
     const urls = pulumi
       .all([args.callbackUrl, args.portalUrl])

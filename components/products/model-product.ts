@@ -3,10 +3,7 @@
  * endpoint, auth settings, policy chain, plans and limits, the ActiveDoc, and last the promotion of the gateway
  * configuration to staging and production. Thin wiring of `productSpec`/`policyChain`/`openApiDocument`.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ModelConfig, PlatformConfig } from "../config/schema";
 import type { Connection } from "../../dynamic-providers/threescale/client";
 import { ActiveDoc } from "../../dynamic-providers/active-doc";
 import { ApplicationPlan } from "../../dynamic-providers/application-plan";
@@ -19,42 +16,33 @@ import { PolicyChain } from "../../dynamic-providers/policy-chain";
 import { Product } from "../../dynamic-providers/product";
 import { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
 import { ProxySettings } from "../../dynamic-providers/proxy-settings";
-import {
-  gatewayRevision,
-  HITS,
-  llmMetricsConfiguration,
-  openApiDocument,
-  policyChain,
-  PolicyManifest,
-  productSpec,
-  servedEndpoints,
-} from "./builders";
-
-export const METERING_MANIFEST = path.resolve(
-  __dirname,
-  "../../assets/apicast-policies/llm-metrics/apicast-policy.json",
-);
-
-export function readMeteringManifest(file: string = METERING_MANIFEST): PolicyManifest {
-  return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyManifest;
-}
+import type { ModelConfig, PlatformConfig } from "../config/schema";
+import type { MeteringPolicy } from "../threescale/server";
+import { openApiDocument } from "./openapi";
+import { llmMetricsConfiguration, policyChain } from "./policy-chain";
+import { HITS, ProductSpec, productSpec, servedEndpoints } from "./product-spec";
+import { verificationPlan } from "./plans";
+import { gatewayRevision } from "./revision";
 
 export interface ModelProductArgs {
   model: ModelConfig;
-  threescale: PlatformConfig["threescale"];
+  /** Default plans and the upstream timeout. */
+  threescale: Pick<PlatformConfig["threescale"], "defaultPlans" | "upstreamTimeoutSeconds">;
   /** Tenant admin API; a Pulumi secret (it holds the access token). */
   connection: pulumi.Input<Connection>;
-  /** The predictor's in-cluster URL (the backend's private base URL). */
-  inClusterUrl: pulumi.Input<string>;
-  /** The `model` value clients send; also the product name the portal shows as "Model Name". */
-  servedModelName: pulumi.Input<string>;
+  /** The model's serving: its predictor is the backend. */
+  serving: {
+    /** The predictor's in-cluster URL (the backend's private base URL). */
+    inClusterUrl: pulumi.Input<string>;
+    /** The `model` value clients send; also the product name the portal shows as "Model Name". */
+    servedModelName: pulumi.Input<string>;
+  };
   /** Production public base URL of this product's gateway (ActiveDoc server). */
   gatewayUrl: pulumi.Input<string>;
   /** CORS `allow_origin` (see `corsAllowOrigin`). */
   allowOrigin: pulumi.Input<string>;
-  /** The LLM metering policy as deployed on APIcast. */
-  metering: { name: string; version: string };
-  meteringManifest?: PolicyManifest;
+  /** Our metering policy as deployed on APIcast. */
+  metering: MeteringPolicy;
 }
 
 export class ModelProduct extends pulumi.ComponentResource {
@@ -63,26 +51,30 @@ export class ModelProduct extends pulumi.ComponentResource {
   readonly promotion: ProxyPromotion;
   /** Plan system name → plan id. */
   readonly planIds: Record<string, pulumi.Output<number>>;
-  /** The product's default application plan. */
-  readonly defaultPlanId: pulumi.Output<number>;
+  /** The plan the post-deploy verification signs up to (`verificationPlan`). */
+  readonly verificationPlanId: pulumi.Output<number>;
+  /** The plans and their limits: accounts are created after them and deleted before them. */
+  readonly plans: pulumi.Resource[];
   readonly gatewayUrl: pulumi.Output<string>;
+  /** What the product is made of (endpoints, metrics, plans), for the layers that present it. */
+  readonly spec: ProductSpec;
 
   constructor(name: string, args: ModelProductArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("maas:threescale:ModelProduct", name, {}, opts);
+    super("maas:products:ModelProduct", name, {}, opts);
     const spec = productSpec(args.model, args.threescale);
+    this.spec = spec;
     const endpoints = servedEndpoints(args.model);
-    const manifest = args.meteringManifest ?? readMeteringManifest();
-    const connection = args.connection;
+    const { connection, serving, metering } = args;
     const child = { parent: this };
 
     const backend = new Backend(
       `${name}-backend`,
-      { connection, ...spec.backend, privateEndpoint: args.inClusterUrl },
+      { connection, ...spec.backend, privateEndpoint: serving.inClusterUrl },
       child,
     );
     this.product = new Product(
       `${name}-product`,
-      { connection, ...spec.product, name: args.servedModelName, removeDefaultMappingRule: true },
+      { connection, ...spec.product, name: serving.servedModelName, removeDefaultMappingRule: true },
       child,
     );
     const productId = this.product.productId;
@@ -126,14 +118,19 @@ export class ModelProduct extends pulumi.ComponentResource {
       policyChain({
         allowOrigin,
         httpMethods: endpoints.map((e) => e.method),
-        metering: { ...args.metering, configuration: llmMetricsConfiguration(manifest) },
+        metering: {
+          name: metering.name,
+          version: metering.version,
+          configuration: llmMetricsConfiguration(metering.manifest),
+        },
         upstreamTimeoutSeconds: args.threescale.upstreamTimeoutSeconds,
       }),
     );
     const chain = new PolicyChain(
       `${name}-policies`,
-      { connection, productId, policies, schemas: { [args.metering.name]: manifest.configuration as object } },
-      child,
+      { connection, productId, policies, schemas: { [metering.name]: metering.manifest.configuration as object } },
+      // 3scale refuses a chain naming a policy it does not know yet: wait for the CustomPolicyDefinition.
+      { parent: this, dependsOn: [metering.definition] },
     );
 
     this.planIds = {};
@@ -163,8 +160,9 @@ export class ModelProduct extends pulumi.ComponentResource {
         );
       }
     }
-    const defaultPlan = spec.plans.find((p) => p.default);
-    this.defaultPlanId = defaultPlan ? this.planIds[defaultPlan.systemName] : pulumi.output(-1);
+    const plan = verificationPlan(spec.plans);
+    this.verificationPlanId = plan ? this.planIds[plan.systemName] : pulumi.output(-1);
+    this.plans = planResources;
 
     this.gatewayUrl = pulumi.output(args.gatewayUrl);
     const activeDoc = new ActiveDoc(
@@ -173,10 +171,10 @@ export class ModelProduct extends pulumi.ComponentResource {
         connection,
         productId,
         systemName: spec.activeDoc.systemName,
-        name: args.servedModelName,
+        name: serving.servedModelName,
         description: spec.activeDoc.description,
         published: true,
-        body: pulumi.all([args.servedModelName, this.gatewayUrl]).apply(([served, gatewayUrl]) =>
+        body: pulumi.all([serving.servedModelName, this.gatewayUrl]).apply(([served, gatewayUrl]) =>
           JSON.stringify(
             openApiDocument({
               model: served,
@@ -192,7 +190,7 @@ export class ModelProduct extends pulumi.ComponentResource {
     );
 
     const revision = pulumi
-      .all([args.inClusterUrl, policies])
+      .all([serving.inClusterUrl, policies])
       .apply(([privateEndpoint, chainSpec]) => gatewayRevision(spec, { privateEndpoint, policies: chainSpec }));
     // Whatever these write ends up in the gateway configuration: a write (an update, or a repair after refresh)
     // changes their appliedRevision and so makes the promotion deploy and promote in the same up.

@@ -4,6 +4,7 @@
  */
 import { createHash } from "crypto";
 import { awaitAnnotations, restrictedSecurityContext } from "../kubernetes";
+import { waitFor } from "../readiness";
 
 export const VERIFICATION_IMAGE = "registry.access.redhat.com/ubi9/ubi-minimal:9.6";
 /** How long `pulumi up` waits for a verification Job. */
@@ -86,7 +87,7 @@ export function verificationJob(t: VerificationTarget, namespace: string, secret
         "maas/model": t.model,
       },
       // `pulumi up` waits for the Job and fails when a hop fails.
-      annotations: awaitAnnotations("condition=Complete", JOB_WAIT_MINUTES),
+      annotations: awaitAnnotations(waitFor("Job"), JOB_WAIT_MINUTES),
     },
     spec: {
       backoffLimit: 0,

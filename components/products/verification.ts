@@ -1,5 +1,5 @@
 /**
- * Post-deploy verification: a test developer account, an application per model on the model's default plan, and a
+ * Post-deploy verification: a test developer account, an application per model on its verification plan, and a
  * Job per model that calls the predictor and the production gateway with that application's key. The Job waits for
  * the gateway promotion and `pulumi up` fails when any hop fails.
  */
@@ -9,20 +9,25 @@ import * as random from "@pulumi/random";
 import type { Connection } from "../../dynamic-providers/threescale/client";
 import { Application } from "../../dynamic-providers/application";
 import { DeveloperAccount } from "../../dynamic-providers/developer-account";
-import type { Endpoint } from "./builders";
+import type { ProductSpec } from "./product-spec";
 import { API_KEY_ENV, verificationJob, VerificationTarget } from "./verification-job";
 
 export interface VerifiedModel {
-  model: string;
-  servedModelName: pulumi.Input<string>;
-  endpoints: Endpoint[];
-  planId: pulumi.Input<number>;
-  gatewayUrl: pulumi.Input<string>;
-  predictorUrl: pulumi.Input<string>;
-  /** The ProxyPromotion: the Job runs after it and again whenever the promoted version changes. */
-  promotion: pulumi.Resource & { productionVersion: pulumi.Output<number | null> };
-  /** Resources the predictor needs (its InferenceService). */
-  ready?: pulumi.Resource[];
+  serving: {
+    servedModelName: pulumi.Input<string>;
+    inClusterUrl: pulumi.Input<string>;
+    /** The predictor must be ready before the Job calls it. */
+    inferenceService: pulumi.Resource;
+  };
+  product: {
+    spec: Pick<ProductSpec, "model" | "endpoints">;
+    verificationPlanId: pulumi.Input<number>;
+    /** The account is created after the plans and deleted before them (3scale refuses to delete a plan in use). */
+    plans: pulumi.Resource[];
+    gatewayUrl: pulumi.Input<string>;
+    /** The Job runs after the promotion and again whenever the promoted version changes. */
+    promotion: pulumi.Resource & { productionVersion: pulumi.Output<number | null> };
+  };
 }
 
 export interface VerificationArgs {
@@ -42,7 +47,7 @@ export class Verification extends pulumi.ComponentResource {
   readonly jobNames: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("maas:verification:Verification", name, {}, opts);
+    super("maas:products:Verification", name, {}, opts);
     const { connection } = args;
     const password = new random.RandomPassword(`${name}-password`, { length: 24, special: false }, { parent: this });
     const account = new DeveloperAccount(
@@ -54,26 +59,27 @@ export class Verification extends pulumi.ComponentResource {
         email: `${VERIFICATION_USERNAME}@example.com`,
         password: pulumi.secret(password.result),
       },
-      { parent: this },
+      { parent: this, dependsOn: args.models.flatMap((m) => m.product.plans) },
     );
     this.accountId = account.accountId;
     const k8sOpts = { parent: this, ...(args.k8sProvider ? { provider: args.k8sProvider } : {}) };
 
-    for (const m of args.models) {
+    for (const { serving, product } of args.models) {
+      const model = product.spec.model;
       const application = new Application(
-        `${name}-${m.model}-app`,
+        `${name}-${model}-app`,
         {
           connection,
           accountId: account.accountId,
-          planId: m.planId,
-          name: `verification-${m.model}`,
+          planId: product.verificationPlanId,
+          name: `verification-${model}`,
           description: "Post-deploy smoke test",
         },
-        { parent: this, dependsOn: [m.promotion] },
+        { parent: this, dependsOn: [product.promotion] },
       );
-      const secretName = `maas-verify-${m.model}`.slice(0, 63);
+      const secretName = `maas-verify-${model}`.slice(0, 63);
       const keySecret = new k8s.core.v1.Secret(
-        `${name}-${m.model}-key`,
+        `${name}-${model}-key`,
         {
           metadata: { name: secretName, namespace: args.namespace },
           type: "Opaque",
@@ -81,12 +87,12 @@ export class Verification extends pulumi.ComponentResource {
         },
         { ...k8sOpts, additionalSecretOutputs: ["stringData", "data"] },
       );
-      const names = new Set(m.endpoints.map((e) => e.name));
+      const names = new Set(product.spec.endpoints.map((e) => e.name));
       const manifest = pulumi
-        .all([m.servedModelName, m.gatewayUrl, m.predictorUrl, m.promotion.productionVersion])
+        .all([serving.servedModelName, product.gatewayUrl, serving.inClusterUrl, product.promotion.productionVersion])
         .apply(([servedModelName, gatewayUrl, predictorUrl, version]) => {
           const target: VerificationTarget = {
-            model: m.model,
+            model,
             servedModelName,
             gatewayUrl,
             predictorUrl,
@@ -98,11 +104,11 @@ export class Verification extends pulumi.ComponentResource {
           return verificationJob(target, args.namespace, secretName);
         });
       const job = new k8s.batch.v1.Job(
-        `${name}-${m.model}-job`,
+        `${name}-${model}-job`,
         { metadata: manifest.apply((j) => j.metadata), spec: manifest.apply((j) => j.spec) },
-        { ...k8sOpts, dependsOn: [m.promotion, keySecret, application, ...(m.ready ?? [])] },
+        { ...k8sOpts, dependsOn: [product.promotion, keySecret, application, serving.inferenceService] },
       );
-      this.jobNames[m.model] = job.metadata.name;
+      this.jobNames[model] = job.metadata.name;
     }
     this.registerOutputs({ accountId: this.accountId });
   }

@@ -1,33 +1,26 @@
 /**
- * A small fake OpenShift cluster for the harness: answers the reads (`.get`) the cluster layers make, and adds the
- * status the provider would wait for on Subscriptions. The values are exported so tests can assert on them (and that
- * the secret ones never leak).
+ * A small fake OpenShift cluster for the harness, as a fresh cluster is before `pulumi up`: it answers reads (`.get`)
+ * of what every OpenShift cluster has (the ingress config, the default IngressController and its certificate, the
+ * installer's MachineSets) and refuses any other, as the real API server does for objects that do not exist yet. It
+ * also adds the status the provider would wait for on Subscriptions. The values are exported so tests can assert on
+ * them (and that the secret ones never leak).
  */
 import { defaultHandler } from "./default-handlers";
 import type { ResourceHandler, ResourceHandlerArgs } from "./mock-runner";
 
 export const FIXTURE_APPS_DOMAIN = "apps.fixture.example.com";
-/** Secret values held by the fake cluster (router certificate key, Keycloak admin passwords). */
+/** Secret values held by the fake cluster (the router certificate's key). */
 export const FIXTURE_SECRETS = {
   routerKey: "fixture-router-private-key",
-  rhssoAdminPassword: "fixture-rhsso-admin-password",
-  rhbkAdminPassword: "fixture-rhbk-admin-password",
 } as const;
 export const FIXTURE_ROUTER_CERT = "fixture-router-certificate";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-/** Secrets that exist in the cluster, by `<namespace>/<name>`; a name pattern for operator-generated ones. */
+/** Secrets that exist on a fresh cluster, by `<namespace>/<name>`. */
 function clusterSecret(id: string): Record<string, string> | undefined {
-  const [, name] = id.split("/");
   if (id === "openshift-ingress/router-certs-default") {
     return { "tls.crt": b64(FIXTURE_ROUTER_CERT), "tls.key": b64(FIXTURE_SECRETS.routerKey) };
-  }
-  if (name?.startsWith("credential-")) {
-    return { ADMIN_USERNAME: b64("admin"), ADMIN_PASSWORD: b64(FIXTURE_SECRETS.rhssoAdminPassword) };
-  }
-  if (name?.endsWith("-initial-admin")) {
-    return { username: b64("temp-admin"), password: b64(FIXTURE_SECRETS.rhbkAdminPassword) };
   }
   return undefined;
 }

@@ -54,7 +54,18 @@ export interface RecordedResource {
   read?: boolean;
   /** Output keys that are secret (secret inputs echoed back plus additionalSecretOutputs). */
   secretOutputKeys?: string[];
+  /** Former identities (`aliases` option) as the SDK sends them: a URN, or a spec relative to this resource. */
+  aliases?: AliasSpec[];
 }
+/** One alias: `urn`, or a spec whose empty fields mean "the same as now" (name, type, parent). */
+export interface AliasSpec {
+  urn?: string;
+  name?: string;
+  type?: string;
+  parentUrn?: string;
+  noParent?: boolean;
+}
+
 /** JSON-serializable. */
 export interface HarnessState {
   resources: Record<string, RecordedResource>;
@@ -74,7 +85,7 @@ export interface RunOptions {
   /** Prior run (for `previous` and `removed`). */
   state?: HarnessState;
   preview?: boolean;
-  /** The program to run; default: `definePlatform()` from components/platform. Its return value becomes `outputs`. */
+  /** The program to run; default: the function `index.ts` exports. Its return value becomes `outputs`. */
   program?: () => unknown;
 }
 
@@ -161,9 +172,10 @@ export function findHandler(handlers: Record<string, ResourceHandler>, type: str
   return prefixes.length > 0 ? handlers[prefixes[0]] : undefined;
 }
 
+/** The project's entry point: like Pulumi, call the function it exports; what it returns are the stack outputs. */
 function defaultProgram(): unknown {
-  const platform = require(path.join(PROJECT_ROOT, "components", "platform")) as { definePlatform(): unknown };
-  return platform.definePlatform();
+  const main = require(path.join(PROJECT_ROOT, "index")) as () => unknown;
+  return main();
 }
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
@@ -173,6 +185,21 @@ export function urnFor(stack: string, parent: string | undefined, type: string, 
   const parentType = parent?.split("::")[2];
   const qualified = parentType === undefined || parentType === STACK_TYPE ? type : `${parentType}$${type}`;
   return `urn:pulumi:${stack}::${PROJECT_NAME}::${qualified}::${name}`;
+}
+
+function aliasesOf(req: any): { aliases?: AliasSpec[] } {
+  const aliases: AliasSpec[] = (req.getAliasesList() as any[]).map((a) => {
+    const o = a.toObject();
+    if (o.urn) return { urn: o.urn };
+    const spec = o.spec ?? {};
+    return {
+      ...(spec.name ? { name: spec.name } : {}),
+      ...(spec.type ? { type: spec.type } : {}),
+      ...(spec.parenturn ? { parentUrn: spec.parenturn } : {}),
+      ...(spec.noparent ? { noParent: true } : {}),
+    };
+  });
+  return aliases.length > 0 ? { aliases } : {};
 }
 
 /** Provider references are `<provider urn>::<id>`. */
@@ -340,6 +367,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
       order: order++,
       ...(read ? { read: true } : {}),
       secretOutputKeys,
+      ...(read ? {} : aliasesOf(req)),
     });
     const serialized = await rpc.serializeProperties(`harness:${urn}`, markSecrets(state, secretOutputKeys));
     monitor.resources.set(urn, { urn, id, state: serialized });

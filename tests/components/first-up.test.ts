@@ -1,14 +1,15 @@
 /**
  * What a first `pulumi up` on a real cluster depends on: S3 calls through the MinIO route with or without TLS
- * verification, images that are pinned (a plan always deploys the same bits), and an RWX class for 3scale.
+ * verification, and images that are pinned (a plan always deploys the same bits) and come from a registry every
+ * cluster reaches (never the internal image registry, absent on bare metal, vSphere UPI and single-node clusters).
  */
-import { configSchema, isPinnedImage } from "../../components/config/schema";
-import { IMAGESTREAM_TAG_IMAGES } from "../../components/kubernetes";
+import { isPinnedImage, parseConfig } from "../../components/config/schema";
 import { buildPostgresManifests } from "../../components/sso";
-import { CEPHFS_STORAGE_CLASS, rwxStorageClass, s3ProviderArgs } from "../../components/storage";
+import { s3ProviderArgs } from "../../components/storage";
 import { RecordedResource, RunResult, runProgram } from "../../scripts/plan/mock-runner";
 
-const config = (extra: Record<string, unknown> = {}) => configSchema.parse({ models: [{ name: "m1" }], ...extra });
+const config = (extra: Record<string, unknown> = {}) =>
+  parseConfig({ models: [{ name: "m1", s3Prefix: "m1" }], ...extra });
 const kindOf = (r: RecordedResource) => r.type.split(":").pop();
 const minioProvider = (run: RunResult) => run.resources.find((r) => r.type === "pulumi:providers:aws")!;
 /** Provider inputs reach the engine as strings for non-string values. */
@@ -50,17 +51,15 @@ describe("MinIO route TLS", () => {
 });
 
 describe("pinned images", () => {
-  test.each(["dev", "prod"])("%s: every container image is pinned; :latest only for ImageStream tags", (stack) => {
+  test.each(["dev", "prod"])("%s: every container image is pinned, none from the internal registry", (stack) => {
     const images = runs[stack].resources.filter((r) => !r.read).flatMap((r) => containerImages(r.inputs, r.name));
-    // The walk reaches MinIO, the model runtime and the 3scale CronJob at least (and the DB and approver in prod).
-    expect(images.length).toBeGreaterThanOrEqual(stack === "dev" ? 3 : 5);
-    const latest = images.filter((i) => i.image.endsWith(":latest") && !IMAGESTREAM_TAG_IMAGES.includes(i.image));
-    expect(latest).toEqual([]);
-    const unpinned = images.filter((i) => !IMAGESTREAM_TAG_IMAGES.includes(i.image) && !isPinnedImage(i.image));
-    expect(unpinned).toEqual([]);
-    // The exception list holds only images the cluster itself serves from ImageStreams.
-    for (const image of IMAGESTREAM_TAG_IMAGES)
-      expect(image).toMatch(/^image-registry\.openshift-image-registry\.svc:5000\/openshift\/[a-z-]+:latest$/);
+    // The walk reaches MinIO, the model runtime, the download and the 3scale CronJob at least (and more in prod).
+    expect(images.length).toBeGreaterThanOrEqual(stack === "dev" ? 4 : 8);
+    expect(images.filter((i) => !isPinnedImage(i.image))).toEqual([]);
+    expect(images.filter((i) => i.image.includes("image-registry.openshift-image-registry.svc"))).toEqual([]);
+    // Every Job and CronJob running `oc` takes the configured CLI image.
+    const cli = config().cluster.cliImage;
+    expect(images.filter((i) => i.image.includes("ose-cli")).every((i) => i.image === cli)).toBe(true);
   });
 
   test("isPinnedImage: digests and specific tags yes; :latest, no tag, registry port only no", () => {
@@ -76,7 +75,7 @@ describe("pinned images", () => {
   test("the RHBK database image comes from sso.postgresImage (pinned by default)", async () => {
     const defaults = config({ sso: { flavor: "rhbk" } }).sso;
     expect(defaults.postgresImage).toMatch(/^registry\.redhat\.io\/rhel9\/postgresql-15@sha256:[0-9a-f]{64}$/);
-    const statefulSet = buildPostgresManifests(defaults).find((m) => m.kind === "StatefulSet") as any;
+    const { statefulSet } = buildPostgresManifests(defaults) as any;
     expect(statefulSet.spec.template.spec.containers[0].image).toBe(defaults.postgresImage);
 
     const custom = "registry.example.com/mirror/postgresql-15:1-77";
@@ -88,53 +87,5 @@ describe("pinned images", () => {
       (r) => kindOf(r) === "StatefulSet" && r.inputs.metadata.name === "keycloak-postgresql",
     );
     expect(db?.inputs.spec.template.spec.containers[0].image).toBe(custom);
-  });
-});
-
-describe("RWX storage class for 3scale", () => {
-  test("explicit class wins; ODF's CephFS when ODF is deployed; otherwise a clear error", () => {
-    expect(rwxStorageClass(config({ storage: { rwxStorageClass: "efs-sc" } }).storage)).toBe("efs-sc");
-    expect(rwxStorageClass(config({ storage: { odf: { enabled: true } } }).storage)).toBe(CEPHFS_STORAGE_CLASS);
-    expect(() => rwxStorageClass(config().storage)).toThrow(
-      /^maas:storage\.rwxStorageClass: required when storage\.odf\.enabled is not true .*; e\.g\. "ocs-storagecluster-cephfs"$/,
-    );
-  });
-
-  test("the APIManager's system storage uses the configured class", async () => {
-    const run = await runProgram({ stack: "dev", config: { storage: { rwxStorageClass: "nfs-rwx" } } });
-    const apim = run.resources.find((r) => kindOf(r) === "APIManager")!;
-    expect(apim.inputs.spec.system.fileStorage.persistentVolumeClaim.storageClassName).toBe("nfs-rwx");
-  });
-
-  test("a stack without ODF and without a class fails before anything is created, naming the key", async () => {
-    const error = await runProgram({ stack: "dev", config: { storage: { kind: "minio" } } }).catch((e: Error) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toContain("maas:storage.rwxStorageClass: is required when storage.odf.enabled");
-  });
-});
-
-describe("operator readiness gate", () => {
-  test("each operator's CSV patch waits for Succeeded and its CRD patches for Established", () => {
-    const run = runs.prod;
-    const patches = run.resources.filter((r) => !r.read && kindOf(r)?.endsWith("Patch"));
-    const csvGates = patches.filter((r) => kindOf(r) === "ClusterServiceVersionPatch");
-    const subscriptions = run.resources.filter((r) => kindOf(r) === "Subscription");
-    expect(csvGates).toHaveLength(subscriptions.length);
-    for (const gate of csvGates) {
-      const subscription = subscriptions.find((s) => gate.dependencies.includes(s.urn));
-      expect(subscription).toBeDefined();
-      // The fixture resolves each Subscription to a CSV; the gate patches exactly that one, in the same namespace.
-      expect(gate.inputs.metadata.name).toBe(subscription!.outputs.status.installedCSV);
-      expect(gate.inputs.metadata.namespace).toBe(subscription!.inputs.metadata.namespace);
-      expect(gate.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.phase}=Succeeded");
-    }
-    const crdGates = patches.filter((r) => kindOf(r) === "CustomResourceDefinitionPatch");
-    expect(crdGates.map((r) => r.inputs.metadata.name)).toEqual(
-      expect.arrayContaining(["apimanagers.apps.3scale.net", "datascienceclusters.datasciencecluster.opendatahub.io"]),
-    );
-    for (const gate of crdGates) {
-      expect(gate.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Established");
-      expect(csvGates.some((csv) => gate.dependencies.includes(csv.urn))).toBe(true);
-    }
   });
 });

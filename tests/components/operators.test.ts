@@ -2,25 +2,31 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { configSchema } from "../../components/config/schema";
-import { CLI_IMAGE } from "../../components/kubernetes";
-import { APPROVER_SCRIPT, buildInstallPlanApprover, operatorSpec } from "../../components/operators";
+import { parseConfig } from "../../components/config/schema";
+import {
+  APPROVER_SCRIPT,
+  buildInstallPlanApprover,
+  buildOperatorManifests,
+  operatorSpec,
+} from "../../components/operators";
 import { RecordedResource, RunResult, runProgram } from "../../scripts/plan/mock-runner";
 
 const operators = (raw: Record<string, unknown>) =>
-  configSchema.parse({ models: [{ name: "m1" }], operators: raw }).operators;
+  parseConfig({ models: [{ name: "m1", s3Prefix: "m1" }], operators: raw }).operators;
 const kindOf = (r: RecordedResource) => r.type.split(":").pop();
+const CLI = `registry.example.com/openshift/cli@sha256:${"c".repeat(64)}`;
 
 describe("buildInstallPlanApprover", () => {
   test("Automatic approval needs no approver", () => {
-    expect(buildInstallPlanApprover(operatorSpec("openshiftAi"), operators({}).openshiftAi)).toEqual([]);
+    expect(buildInstallPlanApprover(operatorSpec("openshiftAi"), operators({}).openshiftAi, CLI)).toBeUndefined();
   });
 
   test("Manual with a starting CSV: a Job allowed to read the Subscription and approve InstallPlans", () => {
     const cfg = operators({
       rhbk: { installPlanApproval: "Manual", startingCSV: "rhbk-operator.v24.0.6-opr.1", installTimeoutMinutes: 7 },
     }).rhbk;
-    const manifests = buildInstallPlanApprover(operatorSpec("rhbk", "keycloak"), cfg) as any[];
+    const approver = buildInstallPlanApprover(operatorSpec("rhbk", "keycloak"), cfg, CLI)!;
+    const manifests = [approver.serviceAccount, approver.role, approver.roleBinding, approver.job] as any[];
     expect(manifests.map((m) => m.kind)).toEqual(["ServiceAccount", "Role", "RoleBinding", "Job"]);
     for (const m of manifests)
       expect(m.metadata).toMatchObject({ name: "rhbk-operator-installplan-approver", namespace: "keycloak" });
@@ -41,7 +47,7 @@ describe("buildInstallPlanApprover", () => {
     expect(pod.restartPolicy).toBe("Never");
     expect(job.spec.activeDeadlineSeconds).toBe(7 * 60);
     const [container] = pod.containers;
-    expect(container.image).toBe(CLI_IMAGE);
+    expect(container.image).toBe(CLI);
     expect(container.command).toEqual(["/bin/sh", "-c", APPROVER_SCRIPT]);
     expect(Object.fromEntries(container.env.map((e: any) => [e.name, e.value]))).toMatchObject({
       NAMESPACE: "keycloak",
@@ -53,7 +59,7 @@ describe("buildInstallPlanApprover", () => {
 
   test("Manual without a starting CSV is refused, naming the config key", () => {
     const cfg = operators({ threescale: { installPlanApproval: "Manual" } }).threescale;
-    expect(() => buildInstallPlanApprover(operatorSpec("threescale", "3scale"), cfg)).toThrow(
+    expect(() => buildInstallPlanApprover(operatorSpec("threescale", "3scale"), cfg, CLI)).toThrow(
       /^maas:operators\.threescale\.startingCSV: required when installPlanApproval is Manual.*e\.g\. "3scale-operator\./,
     );
   });
@@ -195,7 +201,7 @@ describe("approver in the program", () => {
     ]);
     const job = objects.find((r) => kindOf(r) === "Job")!;
     const env = job.inputs.spec.template.spec.containers[0].env;
-    expect(env).toContainEqual({ name: "STARTING_CSV", value: "rhods-operator.2.16.2" });
+    expect(env).toContainEqual({ name: "STARTING_CSV", value: "rhods-operator.2.25.10" });
     const csvGate = run.resources.find(
       (r) => kindOf(r) === "ClusterServiceVersionPatch" && r.name.includes("-rhods-"),
     )!;
@@ -208,4 +214,15 @@ describe("approver in the program", () => {
     const binding = objects.find((r) => kindOf(r) === "RoleBinding")!;
     expect(job.dependencies).toContain(binding.urn);
   });
+});
+
+test("operators: none OperatorGroup in openshift-operators, OwnNamespace targets its namespace", () => {
+  const mesh = buildOperatorManifests(operatorSpec("serviceMesh"), operators({}).serviceMesh);
+  expect(mesh.namespace).toBeUndefined();
+  expect(mesh.operatorGroup).toBeUndefined();
+  const ts = buildOperatorManifests(operatorSpec("threescale", "apis"), operators({}).threescale);
+  expect(ts.operatorGroup?.spec).toEqual({ targetNamespaces: ["apis"] });
+  expect(ts.subscription.metadata.namespace).toBe(ts.operatorGroup?.metadata.namespace);
+  const rhoai = buildOperatorManifests(operatorSpec("openshiftAi"), operators({}).openshiftAi);
+  expect((rhoai.subscription.spec as any).config.env).toEqual([{ name: "DISABLE_DSC_CONFIG", value: "true" }]);
 });

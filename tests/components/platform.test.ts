@@ -39,7 +39,9 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
 
   test("every layer is present with its key objects", () => {
     const run = runs[stack];
-    expect(find(run, "Subscription", "rhods-operator").inputs.spec.channel).toBe("stable-2.16");
+    expect(find(run, "Subscription", "rhods-operator").inputs.spec.channel).toBe(
+      stack === "dev" ? "stable-2.16" : "stable-2.25",
+    );
     expect(find(run, "Subscription", "3scale-operator").inputs.metadata.namespace).toBe("3scale");
     expect(find(run, "DSCInitialization", "default-dsci").inputs.spec.serviceMesh.managementState).toBe("Managed");
     const dsc = find(run, "DataScienceCluster", "default-dsc").inputs.spec.components;
@@ -58,7 +60,8 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
       find(run, "CustomPolicyDefinition", "llm-metrics").inputs.spec.schema.configuration.properties,
     ).toBeDefined();
     expect(find(run, "Route", "minio-s3").inputs.spec.tls.termination).toBe("edge");
-    expect(run.byType("aws:s3/bucket:Bucket")).toHaveLength(1);
+    // dev keeps 3scale's system files in S3 (no RWX class), prod on ODF's CephFS.
+    expect(run.byType("aws:s3/bucket:Bucket")).toHaveLength(stack === "dev" ? 2 : 1);
   });
 
   test("one namespace, data connection, runtime and InferenceService per model", () => {
@@ -133,26 +136,28 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
   });
 });
 
-test("prod: ODF labels three nodes, StorageCluster gates the APIManager, RHBK reads its admin secret back", () => {
+test("prod: ODF labels three nodes, StorageCluster gates the APIManager, RHBK gets generated admin credentials", () => {
   const run = runs.prod;
   expect(run.byType("kubernetes:core/v1:NodePatch")).toHaveLength(3);
   deletedBefore(run, find(run, "APIManager", "apimanager"), find(run, "StorageCluster", "ocs-storagecluster"));
   expect(
     find(run, "APIManager", "apimanager").inputs.spec.system.fileStorage.persistentVolumeClaim.storageClassName,
   ).toBe("ocs-storagecluster-cephfs");
-  const read = run.resources.find((r) => r.read && r.type === "kubernetes:core/v1:Secret");
-  expect(read?.id).toBe("keycloak/keycloak-initial-admin");
+  // Nothing operator-generated is read back (a fresh cluster has none of it at preview).
+  expect(run.resources.filter((r) => r.read && r.type === "kubernetes:core/v1:Secret")).toEqual([]);
+  const admin = find(run, "Secret", "keycloak-bootstrap-admin");
+  expect(admin.inputs.type).toBe("kubernetes.io/basic-auth");
+  expect(admin.secretInputKeys).toContain("stringData");
+  expect(find(run, "Keycloak", "keycloak").inputs.spec.bootstrapAdmin).toEqual({
+    user: { secret: "keycloak-bootstrap-admin" },
+  });
   expect(run.outputs.realmUrl).toBe("https://keycloak-keycloak.apps.prod.example.com/realms/maas");
 });
 
 test("a model added to the stack adds exactly its own resources", async () => {
-  const base = runs.dev;
-  const devModel = base.get(
-    "kubernetes:serving.kserve.io/v1beta1:InferenceService",
-    "maas-model-granite-33-2b-instruct-isvc",
-  );
-  const extra = { name: "extra-model", s3Prefix: "extra-model", gpus: 1 };
-  const models = [{ name: devModel.inputs.metadata.name, s3Prefix: devModel.inputs.metadata.name }, extra];
+  const source = { repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: "7ae557604adf67be50417f59c2c2f167def9a775" };
+  const extra = { name: "extra-model", huggingFace: source, gpus: 0, tolerations: [] };
+  const models = [{ name: "qwen25-05b-instruct", huggingFace: source }, extra];
   const one = await runProgram({ stack: "dev", config: { models: models.slice(0, 1) } });
   const two = await runProgram({ stack: "dev", config: { models } });
   const urns = (r: RunResult) => new Set(r.resources.map((x) => x.urn));

@@ -1,6 +1,6 @@
 /**
  * The dev stack's whole 3scale layer, end to end: the real providers against the emulator through up, re-up, single
- * changes, a model added and removed, refresh after drift, and destroy back to the fresh tenant.
+ * changes, a model added and removed, refresh after drift, and destroy.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -74,7 +74,8 @@ describe("dev stack against an emulated tenant", () => {
 
     const plan = devThreescale.defaultPlans[0];
     expect(Object.keys(product.applicationPlans)).toEqual([plan.systemName]);
-    expect(product.applicationPlans[plan.systemName]).toMatchObject({ state: "published", default: true });
+    // Not the default plan: 3scale would subscribe every new developer to it (the deployment guide sets none).
+    expect(product.applicationPlans[plan.systemName]).toMatchObject({ state: "published", default: false });
     expect(
       product.applicationPlans[plan.systemName].limits.map((l) => `${l.metric}/${l.period}=${l.value}`).sort(),
     ).toEqual(plan.limits.map((l: any) => `${l.metric}/${l.period}=${l.value}`).sort());
@@ -95,7 +96,7 @@ describe("dev stack against an emulated tenant", () => {
       product: MODEL,
       plan: plan.systemName,
     });
-    const job = result.resources.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    const job = result.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && r.name.endsWith(`${MODEL}-job`))!;
     expect(job.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Complete");
     expect(JSON.stringify(job.inputs)).not.toContain(d.emulator.accessToken);
   });
@@ -165,7 +166,7 @@ describe("dev stack against an emulated tenant", () => {
   });
 
   it("a second model gets its own product; removing it deletes its objects in an order the API accepts", async () => {
-    const second = { ...devModel, name: "second-model", displayName: "Second", s3Prefix: "second-model" };
+    const second = { ...devModel, name: "second-model", displayName: "Second" };
     await d.up({ threescale, models: [...models, second] });
     expect(Object.keys(d.emulator.snapshot().products).sort()).toEqual([MODEL, "second-model"].sort());
 
@@ -223,9 +224,22 @@ describe("dev stack against an emulated tenant", () => {
     expect(chain).toContain("llm_metrics");
   });
 
-  it("destroy returns the tenant to its initial content", async () => {
+  it("destroy removes what the stack made; the sample product stays removed, the last product stays emptied", async () => {
     await d.destroy();
-    expect(d.emulator.snapshot()).toEqual(fresh);
+    const s = d.emulator.snapshot();
+    // The clean-up of the tenant's sample product is one-way (README), and 3scale never deletes a tenant's last
+    // product: it stays, without anything this stack put in it, until the APIManager goes.
+    expect(Object.keys(fresh.products)).toEqual(["api"]);
+    expect(Object.keys(s.products)).toEqual([MODEL]);
+    const left = s.products[MODEL];
+    expect(Object.keys(left.methods)).toEqual([]);
+    expect(Object.keys(left.metrics)).toEqual(["hits"]);
+    expect(left.mappingRules).toEqual([]);
+    expect(left.backendUsages).toEqual({});
+    expect(left.applicationPlans).toEqual({});
+    expect(s.backends).toEqual({});
+    expect(s.accounts).toEqual(fresh.accounts);
+    expect(s.activeDocs).toEqual(fresh.activeDocs);
   });
 });
 

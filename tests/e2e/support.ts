@@ -13,9 +13,9 @@ import type { ConfigInput } from "../../components/config/schema";
 
 export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${name}`;
 
-/** The layer under test: the 3scale configuration (products, tenant settings, verification account). */
-export const THREESCALE_LAYER = "maas:threescale:ThreescaleConfiguration";
-export const inThreescaleLayer = (r: { urn: string }) => r.urn.includes(THREESCALE_LAYER);
+/** The layer under test: the 3scale configuration (products, verification account, the tenant's portal settings). */
+export const inThreescaleLayer = (r: { urn: string }) =>
+  r.urn.includes("$maas:products:") || /dynamic\/threescale:(DeveloperPortalAccess|TenantDefaults)::/.test(r.urn);
 
 /** Quick retries: the emulator answers instantly, so waiting only slows tests down. */
 export const FAST_RETRIES: ClientOptions = { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 20, timeoutMs: 10_000 };
@@ -86,7 +86,7 @@ export function manyModels(count: number): NonNullable<ConfigInput["models"]> {
   return Array.from({ length: count }, (_, i) => ({
     name: `model-${String(i + 1).padStart(2, "0")}`,
     description: `Test model ${i + 1}`,
-    s3Prefix: `model-${i + 1}`,
+    huggingFace: { repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: "7ae557604adf67be50417f59c2c2f167def9a775" },
     gpus: 1,
   }));
 }

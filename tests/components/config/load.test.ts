@@ -1,9 +1,13 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigValidationError, loadConfig } from "../../../components/config/load";
+import { loadConfig, plaintextSecretKeys } from "../../../components/config/load";
+import { ConfigValidationError } from "../../../components/config/validate";
 
-const models = JSON.stringify([{ name: "granite-33-2b-instruct" }]);
-/** Without ODF, an RWX class must be named (3scale system storage). */
-const storage = JSON.stringify({ rwxStorageClass: "ocs-storagecluster-cephfs" });
+const QWEN = { repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: "7ae557604adf67be50417f59c2c2f167def9a775" };
+const models = JSON.stringify([{ name: "granite-33-2b-instruct", huggingFace: QWEN }]);
+const storage = JSON.stringify({ forceDestroy: true });
 
 function setConfig(values: Record<string, string>, secretKeys: string[] = []): void {
   pulumi.runtime.setAllConfig(values, secretKeys);
@@ -31,12 +35,16 @@ describe("loadConfig", () => {
     expect(config.environment).toBe("test");
     expect(config.models[0].name).toBe("granite-33-2b-instruct");
     expect(config.threescale.tenantName).toBe("maas");
-    expect(secrets).toEqual({ githubClientSecret: undefined, s3SecretAccessKey: undefined });
+    expect(secrets).toEqual({});
+    expect(config.releases).toEqual({ openshiftAi: "2.25", threescale: "2.16", sso: "rhbk" });
   });
 
   test("throws ConfigValidationError listing every problem, unknown maas: keys included", () => {
     setConfig({
-      "maas:models": JSON.stringify([{ name: "Bad" }, { name: "ok-model", minReplicas: 2 }]),
+      "maas:models": JSON.stringify([
+        { name: "Bad", huggingFace: QWEN },
+        { name: "ok-model", huggingFace: QWEN, minReplicas: 2 },
+      ]),
       "maas:storage": storage,
       "maas:threscale": "{}",
     });
@@ -72,7 +80,12 @@ describe("loadConfig", () => {
     expect(JSON.stringify(config)).not.toContain("gh-secret-value");
   });
 
-  test("rejects a secret stored in plaintext without echoing it", () => {
+  test("rejects a secret stored in plaintext in the stack file it runs with, without echoing it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+    fs.writeFileSync(
+      path.join(dir, `Pulumi.${pulumi.getStack()}.yaml`),
+      "config:\n  maas:s3SecretAccessKey: plain-value-123\n  maas:githubClientSecret:\n    secure: v1:abc\n",
+    );
     setConfig({
       "maas:models": models,
       "maas:storage": JSON.stringify({
@@ -81,14 +94,23 @@ describe("loadConfig", () => {
       }),
       "maas:s3SecretAccessKey": "plain-value-123",
     });
-    expect(() => loadConfig()).toThrow(
-      /maas:s3SecretAccessKey: is stored in plaintext; set it with `pulumi config set --secret`/,
-    );
+    const cwd = process.cwd();
+    process.chdir(dir);
     try {
-      loadConfig();
-    } catch (e) {
-      expect((e as Error).message).not.toContain("plain-value-123");
+      expect(() => loadConfig()).toThrow(
+        /maas:s3SecretAccessKey: is stored in plaintext in Pulumi\.\w+\.yaml; set it with `pulumi config set --secret`/,
+      );
+      expect(() => loadConfig()).not.toThrow(/plain-value-123/);
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true });
     }
+  });
+
+  test("plaintext secret keys are found by reading the stack file, secure ones are not", () => {
+    const text =
+      "config:\n  maas:githubClientSecret: oops\n  maas:huggingFaceToken:\n    secure: v1:x\n  maas:s3SecretAccessKey: ''\n";
+    expect(plaintextSecretKeys(text)).toEqual(["githubClientSecret"]);
   });
 
   test("an empty secret (the Pulumi.yaml default) counts as not set", () => {

@@ -1,19 +1,15 @@
 import { formatProblem, validateConfig } from "../../../components/config/validate";
 import { decodeStackConfig } from "../../../components/config/validate";
-import { OPERATOR_CHANNELS } from "../../../components/config/schema";
+import { RELEASES } from "../../../components/config/releases";
 import { stackConfig, stackFilePath } from "../../../scripts/plan/stack-config";
 
 type Raw = Record<string, any>;
 
-const model = (over: Raw = {}): Raw => ({ name: "granite-33-2b-instruct", ...over });
+const QWEN = { repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: "7ae557604adf67be50417f59c2c2f167def9a775" };
+const model = (over: Raw = {}): Raw => ({ name: "granite-33-2b-instruct", huggingFace: QWEN, ...over });
 const plan = (over: Raw = {}): Raw => ({ systemName: "basic", name: "Basic", ...over });
 const limit = (over: Raw = {}): Raw => ({ metric: "hits", period: "minute", value: 10, ...over });
-// Without ODF an RWX class must be named (3scale system storage).
-const base = (over: Raw = {}): Raw => ({
-  models: [model()],
-  storage: { rwxStorageClass: "ocs-storagecluster-cephfs" },
-  ...over,
-});
+const base = (over: Raw = {}): Raw => ({ models: [model()], ...over });
 
 function problemLines(raw: Raw): string[] {
   const result = validateConfig(raw);
@@ -61,7 +57,7 @@ const badConfigs: Array<[string, Raw, string, string | RegExp]> = [
   ],
   [
     "model name (default namespace) is the SSO namespace",
-    base({ models: [model({ name: "rh-sso" })] }),
+    base({ models: [model({ name: "keycloak" })] }),
     "maas:models[0].name",
     "already used by sso.namespace",
   ],
@@ -256,10 +252,65 @@ const badConfigs: Array<[string, Raw, string, string | RegExp]> = [
     /is required when installPlanApproval is Manual.*; e\.g\. "3scale-operator\.v/,
   ],
   [
-    "no RWX storage class and no ODF",
-    { models: [model()], storage: { odf: { enabled: false } } },
+    "3scale system storage on a claim, without an RWX class or ODF",
+    { models: [model()], threescale: { systemStorage: "pvc" } },
     "maas:storage.rwxStorageClass",
-    /required when storage\.odf\.enabled is not true.*e\.g\. "ocs-storagecluster-cephfs"/,
+    /required with threescale\.systemStorage pvc .*e\.g\. "ocs-storagecluster-cephfs"/,
+  ],
+  [
+    "a model without a weights source",
+    base({ models: [{ name: "granite" }] }),
+    "maas:models[0]",
+    /needs a weights source: huggingFace .*, localPath or s3Prefix; e\.g\. .*"huggingFace"/,
+  ],
+  [
+    "s3Prefix into the MinIO the stack creates (empty before up)",
+    base({ models: [{ name: "granite", s3Prefix: "granite" }] }),
+    "maas:models[0].s3Prefix",
+    "points into the MinIO this stack creates",
+  ],
+  [
+    "two weights sources",
+    base({ models: [model({ localPath: "./models/granite" })] }),
+    "maas:models[0].huggingFace",
+    "choose one weights source",
+  ],
+  [
+    "a Hugging Face branch instead of a commit",
+    base({ models: [model({ huggingFace: { repo: QWEN.repo, revision: "main" } })] }),
+    "maas:models[0].huggingFace.revision",
+    "must be a full commit id",
+  ],
+  [
+    "a Hugging Face repository without its organisation",
+    base({ models: [model({ huggingFace: { repo: "gpt2", revision: QWEN.revision } })] }),
+    "maas:models[0].huggingFace.repo",
+    'must be a Hugging Face repository id "org/name"',
+  ],
+  [
+    "a channel of another release than the one selected",
+    base({ openshiftAi: { release: "2.25" }, operators: { openshiftAi: { channel: "stable-2.16" } } }),
+    "maas:operators.openshiftAi.channel",
+    /"stable-2\.16" installs 2\.16, but the stack selects release 2\.25 .*e\.g\. "stable-2\.25"/,
+  ],
+  [
+    "forceDestroy on an external bucket",
+    base({
+      storage: {
+        kind: "external",
+        forceDestroy: true,
+        external: { endpoint: "https://s3.example.com", accessKeyId: "a" },
+      },
+      s3SecretAccessKey: "s",
+    }),
+    "maas:storage.forceDestroy",
+    "an external bucket is never deleted",
+  ],
+  [
+    "vllmVersion without a custom runtime image",
+    base({ models: [model({ vllmVersion: "0.10.1" })] }),
+    "maas:models[0].vllmVersion",
+    "describes a custom runtimeImage",
   ],
   [
     "PostgreSQL image on :latest",
@@ -283,7 +334,7 @@ const badConfigs: Array<[string, Raw, string, string | RegExp]> = [
     "unsupported operator channel",
     base({ operators: { openshiftAi: { channel: "fast" } } }),
     "maas:operators.openshiftAi.channel",
-    "supported channels: stable-2.16",
+    '"fast" is not a supported channel: one of stable-2.16',
   ],
   ["no models", { models: [] }, "maas:models", "at least one model"],
   ["models missing", {}, "maas:models", "is required"],
@@ -307,7 +358,7 @@ const badConfigs: Array<[string, Raw, string, string | RegExp]> = [
   ],
   [
     "S3 prefix starting with a slash",
-    base({ models: [model({ s3Prefix: "/granite" })] }),
+    base({ models: [model({ huggingFace: undefined, localPath: "./m", s3Prefix: "/granite" })] }),
     "maas:models[0].s3Prefix",
     "lowercase letters",
   ],
@@ -369,12 +420,18 @@ describe("validateConfig accepts good configs and applies defaults", () => {
     if (!result.ok) throw new Error(result.problems.map(formatProblem).join("\n"));
     const c = result.config;
     expect(c.environment).toBe("dev");
-    expect(c.operators.openshiftAi.channel).toBe(OPERATOR_CHANNELS.openshiftAi.channel);
+    expect(c.releases).toEqual({ openshiftAi: "2.25", threescale: "2.16", sso: "rhbk" });
+    expect(c.operators.openshiftAi.channel).toBe("stable-2.25");
+    expect(c.operators.threescale.channel).toBe("threescale-2.16");
+    expect(c.operators.gpu.source).toBe("certified-operators");
+    expect(c.models[0].runtimeImage).toBe(RELEASES.vllmImage["2.25"]);
+    expect(c.threescale.defaultPlans.every((p) => !p.default)).toBe(true);
+    expect(c.storage.forceDestroy).toBe(false);
     expect(c.operators.threescale.installPlanApproval).toBe("Automatic");
     expect(c.storage.kind).toBe("minio");
     expect(c.storage.minio.namespace).toBe("ai-models");
     expect(c.threescale.defaultPlans[0].systemName).toBe("basic");
-    expect(c.sso.flavor).toBe("rhsso");
+    expect(c.sso.flavor).toBe("rhbk");
     expect(c.models[0].gpus).toBe(1);
     expect(c.models[0].resources.memoryLimit).toBe("16Gi");
     expect(c.models[0].tolerations[0].key).toBe("nvidia.com/gpu");
@@ -383,12 +440,12 @@ describe("validateConfig accepts good configs and applies defaults", () => {
   test("Manual approval with a starting CSV, ODF's class by default, pinned images by tag or digest", () => {
     const result = validateConfig({
       models: [model({ runtimeImage: "registry.local:5000/vllm:0.8.5" })],
-      operators: { rhbk: { installPlanApproval: "Manual", startingCSV: "rhbk-operator.v24.0.6-opr.1" } },
+      operators: { rhbk: { installPlanApproval: "Manual", startingCSV: "rhbk-operator.v26.0.8-opr.1" } },
       storage: { odf: { enabled: true, nodes: ["w1", "w2", "w3"] } },
       sso: { postgresImage: "registry.redhat.io/rhel9/postgresql-15:1" },
     });
     if (!result.ok) throw new Error(result.problems.map(formatProblem).join("\n"));
-    expect(result.config.operators.rhbk.startingCSV).toBe("rhbk-operator.v24.0.6-opr.1");
+    expect(result.config.operators.rhbk.startingCSV).toBe("rhbk-operator.v26.0.8-opr.1");
     expect(result.config.storage.rwxStorageClass).toBeUndefined();
     expect(result.config.sso.postgresImage).toBe("registry.redhat.io/rhel9/postgresql-15:1");
   });
@@ -417,15 +474,18 @@ describe("validateConfig accepts good configs and applies defaults", () => {
       return result.config;
     };
     const dev = load("dev");
-    expect(dev.models.map((m) => [m.name, m.displayName])).toEqual([
-      ["granite-33-2b-instruct", "Granite 3.3 2B Instruct"],
+    expect(dev.models.map((m) => [m.name, m.huggingFace?.repo])).toEqual([
+      ["qwen25-05b-instruct", "Qwen/Qwen2.5-0.5B-Instruct"],
     ]);
-    expect(dev.sso.flavor).toBe("rhsso");
+    expect(dev.releases).toEqual({ openshiftAi: "2.16", threescale: "2.15", sso: "rhsso" });
+    expect(dev.storage.forceDestroy).toBe(true);
     expect(dev.threescale.verification).toBe(true);
     const prod = load("prod");
     expect(prod.models.length).toBeGreaterThanOrEqual(3);
     expect(prod.models.some((m) => m.embeddings)).toBe(true);
-    expect(prod.sso.flavor).toBe("rhbk");
+    expect(prod.releases).toEqual({ openshiftAi: "2.25", threescale: "2.16", sso: "rhbk" });
+    expect(prod.models.every((m) => m.huggingFace !== undefined)).toBe(true);
+    expect(prod.storage.forceDestroy).toBe(false);
     expect(prod.storage.odf.enabled).toBe(true);
     expect(prod.storage.odf.nodes.length).toBeGreaterThanOrEqual(3);
     expect(prod.threescale.corsAllowOrigins.length).toBeGreaterThan(0);

@@ -8,8 +8,8 @@ import {
   MAIN_LAYOUT,
   PAGES,
 } from "../../../components/portal/content";
-import { configSchema } from "../../../components/config/schema";
-import { gatewayUrl, PORTAL_URL, portalContent, stackConfig } from "./fixtures";
+import { parseConfig } from "../../../components/config/schema";
+import { gatewayUrl, PORTAL_URL, portalContent, portalModels, stackConfig } from "./fixtures";
 
 describe("buildPortalContent", () => {
   const { content } = portalContent(5);
@@ -53,15 +53,10 @@ describe("buildPortalContent", () => {
   });
 
   test("stack text cannot inject HTML or 3scale Liquid into the portal", () => {
-    const config = configSchema.parse({
+    const config = parseConfig({
       models: [{ name: "evil", displayName: "<script>x</script>", description: "{{ current_user.password }} {% x %}" }],
     });
-    const built = buildPortalContent({
-      models: config.models,
-      threescale: config.threescale,
-      gatewayUrls: { evil: gatewayUrl("evil") },
-      portalUrl: PORTAL_URL,
-    });
+    const built = buildPortalContent({ models: portalModels(config), portalUrl: PORTAL_URL });
     const home = built.pages.find((p) => p.path === "/")!.content;
     expect(home).not.toContain("<script>x");
     expect(home).not.toContain("{{ current_user.password");
@@ -71,30 +66,24 @@ describe("buildPortalContent", () => {
 
   test("a missing or unsafe gateway URL is a clear error naming the key", () => {
     const config = stackConfig(1);
-    const args = { models: config.models, threescale: config.threescale, portalUrl: PORTAL_URL };
-    expect(() => buildPortalContent({ ...args, gatewayUrls: {} })).toThrow(
-      /gatewayUrls\["granite-33-2b-instruct"\]: must be an http\(s\) URL .* e\.g\. "https:\/\/granite-33-2b-instruct-maas-apicast-production/,
+    const withUrl = (url: string | undefined) => portalModels(config, () => url as string);
+    expect(() => buildPortalContent({ models: withUrl(undefined), portalUrl: PORTAL_URL })).toThrow(
+      /models\[name=granite-33-2b-instruct\]\.gatewayUrl: must be an http\(s\) URL .* e\.g\. "https:\/\/granite-33-2b-instruct-maas-apicast-production/,
     );
-    expect(() =>
-      buildPortalContent({ ...args, gatewayUrls: { "granite-33-2b-instruct": "https://x.example.com/'%}" } }),
-    ).toThrow(/must be an http\(s\) URL without query or quotes/);
-    expect(() =>
-      buildPortalContent({ ...args, gatewayUrls: { "granite-33-2b-instruct": gatewayUrl("g") }, portalUrl: "maas" }),
-    ).toThrow(/^portalUrl: .*e\.g\. "https:\/\/maas\.apps\.example\.com"/);
+    expect(() => buildPortalContent({ models: withUrl("https://x.example.com/'%}"), portalUrl: PORTAL_URL })).toThrow(
+      /must be an http\(s\) URL without query or quotes/,
+    );
+    expect(() => buildPortalContent({ models: withUrl(gatewayUrl("g")), portalUrl: "maas" })).toThrow(
+      /^portalUrl: .*e\.g\. "https:\/\/maas\.apps\.example\.com"/,
+    );
   });
 
   test("a template with a build-time error names its file", () => {
     const dir = path.join(__dirname, "fixtures-bad-assets");
     const config = stackConfig(1);
-    expect(() =>
-      buildPortalContent({
-        models: config.models,
-        threescale: config.threescale,
-        gatewayUrls: { "granite-33-2b-instruct": gatewayUrl("g") },
-        portalUrl: PORTAL_URL,
-        assetsDir: dir,
-      }),
-    ).toThrow(/assets\/portal\/pages\/index\.html\.liquid: undefined variable: portal\.nmae/);
+    expect(() => buildPortalContent({ models: portalModels(config), portalUrl: PORTAL_URL, assetsDir: dir })).toThrow(
+      /assets\/portal\/pages\/index\.html\.liquid: undefined variable: portal\.nmae/,
+    );
   });
 });
 

@@ -2,8 +2,9 @@
  * Fixture data for the portal tests: stack configs with 1 and 5 models, and 3scale drop contexts for anonymous and
  * signed-in developers with 0, 1 and many applications, shaped like the drops the portal passes to templates.
  */
-import { configSchema, type PlatformConfig } from "../../../components/config/schema";
-import { buildPortalContent, type PortalContent } from "../../../components/portal/content";
+import { parseConfig, type PlatformConfig } from "../../../components/config/schema";
+import { buildPortalContent, type PortalContent, type PortalModel } from "../../../components/portal/content";
+import { productSpec } from "../../../components/products/product-spec";
 
 export const WILDCARD = "apps.test-cluster.example.com";
 export const PORTAL_URL = `https://maas.${WILDCARD}`;
@@ -18,7 +19,7 @@ const MODEL_NAMES = [
 ];
 
 export function stackConfig(modelCount: number): PlatformConfig {
-  return configSchema.parse({
+  return parseConfig({
     models: MODEL_NAMES.slice(0, modelCount).map((name, i) => ({
       name,
       displayName: name.replace(/-/g, " ").replace(/\b\w/g, (c) => c.toUpperCase()),
@@ -43,14 +44,18 @@ export function stackConfig(modelCount: number): PlatformConfig {
   });
 }
 
+/** The models of `config` as the portal receives them: with their product spec and gateway URL. */
+export function portalModels(config: PlatformConfig, urlOf: (model: string) => string = gatewayUrl): PortalModel[] {
+  return config.models.map((model) => ({
+    model,
+    spec: productSpec(model, config.threescale),
+    gatewayUrl: urlOf(model.name),
+  }));
+}
+
 export function portalContent(modelCount: number): { config: PlatformConfig; content: PortalContent } {
   const config = stackConfig(modelCount);
-  const content = buildPortalContent({
-    models: config.models,
-    threescale: config.threescale,
-    gatewayUrls: Object.fromEntries(config.models.map((m) => [m.name, gatewayUrl(m.name)])),
-    portalUrl: PORTAL_URL,
-  });
+  const content = buildPortalContent({ models: portalModels(config), portalUrl: PORTAL_URL });
   return { config, content };
 }
 

@@ -137,9 +137,7 @@ describe("Keycloak realm configuration", () => {
   test("the portal content shows this cluster's gateway URL and model", () => {
     const cms = result.get(T.cms, "maas-portal-content");
     const examples = cms.inputs.pages.find((p: { path: string }) => p.path === "/examples");
-    expect(examples.content).toContain(
-      `https://granite-33-2b-instruct-maas-apicast-production.${FIXTURE_APPS_DOMAIN}/v1`,
-    );
+    expect(examples.content).toContain(`https://qwen25-05b-instruct-maas-apicast-production.${FIXTURE_APPS_DOMAIN}/v1`);
     expect(cms.secretInputKeys).toEqual(["connection"]);
   });
 });

@@ -8,8 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { CmsContent } from "../../../dynamic-providers/cms-content";
 import { SsoIntegration } from "../../../dynamic-providers/sso-integration";
 import { buildPortalContent } from "../../../components/portal/content";
+import { portalModels } from "./fixtures";
 import { ssoDisplayName } from "../../../components/portal/developer-portal";
-import { configSchema, type PlatformConfig } from "../../../components/config/schema";
+import { parseConfig, type PlatformConfig } from "../../../components/config/schema";
 import { BUILTIN_PAGES } from "../../../tools/threescale-emulator/seed";
 import { describeCalls, FAST_RETRIES } from "../../e2e/support";
 import { startEmulator, type Emulator } from "../../../tools/threescale-emulator";
@@ -27,7 +28,7 @@ const PLACEHOLDER_CONNECTION = {
 };
 
 function stack(description: string): PlatformConfig {
-  return configSchema.parse({
+  return parseConfig({
     models: [
       { name: "granite-33-2b-instruct", description },
       { name: "llama-31-8b-instruct", description: "Llama 3.1 8B" },
@@ -37,11 +38,7 @@ function stack(description: string): PlatformConfig {
 
 const portalProgram = (config: PlatformConfig) => () => {
   const content = buildPortalContent({
-    models: config.models,
-    threescale: config.threescale,
-    gatewayUrls: Object.fromEntries(
-      config.models.map((m) => [m.name, `https://${m.name}-maas-apicast-production.${WILDCARD}:443`]),
-    ),
+    models: portalModels(config, (m) => `https://${m}-maas-apicast-production.${WILDCARD}:443`),
     portalUrl: `https://maas.${WILDCARD}`,
   });
   const connection = pulumi.secret(PLACEHOLDER_CONNECTION);

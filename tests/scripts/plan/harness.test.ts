@@ -65,7 +65,7 @@ describe("runProgram", () => {
 
   test("options replace stack keys and secret values", async () => {
     const result = await run({
-      config: { models: [{ name: "other-model" }] },
+      config: { models: [{ name: "other-model", localPath: "./weights" }] },
       secrets: { githubClientSecret: "known-value" },
     });
     expect(result.get(NS, "demo-ns").inputs.metadata.name).toBe("other-model");

@@ -45,7 +45,7 @@ describe("offline plan", () => {
       });
       const text = printed.join("\n");
       expect(text).toContain("maas:index:Platform maas");
-      expect(text).toMatch(/kubernetes:core\/v1:Namespace\s+\d+/);
+      expect(text).toMatch(/kubernetes:core\/v1:NamespacePatch\s+\d+/);
       expect(text).toMatch(new RegExp(`total\\s+${result.resources.length}\\n`));
 
       const manifests = fs.readdirSync(path.join(outDir, "manifests"));
