@@ -12,6 +12,7 @@ export = () => {
     adminUrl: platform.adminUrl,
     portalUrl: platform.portalUrl,
     modelEndpoints: platform.modelEndpoints,
+    allModelsEndpoint: platform.allModelsEndpoint,
     realmUrl: platform.realmUrl,
   };
 };

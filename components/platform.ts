@@ -15,6 +15,7 @@ import { HashCache } from "./models/weights";
 import { defaultDeploymentMode, OpenShiftAi } from "./openshift-ai";
 import { DeveloperPortal } from "./portal/developer-portal";
 import { ModelProduct } from "./products/model-product";
+import { ModelsEndpoint } from "./products/models-endpoint";
 import { corsAllowOrigin } from "./products/policy-chain";
 import { Verification } from "./products/verification";
 import { SsoServer } from "./sso";
@@ -44,12 +45,16 @@ export class Platform extends pulumi.ComponentResource {
   readonly threescale: ThreescaleServer;
   readonly sso: SsoServer;
   readonly models: PlatformModel[];
+  /** The one-endpoint product, when `threescale.endpoint.enabled`. */
+  readonly endpoint?: ModelsEndpoint;
   readonly verification?: Verification;
   readonly portal: DeveloperPortal;
   readonly adminUrl: pulumi.Output<string>;
   readonly portalUrl: pulumi.Output<string>;
   /** Model name → production gateway URL. */
   readonly modelEndpoints: pulumi.Output<Record<string, string>>;
+  /** The one-endpoint product's gateway URL, when enabled. */
+  readonly allModelsEndpoint?: pulumi.Output<string>;
   readonly realmUrl: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -186,14 +191,55 @@ export class Platform extends pulumi.ComponentResource {
       return { model, serving, product };
     });
 
+    if (ts.endpoint.enabled) {
+      this.endpoint = new ModelsEndpoint(
+        `${name}-endpoint`,
+        {
+          endpoint: ts.endpoint,
+          upstreamTimeoutSeconds: ts.upstreamTimeoutSeconds,
+          connection: threescale.connection,
+          models: this.models.map(({ model, serving, product }) => ({
+            model: {
+              name: model.name,
+              displayName: model.displayName ?? model.name,
+              endpoints: product.spec.endpoints,
+            },
+            serving,
+            backendId: product.backendId,
+          })),
+          gatewayUrl: threescale.gatewayUrl(ts.endpoint.systemName),
+          allowOrigin,
+          metering: threescale.policy,
+        },
+        layer([threescale.apiManager]),
+      );
+    }
+    const endpoint = this.endpoint;
+
     if (ts.verification) {
+      // The one-endpoint product is verified like a model: through its gateway, to the first model.
+      const verified = endpoint
+        ? [
+            ...this.models,
+            {
+              serving: this.models[0].serving,
+              product: {
+                spec: { model: ts.endpoint.systemName, endpoints: endpoint.spec.endpoints },
+                verificationPlanId: endpoint.verificationPlanId,
+                gatewayUrl: endpoint.gatewayUrl,
+                promotion: endpoint.promotion,
+                plans: endpoint.plans,
+              },
+            },
+          ]
+        : this.models;
       this.verification = new Verification(
         `${formerConfigurationName}-verification`,
         {
           namespace: ts.namespace,
           connection: threescale.connection,
           verifyTls: ts.verifyTls,
-          models: this.models,
+          models: verified,
         },
         { ...layer(), aliases: [{ type: "maas:verification:Verification", parent: formerConfiguration }] },
       );
@@ -211,6 +257,7 @@ export class Platform extends pulumi.ComponentResource {
         },
         ssoServer: this.sso,
         models: this.models,
+        endpoint: endpoint && { name: ts.endpoint.name, gatewayUrl: endpoint.gatewayUrl, product: endpoint.product },
         githubClientSecret: secrets.githubClientSecret,
         formerSettings: { parent: formerConfiguration, name: formerConfigurationName },
       },
@@ -223,11 +270,13 @@ export class Platform extends pulumi.ComponentResource {
     this.modelEndpoints = pulumi
       .all(this.models.map(({ model, product }) => product.gatewayUrl.apply((url) => [model.name, url] as const)))
       .apply((pairs) => Object.fromEntries(pairs));
+    this.allModelsEndpoint = endpoint?.gatewayUrl;
     this.registerOutputs({
       adminUrl: this.adminUrl,
       portalUrl: this.portalUrl,
       realmUrl: this.realmUrl,
       modelEndpoints: this.modelEndpoints,
+      allModelsEndpoint: this.allModelsEndpoint,
     });
   }
 }

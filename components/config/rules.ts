@@ -354,6 +354,59 @@ function githubLogin(raw: Record<string, unknown>, sso: Record<string, any>): Co
   return out;
 }
 
+/** The one-endpoint product's plans name configured models, and its product does not clash with a model's. */
+function endpointPlans(threescale: Record<string, any>, models: Array<Record<string, any>>): ConfigProblem[] {
+  const endpoint = obj(threescale.endpoint);
+  const names = models.map((m) => m.name).filter((n): n is string => typeof n === "string");
+  const out: ConfigProblem[] = [];
+  if (typeof endpoint.systemName === "string" && names.includes(endpoint.systemName))
+    out.push(
+      problem(
+        ["threescale", "endpoint", "systemName"],
+        `"${endpoint.systemName}" is also a model's product; give the one-endpoint product its own name`,
+        "maas-api",
+      ),
+    );
+  const plans = arr(endpoint.plans).map(obj);
+  out.push(
+    ...duplicates(plans, (p) => (typeof p.systemName === "string" ? p.systemName : undefined)).map(({ index }) =>
+      problem(["threescale", "endpoint", "plans", index, "systemName"], `duplicate plan "${plans[index].systemName}"`),
+    ),
+  );
+  plans.forEach((plan, pi) => {
+    const at = ["threescale", "endpoint", "plans", pi];
+    const included = Array.isArray(plan.models) ? plan.models : names;
+    arr(plan.models).forEach((m, mi) => {
+      if (typeof m === "string" && !names.includes(m))
+        out.push(
+          problem([...at, "models", mi], `"${m}" is not a model of this stack: one of ${names.join(", ")}`, names[0]),
+        );
+    });
+    const limits = arr(plan.limits).map(obj);
+    for (const { index, first } of duplicates(limits, (l) => `${l.metric}/${l.period}/${l.model ?? "*"}`))
+      out.push(
+        problem(
+          [...at, "limits", index],
+          `duplicate limit (also ${formatPath([...at, "limits", first])}); keep one value per metric, period and model`,
+        ),
+      );
+    limits.forEach((limit, li) => {
+      if (typeof limit.model !== "string") return;
+      if (!names.includes(limit.model))
+        out.push(problem([...at, "limits", li, "model"], `"${limit.model}" is not a model of this stack`, names[0]));
+      else if (!included.includes(limit.model))
+        out.push(
+          problem(
+            [...at, "limits", li, "model"],
+            `"${limit.model}" is not among the plan's models (${included.join(", ")}); add it there or drop the limit`,
+            included[0],
+          ),
+        );
+    });
+  });
+  return out;
+}
+
 function uniqueMachineSets(capacity: Record<string, any>): ConfigProblem[] {
   const machineSets = arr(capacity.machineSets).map(obj);
   return duplicates(machineSets, (m) => (typeof m.name === "string" ? m.name : undefined)).map(({ index }) =>
@@ -391,6 +444,7 @@ export function crossFieldProblems(raw: Record<string, unknown>): ConfigProblem[
     ...systemStorageHasRwxClass(threescale, storage),
     ...operatorSubscriptions(raw),
     ...githubLogin(raw, sso),
+    ...endpointPlans(threescale, models),
     ...uniqueMachineSets(obj(raw.capacity)),
   ];
 }

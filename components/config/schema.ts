@@ -392,6 +392,96 @@ export const planSchema = z
   })
   .meta(describe("An application plan."));
 
+/** A limit of a one-endpoint plan: on the product (all models) or, with `model`, on one model's requests or tokens. */
+export const endpointLimitSchema = limitSchema.extend({
+  metric: z
+    .enum(["hits", ...TOKEN_METRICS])
+    .meta(
+      describe("`hits` (requests) or a token metric (prompt_tokens, completion_tokens, total_tokens).", "total_tokens"),
+    ),
+  model: z
+    .string()
+    .regex(MODEL_NAME, 'must be a model name such as "granite-33-2b-instruct"')
+    .optional()
+    .meta(describe("Limit one model's requests or tokens; default: all models together.", "granite-33-2b-instruct")),
+});
+
+export const endpointPlanSchema = planSchema
+  .extend({
+    models: z
+      .array(z.string().regex(MODEL_NAME, 'must be a model name such as "granite-33-2b-instruct"'))
+      .optional()
+      .meta(
+        describe("The models the plan includes; default: all. Others are refused (403 model_not_permitted).", [
+          "granite-33-2b-instruct",
+        ]),
+      ),
+    limits: z
+      .array(endpointLimitSchema)
+      .default([])
+      .meta(describe("Usage limits.", [{ metric: "total_tokens", period: "day", value: 100000, model: "granite" }])),
+  })
+  .meta(describe("A plan of the one-endpoint product."));
+
+export const endpointSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .meta(describe("Serve every model on one OpenAI-compatible endpoint with one key (a product of its own).")),
+    systemName: z
+      .string()
+      .regex(SYSTEM_NAME, 'must be a 3scale system name such as "maas-api"')
+      .regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-' (it names the gateway routes)")
+      .default("maas-api")
+      .meta(describe("System name of the product (part of its gateway host names).")),
+    name: z.string().min(1).default("All models").meta(describe("Product name shown in the portal.")),
+    admission: z
+      .boolean()
+      .default(false)
+      .meta(
+        describe(
+          "Check a request's estimated tokens against the caller's limits before the model runs (429 when over).",
+        ),
+      ),
+    admissionFailureMode: z
+      .enum(["open", "closed"])
+      .default("open")
+      .meta(describe("When 3scale's backend cannot be asked: let requests through (`open`) or answer 503.")),
+    admissionDefaultMaxTokens: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1024)
+      .meta(describe("Completion tokens assumed for a request that sets no max_tokens.")),
+    rateLimitHeaders: z
+      .boolean()
+      .default(true)
+      .meta(describe("Add OpenAI's `x-ratelimit-*` headers for tokens and requests to every response.")),
+    usage: z
+      .boolean()
+      .default(true)
+      .meta(describe("Answer `GET /v1/usage` with the caller's use and limits per model and period.")),
+    plans: z
+      .array(endpointPlanSchema)
+      .default([
+        {
+          systemName: "basic",
+          name: "Basic",
+          published: true,
+          default: false,
+          approvalRequired: false,
+          limits: [
+            { metric: "hits", period: "minute", value: 60 },
+            { metric: "total_tokens", period: "day", value: 200000 },
+          ],
+        },
+      ])
+      .meta(describe("Application plans of the one-endpoint product.")),
+  })
+  .prefault({})
+  .meta(describe("One endpoint for every model: routing by the request's model, limits before the model runs."));
+
 export const huggingFaceSchema = z
   .strictObject({
     repo: z
@@ -607,6 +697,7 @@ export const threescaleSchema = z
           "Images of the databases 3scale 2.16 requires outside the APIManager (the versions its documentation supports: MySQL 8, Redis 7).",
         ),
       ),
+    endpoint: endpointSchema,
     removeAccessCode: z.boolean().default(true).meta(describe("Remove the developer portal access code.")),
     removeDefaultProduct: z
       .boolean()

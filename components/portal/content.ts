@@ -11,6 +11,7 @@ import * as path from "path";
 import { Liquid } from "liquidjs";
 import type { CmsContentInputs } from "../../dynamic-providers/cms-content";
 import type { ModelConfig } from "../config/schema";
+import { USAGE_PATH } from "../products/endpoint-spec";
 import type { PlanSpec } from "../products/plans";
 import type { ProductSpec } from "../products/product-spec";
 
@@ -61,8 +62,54 @@ export interface PortalModel {
 export interface PortalContentArgs {
   models: PortalModel[];
   portalUrl: string;
+  /** The one-endpoint product (`threescale.endpoint`), when enabled. */
+  endpoint?: PortalEndpointArgs;
   branding?: Partial<PortalBranding>;
   assetsDir?: string;
+}
+
+/** The one-endpoint product as the portal receives it. */
+export interface PortalEndpointArgs {
+  /** Product name (`threescale.endpoint.name`). */
+  name: string;
+  /** Production gateway URL, e.g. https://maas-api-maas-apicast-production.apps.example.com:443. */
+  gatewayUrl: string;
+  /**
+   * Its 3scale system name (`threescale.endpoint.systemName`): how application pages recognise the product. Without
+   * it they compare the product's name, which fails for names with HTML-special characters.
+   */
+  systemName?: string;
+  /** The gateway answers `GET /v1/usage` (`threescale.endpoint.usage`); default true. */
+  usage?: boolean;
+}
+
+/** What the build-time templates see of the one-endpoint product (`null` when it is off). */
+export interface CatalogEndpoint {
+  name: string;
+  /** "" when not given: templates then match the product by name. */
+  systemName: string;
+  gatewayUrl: string;
+  /** The usage document's URL; "" when the gateway does not serve it. */
+  usageUrl: string;
+  /** Every model, in stack order: the endpoint routes to all of them (a plan may include fewer). */
+  models: { name: string; displayName: string }[];
+}
+
+export function catalogEndpoint(endpoint: PortalEndpointArgs, models: CatalogModel[]): CatalogEndpoint {
+  const gatewayUrl = displayUrl(
+    checkUrl(
+      "endpoint.gatewayUrl",
+      endpoint.gatewayUrl,
+      "https://maas-api-maas-apicast-production.apps.example.com:443",
+    ),
+  );
+  return {
+    name: endpoint.name,
+    systemName: endpoint.systemName ?? "",
+    gatewayUrl,
+    usageUrl: endpoint.usage === false ? "" : `${gatewayUrl}${USAGE_PATH}`,
+    models: models.map((m) => ({ name: m.servedModelName, displayName: m.displayName })),
+  };
 }
 
 /** What the build-time templates see for each model. */
@@ -204,9 +251,12 @@ export function buildPortalContent(args: PortalContentArgs): PortalContent {
     throw new Error('models: the portal needs at least one model; e.g. [{ name: "granite" }]');
   checkUrl("portalUrl", args.portalUrl, "https://maas.apps.example.com");
   const engine = buildTimeEngine();
+  const models = args.models.map(catalogModel);
   const context = {
     portal: { ...DEFAULT_BRANDING, ...args.branding, url: args.portalUrl },
-    models: args.models.map(catalogModel),
+    models,
+    // null, not undefined, when off: strict templates may test `[% if endpoint %]`.
+    endpoint: args.endpoint ? catalogEndpoint(args.endpoint, models) : null,
   };
   const templates = (sub: string) =>
     listFiles(path.join(dir, sub))

@@ -35,6 +35,8 @@ export interface DeveloperPortalArgs {
   ssoServer: Pick<SsoServer, "realmUrl" | "serverUrl" | "basePath" | "adminUsername" | "adminPassword" | "ready">;
   /** The models the portal presents, with their products (created before the content that shows them). */
   models: { model: ModelConfig; product: Pick<ModelProduct, "spec" | "gatewayUrl" | "product"> }[];
+  /** The one-endpoint product, presented first ("one key, every model"). */
+  endpoint?: { name: string; gatewayUrl: pulumi.Output<string>; product: pulumi.Resource };
   /** Stack secret, required when `sso.github.enabled`. */
   githubClientSecret?: pulumi.Input<string>;
   /** Where the portal settings were declared before this layout: their parent's URN and name (their aliases). */
@@ -51,7 +53,7 @@ export class DeveloperPortal extends pulumi.ComponentResource {
     const { tenant, sso, ssoServer } = args;
     const connection = tenant.connection;
     const afterTenant = { parent: this, dependsOn: [tenant.apiManager] };
-    const products = args.models.map((m) => m.product.product);
+    const products = [...args.models.map((m) => m.product.product), ...(args.endpoint ? [args.endpoint.product] : [])];
     const formerly = (suffix: string) => {
       const former = args.formerSettings;
       return former ? { aliases: [{ name: `${former.name}-${suffix}`, parent: former.parent }] } : {};
@@ -74,11 +76,16 @@ export class DeveloperPortal extends pulumi.ComponentResource {
     }
 
     const content = pulumi
-      .all([pulumi.all(args.models.map((m) => m.product.gatewayUrl)), tenant.portalUrl])
-      .apply(([gatewayUrls, portalUrl]) =>
+      .all([
+        pulumi.all(args.models.map((m) => m.product.gatewayUrl)),
+        tenant.portalUrl,
+        args.endpoint ? args.endpoint.gatewayUrl : pulumi.output(undefined),
+      ])
+      .apply(([gatewayUrls, portalUrl, endpointUrl]) =>
         buildPortalContent({
           models: args.models.map((m, i) => ({ model: m.model, spec: m.product.spec, gatewayUrl: gatewayUrls[i] })),
           portalUrl,
+          endpoint: args.endpoint && endpointUrl ? { name: args.endpoint.name, gatewayUrl: endpointUrl } : undefined,
         }),
       );
     this.content = new CmsContent(

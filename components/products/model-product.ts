@@ -6,12 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../../dynamic-providers/threescale/client";
 import { ActiveDoc } from "../../dynamic-providers/active-doc";
-import { ApplicationPlan } from "../../dynamic-providers/application-plan";
 import { Backend } from "../../dynamic-providers/backend";
 import { BackendUsage } from "../../dynamic-providers/backend-usage";
-import { ProductMappingRule } from "../../dynamic-providers/mapping-rule";
-import { ProductMethod, ProductMetric } from "../../dynamic-providers/metric";
-import { PlanLimit } from "../../dynamic-providers/plan-limit";
 import { PolicyChain } from "../../dynamic-providers/policy-chain";
 import { Product } from "../../dynamic-providers/product";
 import { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
@@ -20,7 +16,8 @@ import type { ModelConfig, PlatformConfig } from "../config/schema";
 import type { MeteringPolicy } from "../threescale/server";
 import { openApiDocument } from "./openapi";
 import { llmMetricsConfiguration, policyChain } from "./policy-chain";
-import { HITS, ProductSpec, productSpec, servedEndpoints } from "./product-spec";
+import { wireProductCatalog } from "./product-catalog";
+import { ProductSpec, productSpec, servedEndpoints } from "./product-spec";
 import { verificationPlan } from "./plans";
 import { gatewayRevision } from "./revision";
 
@@ -48,6 +45,8 @@ export interface ModelProductArgs {
 export class ModelProduct extends pulumi.ComponentResource {
   readonly product: Product;
   readonly productId: pulumi.Output<number>;
+  /** The model's backend (the one-endpoint product mounts it too). */
+  readonly backendId: pulumi.Output<number>;
   readonly promotion: ProxyPromotion;
   /** Plan system name → plan id. */
   readonly planIds: Record<string, pulumi.Output<number>>;
@@ -72,6 +71,7 @@ export class ModelProduct extends pulumi.ComponentResource {
       { connection, ...spec.backend, privateEndpoint: serving.inClusterUrl },
       child,
     );
+    this.backendId = backend.backendId;
     this.product = new Product(
       `${name}-product`,
       { connection, ...spec.product, name: serving.servedModelName, removeDefaultMappingRule: true },
@@ -84,34 +84,12 @@ export class ModelProduct extends pulumi.ComponentResource {
       { connection, productId, backendId: backend.backendId, path: spec.usagePath },
       child,
     );
-    const metrics: Record<string, pulumi.Output<number>> = { [HITS]: this.product.hitsMetricId };
-    // After the usage on create, before it on delete: 3scale only saves a gateway config while the product has a
-    // backend, and a metric can only be deleted once a saved config no longer references it.
-    const afterUsage = { parent: this, dependsOn: [usage] };
-    const metricResources = spec.metrics.map((m) => {
-      const metric = new ProductMetric(`${name}-metric-${m.systemName}`, { connection, productId, ...m }, afterUsage);
-      metrics[m.systemName] = metric.metricId;
-      return metric;
-    });
-    const methodResources = spec.methods.map((m) => {
-      const method = new ProductMethod(`${name}-method-${m.systemName}`, { connection, productId, ...m }, afterUsage);
-      metrics[m.systemName] = method.metricId;
-      return method;
-    });
-    const rules = spec.mappingRules.map(
-      (r) =>
-        new ProductMappingRule(
-          `${name}-rule-${r.method}`,
-          {
-            connection,
-            productId,
-            httpMethod: r.httpMethod,
-            pattern: r.pattern,
-            delta: r.delta,
-            metricId: metrics[r.method],
-          },
-          child,
-        ),
+    const catalog = wireProductCatalog(
+      name,
+      spec,
+      { connection, productId, hitsMetricId: this.product.hitsMetricId },
+      [usage],
+      this,
     );
     const proxy = new ProxySettings(`${name}-proxy`, { connection, productId, ...spec.proxy }, child);
     const policies = pulumi.output(args.allowOrigin).apply((allowOrigin) =>
@@ -133,33 +111,8 @@ export class ModelProduct extends pulumi.ComponentResource {
       { parent: this, dependsOn: [metering.definition] },
     );
 
-    this.planIds = {};
-    const planResources: pulumi.Resource[] = [];
-    for (const plan of spec.plans) {
-      const { limits, ...planArgs } = plan;
-      const resource = new ApplicationPlan(
-        `${name}-plan-${plan.systemName}`,
-        { connection, productId, ...planArgs },
-        child,
-      );
-      this.planIds[plan.systemName] = resource.planId;
-      planResources.push(resource);
-      for (const limit of limits) {
-        planResources.push(
-          new PlanLimit(
-            `${name}-limit-${plan.systemName}-${limit.metric}-${limit.period}`,
-            {
-              connection,
-              planId: resource.planId,
-              metricId: metrics[limit.metric],
-              period: limit.period,
-              value: limit.value,
-            },
-            { parent: this, dependsOn: [...metricResources, ...methodResources] },
-          ),
-        );
-      }
-    }
+    this.planIds = catalog.planIds;
+    const planResources = catalog.planResources;
     const plan = verificationPlan(spec.plans);
     this.verificationPlanId = plan ? this.planIds[plan.systemName] : pulumi.output(-1);
     this.plans = planResources;
@@ -177,7 +130,7 @@ export class ModelProduct extends pulumi.ComponentResource {
         body: pulumi.all([serving.servedModelName, this.gatewayUrl]).apply(([served, gatewayUrl]) =>
           JSON.stringify(
             openApiDocument({
-              model: served,
+              models: [served],
               title: args.model.displayName ?? served,
               description: args.model.description || spec.activeDoc.description,
               endpoints,
@@ -194,16 +147,7 @@ export class ModelProduct extends pulumi.ComponentResource {
       .apply(([privateEndpoint, chainSpec]) => gatewayRevision(spec, { privateEndpoint, policies: chainSpec }));
     // Whatever these write ends up in the gateway configuration: a write (an update, or a repair after refresh)
     // changes their appliedRevision and so makes the promotion deploy and promote in the same up.
-    const gatewayShapers = [
-      backend,
-      this.product,
-      usage,
-      ...metricResources,
-      ...methodResources,
-      ...rules,
-      proxy,
-      chain,
-    ];
+    const gatewayShapers = [backend, this.product, usage, ...catalog.gatewayShapers, proxy, chain];
     // Depends on everything so it runs last on up; on destroy it goes first (its delete makes no call).
     this.promotion = new ProxyPromotion(
       `${name}-promotion`,

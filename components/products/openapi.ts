@@ -1,4 +1,4 @@
-/** The OpenAPI 3.0 document of a model's OpenAI-compatible API, published as the product's ActiveDoc. */
+/** The OpenAPI 3.0 document of a product's OpenAI-compatible API, published as its ActiveDoc. */
 import type { Endpoint } from "./product-spec";
 
 const MESSAGE = {
@@ -37,9 +37,10 @@ function jsonResponse(description: string, schema: object) {
   return { description, content: { "application/json": { schema } } };
 }
 
-/** Request and response of one endpoint, for the model `model`. */
-function operation(endpoint: Endpoint, model: string): Record<string, unknown> {
-  const modelField = { type: "string", enum: [model], description: "The served model name" };
+/** Request and response of one endpoint, for the models `models` (the first one in the examples). */
+function operation(endpoint: Endpoint, models: string[]): Record<string, unknown> {
+  const model = models[0];
+  const modelField = { type: "string", enum: models, description: "The served model name" };
   switch (endpoint.name) {
     case "chat_completions":
       return {
@@ -189,8 +190,8 @@ function operation(endpoint: Endpoint, model: string): Record<string, unknown> {
 }
 
 export interface OpenApiArgs {
-  /** Served model name (the `model` field clients send). */
-  model: string;
+  /** Served model names (the `model` field clients send). */
+  models: string[];
   title: string;
   description: string;
   endpoints: Endpoint[];
@@ -202,7 +203,7 @@ export interface OpenApiArgs {
 export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const endpoint of args.endpoints) {
-    const { responses, ...request } = operation(endpoint, args.model);
+    const { responses, ...request } = operation(endpoint, args.models);
     paths[endpoint.path] = {
       ...paths[endpoint.path],
       [endpoint.method.toLowerCase()]: {

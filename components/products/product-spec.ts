@@ -26,7 +26,8 @@ export function servedEndpoints(model: Pick<ModelConfig, "endpoints" | "embeddin
 }
 
 export interface MetricSpec {
-  systemName: TokenMetric;
+  /** A token metric, or a token metric of one model on the one-endpoint product (`<model key>_<metric>`). */
+  systemName: string;
   friendlyName: string;
   unit: "token";
   description: string;
@@ -48,14 +49,17 @@ export function tokenMetrics(): MetricSpec[] {
 }
 
 export interface MethodSpec {
-  systemName: EndpointName;
+  /** An endpoint, or a model on the one-endpoint product (`model_<model key>`). */
+  systemName: string;
   friendlyName: string;
   description: string;
 }
 
 export interface MappingRuleSpec {
-  /** The method the rule increments (by system name). */
-  method: EndpointName;
+  /** The metric or method the rule increments (by system name). */
+  method: string;
+  /** Names the rule's resource when several rules increment the same metric; default: `method`. */
+  key?: string;
   httpMethod: string;
   pattern: string;
   delta: 1;

@@ -13,7 +13,7 @@ export function gatewayRevision(
   spec: ProductSpec,
   resolved: { privateEndpoint: string; policies: PolicySpec[] },
 ): string {
-  const gateway = {
+  return revisionOf({
     privateEndpoint: resolved.privateEndpoint,
     usagePath: spec.usagePath,
     metrics: spec.metrics.map((m) => m.systemName),
@@ -21,6 +21,10 @@ export function gatewayRevision(
     mappingRules: spec.mappingRules,
     proxy: spec.proxy,
     policies: resolved.policies,
-  };
+  });
+}
+
+/** A short hash of what a gateway configuration contains, independent of key order. */
+export function revisionOf(gateway: Record<string, unknown>): string {
   return createHash("sha256").update(canonical(gateway)).digest("hex").slice(0, 32);
 }

@@ -5,7 +5,7 @@ import { servedEndpoints } from "../../../components/products/product-spec";
 describe("openApiDocument", () => {
   const endpoints = servedEndpoints({ embeddings: false });
   const doc = openApiDocument({
-    model: "granite",
+    models: ["granite"],
     title: "Granite",
     description: "d",
     endpoints,

@@ -67,7 +67,8 @@ describe("prod (3scale 2.16)", () => {
   test("every policy chain waits for the CustomPolicyDefinition", () => {
     const definition = run.byType("kubernetes:capabilities.3scale.net/v1beta1:CustomPolicyDefinition")[0];
     const chains = run.byType("pulumi-nodejs:dynamic/threescale:PolicyChain");
-    expect(chains.length).toBe(3);
+    // One per model and one for the all-models endpoint.
+    expect(chains.length).toBe(4);
     for (const chain of chains) expect(chain.dependencies).toContain(definition.urn);
   });
 });
