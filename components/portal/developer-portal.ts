@@ -36,7 +36,13 @@ export interface DeveloperPortalArgs {
   /** The models the portal presents, with their products (created before the content that shows them). */
   models: { model: ModelConfig; product: Pick<ModelProduct, "spec" | "gatewayUrl" | "product"> }[];
   /** The one-endpoint product, presented first ("one key, every model"). */
-  endpoint?: { name: string; gatewayUrl: pulumi.Output<string>; product: pulumi.Resource };
+  endpoint?: {
+    name: string;
+    systemName: string;
+    usage: boolean;
+    gatewayUrl: pulumi.Output<string>;
+    product: pulumi.Resource;
+  };
   /** Stack secret, required when `sso.github.enabled`. */
   githubClientSecret?: pulumi.Input<string>;
   /** Where the portal settings were declared before this layout: their parent's URN and name (their aliases). */
@@ -85,7 +91,15 @@ export class DeveloperPortal extends pulumi.ComponentResource {
         buildPortalContent({
           models: args.models.map((m, i) => ({ model: m.model, spec: m.product.spec, gatewayUrl: gatewayUrls[i] })),
           portalUrl,
-          endpoint: args.endpoint && endpointUrl ? { name: args.endpoint.name, gatewayUrl: endpointUrl } : undefined,
+          endpoint:
+            args.endpoint && endpointUrl
+              ? {
+                  name: args.endpoint.name,
+                  systemName: args.endpoint.systemName,
+                  usage: args.endpoint.usage,
+                  gatewayUrl: endpointUrl,
+                }
+              : undefined,
         }),
       );
     this.content = new CmsContent(

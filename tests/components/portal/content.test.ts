@@ -2,6 +2,8 @@
 import * as path from "path";
 import {
   buildPortalContent,
+  catalogEndpoint,
+  catalogModel,
   describeLimit,
   displayUrl,
   escapeForPortal,
@@ -9,7 +11,15 @@ import {
   PAGES,
 } from "../../../components/portal/content";
 import { parseConfig } from "../../../components/config/schema";
-import { gatewayUrl, PORTAL_URL, portalContent, portalModels, stackConfig } from "./fixtures";
+import {
+  ENDPOINT,
+  endpointGatewayUrl,
+  gatewayUrl,
+  PORTAL_URL,
+  portalContent,
+  portalModels,
+  stackConfig,
+} from "./fixtures";
 
 describe("buildPortalContent", () => {
   const { content } = portalContent(5);
@@ -31,13 +41,16 @@ describe("buildPortalContent", () => {
     for (const f of content.files) expect(f.section).toBe(content.sections[0].systemName);
   });
 
-  test("no external URL in any template or asset: everything is served by the portal", () => {
+  test.each([
+    ["without", content],
+    ["with", portalContent(5, true).content],
+  ])("no external URL in any template or asset (%s the one endpoint): everything is served by the portal", (_, c) => {
     const texts = [
-      ...content.layouts.map((l) => l.content),
-      ...content.partials.map((p) => p.content),
-      ...content.pages.map((p) => p.content),
-      ...content.builtinPages.map((p) => p.content),
-      ...content.files.map((f) => Buffer.from(f.contentBase64, "base64").toString("utf8")),
+      ...c.layouts.map((l) => l.content),
+      ...c.partials.map((p) => p.content),
+      ...c.pages.map((p) => p.content),
+      ...c.builtinPages.map((p) => p.content),
+      ...c.files.map((f) => Buffer.from(f.contentBase64, "base64").toString("utf8")),
     ];
     const external = texts.flatMap((t) => t.match(/(?:src|href)=["'](?:https?:)?\/\/[^"']+/g) ?? []);
     expect(external).toEqual([]);
@@ -64,6 +77,44 @@ describe("buildPortalContent", () => {
     expect(escapeForPortal(`a"b'<c>{d}&`)).toBe("a&quot;b&#39;&lt;c&gt;&#123;d&#125;&amp;");
   });
 
+  test("the one endpoint's name cannot inject HTML or 3scale Liquid either, even where templates compare it", () => {
+    const config = stackConfig(2);
+    const evil = `<img src=x onerror=alert(1)>{{ current_user.password }}{% x %}'`;
+    for (const systemName of [ENDPOINT.systemName, undefined]) {
+      const built = buildPortalContent({
+        models: portalModels(config),
+        portalUrl: PORTAL_URL,
+        endpoint: { name: evil, systemName, gatewayUrl: endpointGatewayUrl },
+      });
+      const texts = [...built.pages, ...built.builtinPages, ...built.partials].map((t) => t.content).join("\n");
+      expect(texts).not.toContain("<img src=x");
+      expect(texts).not.toContain("{{ current_user.password");
+      expect(texts).not.toContain("{% x %}");
+      expect(texts).toContain("&lt;img src=x onerror=alert(1)&gt;&#123;&#123; current_user.password &#125;&#125;");
+      const lookup = built.partials.find((p) => p.systemName === "maas_model_lookup")!.content;
+      // Compared by name only without a system name: the quote is an entity, so the Liquid string literal holds.
+      if (systemName === undefined) expect(lookup).toContain("{% if lookup_service.name == '&lt;img src=x");
+      else expect(lookup).toContain(`{% if lookup_service.system_name == '${systemName}' %}`);
+    }
+  });
+
+  test("the one endpoint in the build-time context: display URL, usage URL and every model", () => {
+    const models = portalModels(stackConfig(2)).map(catalogModel);
+    expect(catalogEndpoint({ name: "All models", gatewayUrl: endpointGatewayUrl }, models)).toEqual({
+      name: "All models",
+      systemName: "",
+      gatewayUrl: displayUrl(endpointGatewayUrl),
+      usageUrl: `${displayUrl(endpointGatewayUrl)}/v1/usage`,
+      models: [
+        { name: "granite-33-2b-instruct", displayName: "Granite 33 2b Instruct" },
+        { name: "llama-31-8b-instruct", displayName: "Llama 31 8b Instruct" },
+      ],
+    });
+    expect(
+      catalogEndpoint({ name: "x", systemName: "maas-api", gatewayUrl: endpointGatewayUrl, usage: false }, models),
+    ).toMatchObject({ systemName: "maas-api", usageUrl: "" });
+  });
+
   test("a missing or unsafe gateway URL is a clear error naming the key", () => {
     const config = stackConfig(1);
     const withUrl = (url: string | undefined) => portalModels(config, () => url as string);
@@ -76,6 +127,13 @@ describe("buildPortalContent", () => {
     expect(() => buildPortalContent({ models: withUrl(gatewayUrl("g")), portalUrl: "maas" })).toThrow(
       /^portalUrl: .*e\.g\. "https:\/\/maas\.apps\.example\.com"/,
     );
+    expect(() =>
+      buildPortalContent({
+        models: portalModels(config),
+        portalUrl: PORTAL_URL,
+        endpoint: { name: "All models", gatewayUrl: "https://maas-api.example.com/?k='{{x}}'" },
+      }),
+    ).toThrow(/^endpoint\.gatewayUrl: must be an http\(s\) URL .* e\.g\. "https:\/\/maas-api-maas-apicast-production/);
   });
 
   test("a template with a build-time error names its file", () => {

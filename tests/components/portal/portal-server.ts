@@ -1,7 +1,7 @@
 /**
  * A loopback HTTP server that serves the rendered portal like 3scale would: pages rendered per request from the CMS
- * content (the persona comes from a `persona` cookie), CMS files at their paths, and OpenAPI documents at the
- * ActiveDocs spec URLs.
+ * content (the persona comes from a `persona` cookie, the application of an application page from its path), CMS
+ * files at their paths, and OpenAPI documents at the ActiveDocs spec URLs. It records every request it receives.
  */
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -9,8 +9,16 @@ import type { PortalContent } from "../../../components/portal/content";
 import { pageContext, type Persona } from "./fixtures";
 import { PortalRenderer } from "./liquid-3scale";
 
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
 export interface PortalServer {
   url: string;
+  /** Every request received, in order. */
+  requests: ReceivedRequest[];
   close(): Promise<void>;
 }
 
@@ -62,7 +70,9 @@ const ROUTES: [RegExp, string][] = [
 export async function startPortalServer(content: PortalContent, models: string[]): Promise<PortalServer> {
   const renderer = new PortalRenderer(content);
   const files = new Map(content.files.map((f) => [f.path, f]));
+  const requests: ReceivedRequest[] = [];
   const server = http.createServer((req, res) => {
+    requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const persona = (/persona=(\w+)/.exec(req.headers.cookie ?? "")?.[1] ?? "anonymous") as Persona;
     const file = files.get(url.pathname);
@@ -84,7 +94,11 @@ export async function startPortalServer(content: PortalContent, models: string[]
       return;
     }
     try {
-      const ctx = { ...pageContext(page, persona, models), request: { path: url.pathname } };
+      const applicationId = /^\/admin\/applications\/(\d+)$/.exec(url.pathname)?.[1];
+      const ctx = {
+        ...pageContext(page, persona, models, applicationId === undefined ? undefined : Number(applicationId)),
+        request: { path: url.pathname },
+      };
       const html = renderer.render(page, ctx);
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(html);
@@ -97,6 +111,7 @@ export async function startPortalServer(content: PortalContent, models: string[]
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
