@@ -66,7 +66,16 @@ export class ActiveDocProvider extends ObjectProvider<ActiveDocInputs> {
       const parsed = parsedBody(inputs.body);
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         failures.push(
-          failure("body", "must be an OpenAPI document as a JSON object string", '\'{"openapi":"3.0.2",...}\''),
+          failure(
+            "body",
+            "is Invalid JSON: it must be an OpenAPI document as a JSON object string",
+            '\'{"openapi":"3.0.2",...}\'',
+          ),
+        );
+      } else {
+        const release = known(inputs.connection) ? inputs.connection.release : undefined;
+        failures.push(
+          ...documentFailures(parsed as Record<string, any>, release, inputs.skipSwaggerValidations === true),
         );
       }
     }
@@ -117,6 +126,56 @@ export class ActiveDocProvider extends ObjectProvider<ActiveDocInputs> {
       ? {}
       : { skip_swagger_validations: inputs.skipSwaggerValidations };
   }
+}
+
+/**
+ * What 3scale refuses in an ActiveDoc body before looking at its schema (porta swagger/validator.rb,
+ * specification.rb): a version it has no validator for ("Invalid Swagger version": 2.15 knows OpenAPI 3.0 but not
+ * 3.1, 2.16 both), and, even with skipSwaggerValidations, a server URL that is not blank nor an absolute
+ * http/https/ws/wss URL (`base_path` "is invalid", e.g. a relative "/v1") or that points at localhost.
+ */
+export function documentFailures(
+  doc: Record<string, any>,
+  release: "2.15" | "2.16" | undefined,
+  skipSwaggerValidations: boolean,
+): Failure[] {
+  const failures: Failure[] = [];
+  const version = String(doc.openapi ?? doc.swagger ?? doc.swaggerVersion ?? "");
+  const major = /^(\d+\.\d+)/.exec(version)?.[1];
+  const supported = release === "2.15" ? ["1.2", "2.0", "3.0"] : ["1.2", "2.0", "3.0", "3.1"];
+  if (!skipSwaggerValidations && major !== undefined && Number(major) >= 1.2 && !supported.includes(major)) {
+    failures.push(
+      failure(
+        "body",
+        `has an Invalid Swagger version (${version}): 3scale ${release ?? "2.15/2.16"} validates ` +
+          `${supported.filter((v) => v >= "2.0").join(", ")}`,
+        '\'{"openapi":"3.0.3",...}\'',
+      ),
+    );
+  }
+  const servers: unknown[] = Array.isArray(doc.servers) ? doc.servers.map((s: any) => s?.url) : [];
+  for (const url of servers) {
+    if (url === undefined || url === null || String(url).trim() === "" || /\{/.test(String(url))) continue;
+    const match = /^(https?|wss?):\/\/([^/?#:]+)/i.exec(String(url));
+    if (!match) {
+      failures.push(
+        failure(
+          "body",
+          `servers: base_path is invalid: ${JSON.stringify(url)} is not an absolute http/https/ws/wss URL`,
+          '{"servers":[{"url":"https://model.apps.example.com"}]}',
+        ),
+      );
+    } else if (/^(localhost|127(\.\d{1,3}){3})$/.test(match[2])) {
+      failures.push(
+        failure(
+          "body",
+          `servers: base_path can't be localhost (${url})`,
+          '{"servers":[{"url":"https://model.apps.example.com"}]}',
+        ),
+      );
+    }
+  }
+  return failures;
 }
 
 export const activeDocProvider = new ActiveDocProvider();

@@ -43,6 +43,8 @@ export class ApplicationPlanProvider extends ObjectProvider<ApplicationPlanInput
     setupFee: "setup_fee",
     costPerMonth: "cost_per_month",
   };
+  // porta plan_representer.rb / application_plan_representer.rb render no `description` (it is still written).
+  protected readonly writeOnly = ["description"];
 
   protected validate(inputs: ApplicationPlanInputs): Failure[] {
     return fieldFailures(inputs, {
@@ -83,8 +85,13 @@ export class ApplicationPlanProvider extends ObjectProvider<ApplicationPlanInput
   }
 
   /** Writes only what differs from the plan as 3scale has it: attributes, then state, then the default flag. */
-  protected async sync(client: AdminClient, inputs: ApplicationPlanInputs, plan: ApiObject): Promise<ApiObject> {
-    const current = await super.sync(client, inputs, plan);
+  protected async sync(
+    client: AdminClient,
+    inputs: ApplicationPlanInputs,
+    plan: ApiObject,
+    written?: Record<string, any>,
+  ): Promise<ApiObject> {
+    const current = await super.sync(client, inputs, plan, written);
     const path = this.path(inputs, plan);
     const wanted = inputs.published ? "published" : "hidden";
     if (current.state !== wanted) {

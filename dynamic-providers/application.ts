@@ -56,8 +56,13 @@ export class ApplicationProvider extends ObjectProvider<ApplicationInputs> {
   }
 
   /** Name/description where they differ, then a plan change when the application is on another plan. */
-  protected async sync(client: AdminClient, inputs: ApplicationInputs, app: ApiObject): Promise<ApiObject> {
-    const current = await super.sync(client, inputs, app);
+  protected async sync(
+    client: AdminClient,
+    inputs: ApplicationInputs,
+    app: ApiObject,
+    written?: Record<string, any>,
+  ): Promise<ApiObject> {
+    const current = await super.sync(client, inputs, app, written);
     if (current.plan_id === inputs.planId) return current;
     // The answer's shape varies (the application or its new plan): read the application back.
     await client.put(`${this.path(inputs, app)}/change_plan.json`, { plan_id: inputs.planId });

@@ -1,7 +1,7 @@
 /** 3scale Backend (`/admin/api/backend_apis`): the private upstream a product routes to. */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdminClient, Connection } from "./threescale/client";
-import { BACKENDS_PATH, listBackends, waitUntilGone } from "./threescale/catalog";
+import { BACKENDS_PATH, listBackends } from "./threescale/catalog";
 import { Failure, fieldFailures } from "./threescale/checks";
 import { withDefaultPort } from "./threescale/equality";
 import { toApi, urlPorts } from "./threescale/fields";
@@ -18,6 +18,8 @@ export interface BackendInputs extends ConnectionInputs {
 export class BackendProvider extends ObjectProvider<BackendInputs> {
   protected readonly createOnly = ["systemName"];
   protected readonly keyIsUnique = true;
+  // porta backend_apis_controller.rb L44-47 `mark_as_deleted`, destroyed later by DeleteObjectHierarchyWorker.
+  protected readonly deletedAsynchronously = true;
   protected readonly idOutput = "backendId";
   protected readonly envelope = "backend_api";
   protected readonly fields = { name: "name", privateEndpoint: "private_endpoint", description: "description" };
@@ -57,11 +59,13 @@ export class BackendProvider extends ObjectProvider<BackendInputs> {
     return (await client.post(`${BACKENDS_PATH}.json`, body)).backend_api;
   }
 
+  /**
+   * Refused (403) while a product still uses it: Pulumi deletes the usages first because they depend on it. Done once
+   * 3scale accepted it; its system_name stays taken until the background worker ran, which a namesake's create
+   * waits for (see `deletedAsynchronously`).
+   */
   async delete(id: string, props: BackendInputs): Promise<void> {
-    // Refused (403) while a product still uses it: Pulumi deletes the usages first because they depend on it.
     await super.delete(id, props);
-    // Deletion is asynchronous and keeps the system_name taken: wait so a replacement can reuse it.
-    await waitUntilGone(this.client(props), "backend_api", Number(id));
   }
 }
 

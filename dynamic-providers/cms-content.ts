@@ -14,6 +14,7 @@ import { canonical } from "./threescale/equality";
 import { differences, hasAny } from "./threescale/fields";
 import { known, UNKNOWN } from "./threescale/unknown";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { unknownLiquidTags, usesLiquid } from "./threescale/vocabulary";
 import { ThreescaleResource } from "./threescale/resource";
 
 export interface CmsSection {
@@ -230,6 +231,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
         failures.push(failure(`pages[${i}].path`, 'must start with "/"', '"/models"', page.path));
       }
     });
+    failures.push(...liquidFailures(inputs));
     return failures;
   }
 
@@ -381,13 +383,14 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
 
   private async syncLayouts(sync: Sync, layouts: CmsLayout[]): Promise<void> {
     for (const layout of layouts) {
+      const liquidEnabled = liquidSetting(layout.liquidEnabled, layout.content);
       const { id, original } = await this.syncTemplate(sync, before(sync, "layout", layout.systemName), {
         type: "layout",
         match: (t) => t.type === "layout" && t.system_name === layout.systemName,
         createOnly: { system_name: layout.systemName },
         fields: {
           title: layout.title,
-          ...(layout.liquidEnabled === undefined ? {} : { liquid_enabled: layout.liquidEnabled }),
+          ...(liquidEnabled === undefined ? {} : { liquid_enabled: liquidEnabled }),
         },
         content: layout.content,
       });
@@ -412,6 +415,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
   /** Pages are matched by system name or by path (the tenant's own homepage at "/" is adopted, not duplicated). */
   private async syncPages(sync: Sync, pages: CmsPage[]): Promise<void> {
     for (const page of pages) {
+      const liquidEnabled = liquidSetting(page.liquidEnabled, page.content);
       const { id, original } = await this.syncTemplate(sync, before(sync, "page", page.systemName), {
         type: "page",
         match: (t) => t.type === "page" && (t.system_name === page.systemName || t.path === page.path),
@@ -422,7 +426,7 @@ export class CmsContentProvider extends ThreescaleProvider<CmsContentInputs> {
           ...(page.section === undefined ? {} : { section_id: sectionId(sync, page.section) }),
           ...(page.layout === undefined ? {} : { layout_id: layoutId(sync, page.layout) }),
           ...(page.contentType === undefined ? {} : { content_type: page.contentType }),
-          ...(page.liquidEnabled === undefined ? {} : { liquid_enabled: page.liquidEnabled }),
+          ...(liquidEnabled === undefined ? {} : { liquid_enabled: liquidEnabled }),
           ...(page.handler === undefined ? {} : { handler: page.handler }),
         },
         content: page.content,
@@ -632,6 +636,56 @@ function sortParentsFirst(sections: CmsSection[]): CmsSection[] {
   };
   sections.forEach((s) => visit(s, []));
   return sorted;
+}
+
+/**
+ * `liquid_enabled` to send for a page or layout: the given value, else true when the content uses Liquid. 3scale
+ * gives templates made through the API no default (the column is NULL), and the portal then prints their Liquid
+ * verbatim (porta lib/developer_portal/lib/cms/renderer.rb L40-50, L82-111).
+ */
+function liquidSetting(given: boolean | undefined, content: unknown): boolean | undefined {
+  if (given !== undefined) return given;
+  return typeof content === "string" && usesLiquid(content) ? true : undefined;
+}
+
+/**
+ * Liquid problems 3scale would refuse (or fail on when rendering): tags it does not know in Liquid templates
+ * ("Liquid syntax error: Unknown tag 'x'", liquid 3.0.6 as porta parses drafts: cms/template.rb L175-186), and a
+ * main layout without `{% content %}` (cms/layout.rb L37-53; porta's message, HTML entities included).
+ */
+function liquidFailures(inputs: CmsContentInputs): Failure[] {
+  const failures: Failure[] = [];
+  const lists: Array<[keyof CmsContentInputs, boolean]> = [
+    ["layouts", false],
+    ["pages", false],
+    ["partials", true],
+    ["builtinPages", true],
+    ["builtinPartials", true],
+  ];
+  for (const [list, alwaysLiquid] of lists) {
+    const items: unknown = inputs[list];
+    if (!Array.isArray(items)) continue;
+    items.forEach((item: any, i) => {
+      const content = item?.content;
+      if (!known(content) || typeof content !== "string") return;
+      const liquid = alwaysLiquid || (item.liquidEnabled ?? usesLiquid(content)) === true;
+      for (const tag of liquid ? unknownLiquidTags(content) : []) {
+        failures.push(
+          failure(
+            `${list}[${i}].content`,
+            `Liquid syntax error: Unknown tag '${tag}' (3scale knows Liquid 3's and its own portal tags only)`,
+            "{% include 'model_card' %}",
+          ),
+        );
+      }
+      if (list === "layouts" && item.systemName === "main_layout" && !/\{%\s*content\s*%\}/.test(content)) {
+        failures.push(
+          failure(`layouts[${i}].content`, "must contain '{&#37; content &#37;}' tag", '"<body>{% content %}</body>"'),
+        );
+      }
+    });
+  }
+  return failures;
 }
 
 export const cmsContentProvider = new CmsContentProvider();

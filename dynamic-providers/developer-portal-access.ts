@@ -9,6 +9,7 @@ import { failure, Failure, fieldFailures, FieldRule } from "./threescale/checks"
 import { looseEqual } from "./threescale/equality";
 import { differences, hasAny } from "./threescale/fields";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { PLAN_CHANGE_PERMISSIONS } from "./threescale/vocabulary";
 import { UNKNOWN } from "./threescale/unknown";
 import { ThreescaleResource } from "./threescale/resource";
 
@@ -21,11 +22,15 @@ export const PORTAL_SETTINGS: Record<string, { api: string; rule: FieldRule }> =
   strongPasswordsEnabled: { api: "strong_passwords_enabled", rule: { kind: "boolean", example: "true" } },
   publicSearch: { api: "public_search", rule: { kind: "boolean", example: "false" } },
   accountPlansUiVisible: { api: "account_plans_ui_visible", rule: { kind: "boolean", example: "false" } },
-  changeAccountPlanPermission: { api: "change_account_plan_permission", rule: { kind: "boolean", example: "false" } },
+  // porta settings.rb L10 (2.16 checks the service-plan permission against the same list)
+  changeAccountPlanPermission: {
+    api: "change_account_plan_permission",
+    rule: { kind: "string", oneOf: PLAN_CHANGE_PERMISSIONS, example: '"request"' },
+  },
   servicePlansUiVisible: { api: "service_plans_ui_visible", rule: { kind: "boolean", example: "false" } },
   changeServicePlanPermission: {
     api: "change_service_plan_permission",
-    rule: { kind: "string", example: '"request"' },
+    rule: { kind: "string", oneOf: PLAN_CHANGE_PERMISSIONS, example: '"request"' },
   },
 };
 
@@ -91,12 +96,12 @@ export class DeveloperPortalAccessProvider extends ThreescaleProvider<DeveloperP
     const client = this.client(inputs);
     const current = await this.current(client, inputs);
     await this.apply(client, inputs, current);
-    return { id: "developer-portal-access", outs: { ...inputs, previous: current } };
+    return { id: "developer-portal-access", outs: { ...inputs, previous: current.state } };
   }
 
   async read(id: string, props: DeveloperPortalAccessOutputs): Promise<pulumi.dynamic.ReadResult> {
     const current = await this.current(this.client(props), props);
-    return { id, props: { ...props, ...current } };
+    return { id, props: { ...props, ...current.state } };
   }
 
   async update(_id: string, olds: DeveloperPortalAccessOutputs, news: DeveloperPortalAccessInputs) {
@@ -104,8 +109,8 @@ export class DeveloperPortalAccessProvider extends ThreescaleProvider<DeveloperP
     const current = await this.current(client, news);
     // Newly managed values get their pre-existing value recorded; already recorded ones keep the original.
     const previous: PortalState = { ...olds.previous };
-    if (previous.siteAccessCode === undefined) previous.siteAccessCode = current.siteAccessCode;
-    if (current.settings) previous.settings = { ...current.settings, ...olds.previous?.settings };
+    if (previous.siteAccessCode === undefined) previous.siteAccessCode = current.state.siteAccessCode;
+    if (current.state.settings) previous.settings = { ...current.state.settings, ...olds.previous?.settings };
     await this.apply(client, news, current);
     return { outs: { ...news, previous } };
   }
@@ -116,28 +121,46 @@ export class DeveloperPortalAccessProvider extends ThreescaleProvider<DeveloperP
     await this.apply(client, previous, await this.current(client, previous));
   }
 
-  /** The tenant's current values of the managed fields (those present in `managed`). */
-  private async current(client: AdminClient, managed: PortalState): Promise<PortalState> {
+  /**
+   * The tenant's current values of the managed fields (those present in `managed`), and its
+   * `account_approval_required` whenever the settings are read (an update must send it back, see `apply`).
+   */
+  private async current(
+    client: AdminClient,
+    managed: PortalState,
+  ): Promise<{ state: PortalState; approvalRequired?: unknown }> {
     const state: PortalState = {};
+    let approvalRequired: unknown;
     if (managed.siteAccessCode !== undefined) {
       const account = (await client.get(PROVIDER_PATH)).account;
       state.siteAccessCode = account.site_access_code ?? "";
     }
     if (managed.settings !== undefined) {
       const settings = (await client.get(SETTINGS_PATH)).settings ?? {};
+      approvalRequired = settings.account_approval_required;
       state.settings = Object.fromEntries(
         Object.keys(managed.settings).map((k) => [k, settings[PORTAL_SETTINGS[k]?.api ?? k]]),
       );
     }
-    return state;
+    return { state, approvalRequired };
   }
 
-  private async apply(client: AdminClient, desired: PortalState, current: PortalState): Promise<void> {
-    if (desired.siteAccessCode !== undefined && !looseEqual(desired.siteAccessCode, current.siteAccessCode)) {
+  private async apply(
+    client: AdminClient,
+    desired: PortalState,
+    current: { state: PortalState; approvalRequired?: unknown },
+  ): Promise<void> {
+    const now = current.state;
+    if (desired.siteAccessCode !== undefined && !looseEqual(desired.siteAccessCode, now.siteAccessCode)) {
       await client.put(PROVIDER_PATH, { site_access_code: desired.siteAccessCode });
     }
-    const changed = differences(settingsToApi(desired.settings), settingsToApi(current.settings));
-    if (hasAny(changed)) await client.put(SETTINGS_PATH, changed);
+    const changed = differences(settingsToApi(desired.settings), settingsToApi(now.settings));
+    if (!hasAny(changed)) return;
+    // 3scale 2.15 resets the account approval to false on every settings update that omits it (porta 2.15
+    // settings.rb L38-46): send the value that must stay, whatever the release.
+    if (!("account_approval_required" in changed) && typeof current.approvalRequired === "boolean")
+      changed.account_approval_required = current.approvalRequired;
+    await client.put(SETTINGS_PATH, changed);
   }
 }
 

@@ -5,7 +5,9 @@ import { productRulesPath } from "./threescale/catalog";
 import { Failure, fieldFailures, FieldRule } from "./threescale/checks";
 import { toApi } from "./threescale/fields";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
-import { HTTP_METHODS } from "./threescale/vocabulary";
+import { failure } from "./threescale/checks";
+import { known } from "./threescale/unknown";
+import { HTTP_METHODS, isMappingPattern, mappingPatternProblems } from "./threescale/vocabulary";
 import { ThreescaleResource } from "./threescale/resource";
 
 export interface MappingRuleInputs extends ConnectionInputs {
@@ -20,7 +22,7 @@ export interface MappingRuleInputs extends ConnectionInputs {
 
 const RULE_FIELDS: Record<string, FieldRule> = {
   productId: { kind: "id", required: true, example: "42 (the owner's productId)" },
-  httpMethod: { kind: "string", required: true, oneOf: HTTP_METHODS, example: '"POST"' },
+  httpMethod: { kind: "string", required: true, oneOf: HTTP_METHODS, example: '"POST" (uppercase)' },
   pattern: { kind: "path", required: true, example: '"/v1/chat/completions$"' },
   metricId: { kind: "id", required: true, example: "42 (a metric's or method's metricId)" },
   delta: { kind: "integer", required: true, min: 1, example: "1" },
@@ -28,9 +30,28 @@ const RULE_FIELDS: Record<string, FieldRule> = {
   position: { kind: "integer", min: 1, example: "1" },
 };
 
-/** Pure validation of a rule's fields. */
+/**
+ * Pure validation of a rule's fields, with 3scale's own rules for the pattern (porta proxy_rule.rb L29-88, L147-164)
+ * and methods (L27, L89: uppercase only, "is not included in the list").
+ */
 export function mappingRuleFailures(inputs: Partial<MappingRuleInputs>): Failure[] {
-  return fieldFailures(inputs, RULE_FIELDS);
+  const failures = fieldFailures(inputs, RULE_FIELDS);
+  const pattern = inputs.pattern;
+  if (known(pattern) && typeof pattern === "string" && !failures.some((f) => f.property === "pattern")) {
+    const example = '"/v1/chat/completions$" or "/v1/models/{model}"';
+    if (!isMappingPattern(pattern))
+      failures.push(
+        failure(
+          "pattern",
+          "is invalid (3scale's pattern grammar: /segment/... of letters, digits, -_.!~*'():@&=+, %XX and {variable}, " +
+            "an optional final $, an optional ?query)",
+          example,
+          pattern,
+        ),
+      );
+    for (const problem of mappingPatternProblems(pattern)) failures.push(failure("pattern", problem, example, pattern));
+  }
+  return failures;
 }
 
 export class MappingRuleProvider extends ObjectProvider<MappingRuleInputs> {

@@ -1,11 +1,12 @@
 /** 3scale Product (`/admin/api/services`): the API consumers subscribe to, one per served model. */
 import * as pulumi from "@pulumi/pulumi";
 import { type AdminClient, type Connection, ThreescaleApiError } from "./threescale/client";
-import { listProducts, productPath, productRulesPath, PRODUCTS_PATH, waitUntilGone } from "./threescale/catalog";
+import { listProducts, productPath, productRulesPath, PRODUCTS_PATH } from "./threescale/catalog";
 import { failure, Failure, fieldFailures } from "./threescale/checks";
 import { toApi } from "./threescale/fields";
 import { known } from "./threescale/unknown";
 import { ConnectionInputs, ObjectProvider } from "./threescale/provider-kit";
+import { DEPLOYMENT_OPTIONS } from "./threescale/vocabulary";
 import { ThreescaleResource } from "./threescale/resource";
 
 export interface ProductInputs extends ConnectionInputs {
@@ -18,11 +19,11 @@ export interface ProductInputs extends ConnectionInputs {
   removeDefaultMappingRule?: boolean;
 }
 
-const DEPLOYMENT_OPTIONS = /^(hosted|self_managed|service_mesh_istio|plugin_\w+)$/;
-
 export class ProductProvider extends ObjectProvider<ProductInputs> {
   protected readonly createOnly = ["systemName"];
   protected readonly keyIsUnique = true;
+  // porta services_controller.rb L45-50: marked deleted, destroyed later by DeleteObjectHierarchyWorker.
+  protected readonly deletedAsynchronously = true;
   protected readonly idOutput = "productId";
   protected readonly envelope = "service";
   protected readonly fields = {
@@ -45,11 +46,11 @@ export class ProductProvider extends ObjectProvider<ProductInputs> {
       removeDefaultMappingRule: { kind: "boolean", example: "true" },
     });
     const option = inputs.deploymentOption;
-    if (known(option) && !DEPLOYMENT_OPTIONS.test(String(option))) {
+    if (known(option) && !(DEPLOYMENT_OPTIONS as readonly string[]).includes(String(option))) {
       failures.push(
         failure(
           "deploymentOption",
-          "must be hosted, self_managed, service_mesh_istio or plugin_<lang>",
+          `is not included in the list (3scale's deployment options: ${DEPLOYMENT_OPTIONS.join(", ")})`,
           '"hosted"',
           option,
         ),
@@ -92,6 +93,10 @@ export class ProductProvider extends ObjectProvider<ProductInputs> {
     return { outs: { ...updated.outs, hitsMetricId: await hitsMetric(this.client(news), Number(id)) } };
   }
 
+  /**
+   * Done once 3scale accepted it: the product is gone from the API at once, its system_name stays taken until the
+   * background worker ran, which a namesake's create waits for (see `deletedAsynchronously`).
+   */
   async delete(id: string, props: ProductInputs): Promise<void> {
     try {
       await super.delete(id, props);
@@ -100,8 +105,6 @@ export class ProductProvider extends ObjectProvider<ProductInputs> {
       if (isLastProductRefusal(err)) return;
       throw err;
     }
-    // Deletion is asynchronous and keeps the system_name taken: wait so a replacement can reuse it.
-    await waitUntilGone(this.client(props), "service", Number(id));
   }
 }
 

@@ -11,6 +11,7 @@ import { failure, Failure, fieldFailures, FieldRule } from "./threescale/checks"
 import { differingBody, FieldMap, hasAny, refreshed, snakeCase } from "./threescale/fields";
 import { known } from "./threescale/unknown";
 import { ConnectionInputs, ThreescaleProvider } from "./threescale/provider-kit";
+import { isHttpHeaderText } from "./threescale/vocabulary";
 import { ThreescaleResource } from "./threescale/resource";
 
 export const CREDENTIALS_LOCATIONS = ["headers", "query", "authorization"];
@@ -63,6 +64,29 @@ export function proxySettingsFailures(inputs: Partial<ProxySettingsInputs>): Fai
     failures.push(
       failure("authUserKey", 'may only hold letters, digits, "_" and "-"', '"Authorization"', inputs.authUserKey),
     );
+  }
+  // porta proxy.rb L43, L72-76: error bodies and content types must match HTTP_HEADER ("is invalid"); L79-85: ≤ 255.
+  for (const c of ERROR_CASES) {
+    for (const [key, example] of [
+      [`error${c}`, '"Authentication failed" or \'{"error":"Rate limit exceeded"}\''],
+      [`errorHeaders${c}`, '"application/json; charset=utf-8"'],
+    ]) {
+      const value = (inputs as Record<string, unknown>)[key];
+      if (!known(value) || typeof value !== "string") continue;
+      if (!isHttpHeaderText(value)) {
+        failures.push(
+          failure(
+            key,
+            'is invalid (3scale allows only ASCII letters, digits, "_", spaces and {}[],.;@#~%&()?"=/\\:+- here; ' +
+              "no apostrophes, !, <, > or accents)",
+            example,
+            value,
+          ),
+        );
+      } else if (value.length > 255) {
+        failures.push(failure(key, "is too long (maximum is 255 characters)", example, `${value.slice(0, 40)}...`));
+      }
+    }
   }
   return failures;
 }

@@ -164,9 +164,13 @@ export class ThreescaleServer extends pulumi.ComponentResource {
     this.adminUrl = urls.apply((u) => u.adminUrl);
     this.portalUrl = urls.apply((u) => u.portalUrl);
     this.connection = pulumi.secret(
-      pulumi
-        .all([this.adminUrl, this.adminAccessToken])
-        .apply(([adminUrl, accessToken]) => ({ adminUrl, accessToken, verifyTls: ts.verifyTls })),
+      pulumi.all([this.adminUrl, this.adminAccessToken]).apply(([adminUrl, accessToken]) => ({
+        adminUrl,
+        accessToken,
+        verifyTls: ts.verifyTls,
+        // Lets the providers refuse what this release would refuse (e.g. OpenAPI 3.1 on 2.15) before any write.
+        release: args.releases.threescale,
+      })),
     );
     this.registerOutputs({ adminUrl: this.adminUrl, portalUrl: this.portalUrl });
   }

@@ -88,7 +88,9 @@ export function fieldFailures(inputs: object, rules: Record<string, FieldRule>, 
     if (isUnknown(value)) continue;
     let problem: string | undefined;
     if (value === undefined || value === null) problem = rule.required ? "is required" : undefined;
-    else if (rule.oneOf && !rule.oneOf.includes(value as string)) problem = `must be one of ${rule.oneOf.join(", ")}`;
+    // 3scale's inclusion message ("is not included in the list"), then the list itself
+    else if (rule.oneOf && !rule.oneOf.includes(value as string))
+      problem = `is not included in the list: must be one of ${rule.oneOf.join(", ")}`;
     else problem = kindProblem(rule, value);
     if (problem) failures.push(failure(prefix + key, problem, rule.example, rule.secret ? undefined : value));
   }

@@ -15,6 +15,11 @@ export interface Connection {
   caBundle?: string;
   /** Verify the admin URL's TLS certificate (default true). */
   verifyTls?: boolean;
+  /**
+   * The tenant's 3scale release, when known: checks then also apply the rules of that release (e.g. OAS 3.1
+   * ActiveDocs are refused by 2.15). Without it they apply only what holds for every supported release.
+   */
+  release?: "2.15" | "2.16";
 }
 
 export interface ClientOptions {
@@ -26,6 +31,11 @@ export interface ClientOptions {
   maxDelayMs?: number;
   /** Requests in flight per admin URL, shared by every provider in the process. */
   concurrency?: number;
+  /**
+   * How long a create waits for a namesake that 3scale is still deleting in the background (its system_name stays
+   * taken until DeleteObjectHierarchyWorker runs, which has no bound). Polls with this client's backoff.
+   */
+  pendingDeletionTimeoutMs?: number;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -45,6 +55,7 @@ export const DEFAULT_CLIENT_OPTIONS: Required<ClientOptions> = {
   baseDelayMs: 200,
   maxDelayMs: 5_000,
   concurrency: 8,
+  pendingDeletionTimeoutMs: 15 * 60_000,
 };
 
 // Arrays rather than Sets: plain data serializes predictably into the dynamic provider text.
@@ -149,6 +160,11 @@ export class AdminClient {
   /** Attempts per request, first try included: also the budget of callers that retry whole operations. */
   get maxAttempts(): number {
     return this.options.maxAttempts;
+  }
+
+  /** How long a create may wait for a namesake's background deletion (see ClientOptions). */
+  get pendingDeletionTimeoutMs(): number {
+    return this.options.pendingDeletionTimeoutMs;
   }
 
   /** Waits this client's backoff before retry number `attempt` of a whole operation. */

@@ -14,6 +14,14 @@ export interface CreateOptions {
    * applications by name): those must be looked up before every POST.
    */
   keyIsUnique?: boolean;
+  /**
+   * 3scale deletes the object in the background (products, backends): a deleted namesake keeps the key taken, and
+   * is no longer listed, for as long as its DeleteObjectHierarchyWorker takes. A create then waits for it, up to the
+   * client's `pendingDeletionTimeoutMs`, instead of giving up after `maxAttempts`.
+   */
+  deletedAsynchronously?: boolean;
+  /** What the object is called in errors, e.g. `product "granite"`. */
+  label?: string;
 }
 
 /**
@@ -22,7 +30,8 @@ export interface CreateOptions {
  * unique key, or when the previous POST may have been applied (timeout, reset, 5xx/409 after sending): a POST that
  * succeeded but whose response was lost is then adopted instead of duplicated. With a unique key the first round
  * POSTs straight away, and a 422 "has already been taken" (an earlier crashed run, a concurrent one) leads to the
- * lookup and adoption; a key taken but not listed (a namesake still being deleted in the background) is retried.
+ * lookup and adoption; a key taken but not listed (a namesake still being deleted in the background) is retried,
+ * for up to `pendingDeletionTimeoutMs` when the object is deleted asynchronously.
  */
 export async function findOrCreate<T>(
   client: AdminClient,
@@ -33,6 +42,8 @@ export async function findOrCreate<T>(
   const sendOnce = client.withOptions({ maxAttempts: 1 });
   const unique = options.keyIsUnique === true;
   let lookFirst = !unique;
+  let failures = 0;
+  let waitingSince: number | undefined;
   for (let round = 1; ; round++) {
     if (lookFirst) {
       const existing = await find(client);
@@ -41,17 +52,29 @@ export async function findOrCreate<T>(
     try {
       return await create(sendOnce);
     } catch (err) {
+      let pendingDeletion = false;
       if (unique && isAlreadyTaken(err)) {
         const existing = await find(client);
         if (existing !== undefined) return existing;
         lookFirst = false; // just looked: nothing to adopt yet
+        pendingDeletion = options.deletedAsynchronously === true;
       } else if (isRetryable(err) || isAlreadyTaken(err)) {
         lookFirst = true;
       } else {
         throw err;
       }
-      if (round >= client.maxAttempts) throw err;
-      await client.pause(round);
+      if (pendingDeletion) {
+        // Taken, not listed: a deleted namesake waits for 3scale's background worker. Wait for it (time-bounded).
+        waitingSince ??= Date.now();
+        if (Date.now() - waitingSince >= client.pendingDeletionTimeoutMs) {
+          throw new Error(
+            `3scale ${options.label ?? "object"}: the system_name is still taken by a deleted namesake after ` +
+              `${Math.round(client.pendingDeletionTimeoutMs / 1000)} s; 3scale removes deleted products and backends ` +
+              `in the background (DeleteObjectHierarchyWorker): run again once it is done (${err})`,
+          );
+        }
+      } else if (++failures >= client.maxAttempts) throw err;
+      await client.pause(Math.min(round, 16));
     }
   }
 }

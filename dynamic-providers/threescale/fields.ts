@@ -49,6 +49,32 @@ export function differingBody(
   return differences(toApi(inputs, fields), actual, normalize);
 }
 
+/**
+ * The part of `inputs` that differs from what was last written, for fields 3scale accepts but never returns
+ * (write-only: reading them back would always look like drift). `written` is the stored state after the last
+ * successful write (undefined: never written, so every given field is sent).
+ */
+export function unwrittenBody(
+  inputs: object,
+  written: Record<string, any> | undefined,
+  fields: FieldMap,
+): Record<string, unknown> {
+  const desired = toApi(inputs, fields);
+  if (written === undefined) return desired;
+  const last = toApi(written, fields);
+  return Object.fromEntries(Object.entries(desired).filter(([k, v]) => !looseEqual(v, last[k])));
+}
+
+/** `fields` without the given input names. */
+export function withoutFields(fields: FieldMap, inputs: readonly string[]): FieldMap {
+  return Object.fromEntries(Object.entries(fields).filter(([input]) => !inputs.includes(input)));
+}
+
+/** Only the given input names of `fields`. */
+export function onlyFields(fields: FieldMap, inputs: readonly string[]): FieldMap {
+  return Object.fromEntries(Object.entries(fields).filter(([input]) => inputs.includes(input)));
+}
+
 export function hasAny(body: Record<string, unknown>): boolean {
   return Object.keys(body).length > 0;
 }

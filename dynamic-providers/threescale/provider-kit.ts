@@ -14,7 +14,16 @@ import { withAppliedRevision } from "./applied-revision";
 import type { Failure } from "./checks";
 import { findOrCreate } from "./create-or-adopt";
 import { sameValue, withDefaultPort } from "./equality";
-import { differingBody, FieldMap, FieldNormalizer, hasAny, refreshed } from "./fields";
+import {
+  differingBody,
+  FieldMap,
+  FieldNormalizer,
+  hasAny,
+  onlyFields,
+  refreshed,
+  unwrittenBody,
+  withoutFields,
+} from "./fields";
 import { isUnknown } from "./unknown";
 
 /** Inputs every 3scale resource takes. */
@@ -115,7 +124,9 @@ export type ApiObject = Record<string, any> & { id: number };
  * which fields are managed; the lifecycle is the same for all:
  * - create adopts an object with the same key (a crashed `up` can be re-run) and then writes what differs;
  * - read returns the id and the managed fields as 3scale has them (drift), or no id when the object is gone;
- * - update writes only the differing fields: zero calls besides the read when nothing changed;
+ *   write-only fields (3scale takes them, never returns them) keep the value last written;
+ * - update writes only the differing fields: zero calls besides the read when nothing changed; a write-only field
+ *   is compared with the value last written, never with the read-back;
  * - the `appliedRevision` output changes exactly when create/update wrote (see `withAppliedRevision`);
  * - delete treats 404 as done.
  */
@@ -128,6 +139,16 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
   protected abstract readonly fields: FieldMap;
   /** Value normalisation before comparing API fields (e.g. default URL ports). */
   protected readonly fieldNormalizer?: FieldNormalizer;
+  /**
+   * Inputs among `fields` that 3scale accepts but never returns (e.g. an application plan's description): compared
+   * with the value last written (the stored state), never with what a read shows.
+   */
+  protected readonly writeOnly: readonly string[] = [];
+  /**
+   * 3scale deletes the object in the background (products, backends): delete is done once 3scale accepted it, and a
+   * create that finds the key still taken by the deleted namesake waits for it (see findOrCreate).
+   */
+  protected readonly deletedAsynchronously: boolean = false;
   /**
    * 3scale rejects a second object with this one's key (422 "has already been taken"): create POSTs first and
    * adopts on that answer. False for objects 3scale accepts twice: create looks them up first.
@@ -157,17 +178,33 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
     return unlessGone(async () => this.unwrap(await client.get(`${this.path(inputs, { id })}.json`)));
   }
 
-  /** Writes the managed fields that differ from `actual`; returns the object as it is now. */
-  protected async sync(client: AdminClient, inputs: I, actual: ApiObject): Promise<ApiObject> {
-    const body = differingBody(inputs, actual, this.fields, this.fieldNormalizer);
+  /** Managed fields 3scale returns (compared with the read-back). */
+  protected get readableFields(): FieldMap {
+    return withoutFields(this.fields, this.writeOnly);
+  }
+
+  /**
+   * Writes the managed fields that differ: readable ones from `actual`, write-only ones from `written` (the state
+   * stored after the last write; undefined on create, so they are all sent). Returns the object as it is now.
+   */
+  protected async sync(
+    client: AdminClient,
+    inputs: I,
+    actual: ApiObject,
+    written?: Record<string, any>,
+  ): Promise<ApiObject> {
+    const body = {
+      ...differingBody(inputs, actual, this.readableFields, this.fieldNormalizer),
+      ...unwrittenBody(inputs, written, onlyFields(this.fields, this.writeOnly)),
+    };
     if (!hasAny(body)) return actual;
     const answer = await client[this.updateVerb](`${this.path(inputs, actual)}.json`, body);
     return this.unwrap(answer) ?? actual;
   }
 
-  /** The stored properties with the managed fields as 3scale has them. */
+  /** The stored properties with the readable managed fields as 3scale has them (write-only ones as last written). */
   protected refresh(props: Record<string, any>, actual: ApiObject): Record<string, any> {
-    return refreshed(props, actual, this.fields, this.fieldNormalizer);
+    return refreshed(props, actual, this.readableFields, this.fieldNormalizer);
   }
 
   /** Outputs: the inputs (or refreshed props), the id output, and anything subclasses add (`olds` on update). */
@@ -181,7 +218,7 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
       client,
       (c) => this.find(c, inputs),
       (c) => this.post(c, inputs),
-      { keyIsUnique: this.keyIsUnique },
+      { keyIsUnique: this.keyIsUnique, deletedAsynchronously: this.deletedAsynchronously, label: this.label },
     );
   }
 
@@ -202,10 +239,14 @@ export abstract class ObjectProvider<I extends ConnectionInputs> extends Threesc
     const client = this.client(news);
     const actual = await this.fetch(client, news, id);
     if (!actual) throw new Error(`3scale ${this.label} ${id} no longer exists; run "pulumi refresh"`);
-    const outs = this.outputs(news, await this.sync(client, news, actual), olds);
+    const outs = this.outputs(news, await this.sync(client, news, actual, olds), olds);
     return { outs: withAppliedRevision(outs, client, olds) };
   }
 
+  /**
+   * DELETE; 404 is done. For objects 3scale deletes in the background, done is when 3scale accepted it: the object
+   * is out of the API at once, and only its system_name stays taken a while (a namesake's create waits for that).
+   */
   async delete(id: string, props: any): Promise<void> {
     await this.client(props).deleteIfExists(`${this.path(props, { id })}.json`);
   }

@@ -8,7 +8,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClientOptions, Connection } from "../../dynamic-providers/threescale/client";
-import type { EmulatorState } from "../../tools/threescale-emulator";
+import { RELEASES, type EmulatorState } from "../../tools/threescale-emulator";
 import { Emulator, expectNoToken, FAST_CLIENT, serialize, withEmulator } from "./support";
 
 /** A provider as the host drives it (every method present). */
@@ -107,14 +107,28 @@ export async function runLifecycle(
   return faults;
 }
 
-/** Registers the lifecycle tests of one resource type; `reach` maps an emulator to the connection to use. */
+/**
+ * Registers the lifecycle tests of one resource type, once per 3scale release the emulator reproduces; `reach` maps
+ * an emulator to the connection to use.
+ */
 export function lifecycleSuite(
   spec: LifecycleSpec,
   reach: (emulator: Emulator, connection: Connection) => Connection = (_emulator, connection) => connection,
 ): void {
+  describe.each(RELEASES)("against 3scale %s", (release) => releaseSuite(spec, reach, release));
+}
+
+function releaseSuite(
+  spec: LifecycleSpec,
+  reach: (emulator: Emulator, connection: Connection) => Connection,
+  release: (typeof RELEASES)[number],
+): void {
   const direct = () => spec.make(FAST_CLIENT) as LoadedProvider;
   const withTenant = (fn: (emulator: Emulator, connection: Connection) => Promise<unknown>, opts = {}) =>
-    withEmulator((emulator, connection) => fn(emulator, reach(emulator, connection)), opts);
+    withEmulator((emulator, connection) => fn(emulator, reach(emulator, { ...connection, release })), {
+      ...opts,
+      release,
+    });
 
   test("direct: create adopts, no-change update writes nothing, drift is seen and repaired, delete is idempotent", () =>
     withTenant((emulator, connection) => runLifecycle(spec, direct(), emulator, connection)));

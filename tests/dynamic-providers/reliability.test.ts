@@ -2,7 +2,7 @@
  * Reliability: with 20% of admin API calls failing at random (5xx, 429, 409, connection resets; fixed seed), a full
  * create → update → delete cycle of EVERY 3scale resource type, wired as the program wires them, converges: each
  * object exists exactly once after create and after update, and the tenant holds none of them after delete but the
- * last product, which 3scale keeps (the sample product is removed for good).
+ * last product, which 3scale keeps (the sample product is removed for good). Run against 3scale 2.15 and 2.16.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { ActiveDocProvider } from "../../dynamic-providers/active-doc";
@@ -23,7 +23,7 @@ import { ProxySettingsProvider } from "../../dynamic-providers/proxy-settings";
 import { SsoIntegrationProvider } from "../../dynamic-providers/sso-integration";
 import { TenantDefaultsProvider } from "../../dynamic-providers/tenant-defaults";
 import type { Connection } from "../../dynamic-providers/threescale/client";
-import type { EmulatorState } from "../../tools/threescale-emulator";
+import { RELEASES, type EmulatorState } from "../../tools/threescale-emulator";
 import { FAST_CLIENT, expectNoToken, withEmulator } from "./support";
 
 type Provider = Required<pulumi.dynamic.ResourceProvider>;
@@ -220,54 +220,58 @@ async function withRetries<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-test("every resource type converges through create, update and delete with 20% of calls failing", () =>
-  withEmulator(
-    async (emulator, connection: Connection) => {
-      const outs: Outs = {};
-      const ids: Record<string, string> = {};
-      const expectSingle = (step: Step) => {
-        if (!step.count) return;
-        expect({ step: step.name, count: step.count(emulator.state, outs[step.name], outs[step.name]) }).toEqual({
-          step: step.name,
-          count: 1,
-        });
-      };
+test.each(RELEASES)(
+  "3scale %s: every resource type converges through create, update and delete with 20% of calls failing",
+  (release) =>
+    withEmulator(
+      async (emulator, tenant: Connection) => {
+        const connection = { ...tenant, release };
+        const outs: Outs = {};
+        const ids: Record<string, string> = {};
+        const expectSingle = (step: Step) => {
+          if (!step.count) return;
+          expect({ step: step.name, count: step.count(emulator.state, outs[step.name], outs[step.name]) }).toEqual({
+            step: step.name,
+            count: 1,
+          });
+        };
 
-      for (const step of STEPS) {
-        const inputs = { connection, ...step.inputs(outs) };
-        expect((await step.provider.check({}, inputs)).failures ?? []).toEqual([]);
-        const created = await withRetries(`create ${step.name}`, () => step.provider.create(inputs));
-        ids[step.name] = created.id;
-        outs[step.name] = created.outs;
-        expectSingle(step);
-      }
+        for (const step of STEPS) {
+          const inputs = { connection, ...step.inputs(outs) };
+          expect((await step.provider.check({}, inputs)).failures ?? []).toEqual([]);
+          const created = await withRetries(`create ${step.name}`, () => step.provider.create(inputs));
+          ids[step.name] = created.id;
+          outs[step.name] = created.outs;
+          expectSingle(step);
+        }
 
-      for (const step of STEPS) {
-        const news = step.change({ ...outs[step.name], connection });
-        const updated = await withRetries(`update ${step.name}`, () =>
-          step.provider.update(ids[step.name], outs[step.name], news),
-        );
-        outs[step.name] = updated.outs;
-        expectSingle(step);
-      }
+        for (const step of STEPS) {
+          const news = step.change({ ...outs[step.name], connection });
+          const updated = await withRetries(`update ${step.name}`, () =>
+            step.provider.update(ids[step.name], outs[step.name], news),
+          );
+          outs[step.name] = updated.outs;
+          expectSingle(step);
+        }
 
-      for (const step of [...STEPS].reverse()) {
-        await withRetries(`delete ${step.name}`, () => step.provider.delete(ids[step.name], outs[step.name]));
-      }
-      // Portal SSO providers have no DELETE in 3scale: destroy unpublishes them (asserted below). The tenant's last
-      // product cannot be deleted either: it stays (asserted below).
-      for (const step of STEPS.filter((s) => s.count && s.name !== "sso" && s.name !== "defaultsProduct")) {
-        expect({ step: step.name, left: step.count!(emulator.state, outs[step.name], outs[step.name]) }).toEqual({
-          step: step.name,
-          left: 0,
-        });
-      }
-      expect(emulator.state.authProviders.every((a) => !a.published)).toBe(true);
-      expect(emulator.state.products.map((x) => x.system_name)).toEqual(["rel_keep"]);
+        for (const step of [...STEPS].reverse()) {
+          await withRetries(`delete ${step.name}`, () => step.provider.delete(ids[step.name], outs[step.name]));
+        }
+        // Portal SSO providers have no DELETE in 3scale: destroy unpublishes them (asserted below). The tenant's last
+        // product cannot be deleted either: it stays (asserted below).
+        for (const step of STEPS.filter((s) => s.count && s.name !== "sso" && s.name !== "defaultsProduct")) {
+          expect({ step: step.name, left: step.count!(emulator.state, outs[step.name], outs[step.name]) }).toEqual({
+            step: step.name,
+            left: 0,
+          });
+        }
+        expect(emulator.state.authProviders.every((a) => !a.published)).toBe(true);
+        expect(emulator.state.products.map((x) => x.system_name)).toEqual(["rel_keep"]);
 
-      const faults = emulator.calls.filter((c) => c.fault !== undefined);
-      expect(faults.length).toBeGreaterThan(20);
-      expectNoToken(JSON.stringify(emulator.calls), emulator.accessToken);
-    },
-    { faults: { rate: 0.2 }, seed: 20240501 },
-  ));
+        const faults = emulator.calls.filter((c) => c.fault !== undefined);
+        expect(faults.length).toBeGreaterThan(20);
+        expectNoToken(JSON.stringify(emulator.calls), emulator.accessToken);
+      },
+      { faults: { rate: 0.2 }, seed: 20240501, release },
+    ),
+);

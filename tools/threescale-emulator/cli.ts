@@ -1,12 +1,12 @@
 /**
- * Starts the emulator standalone: `npm run emulator -- --port 8081 [--token T] [--tenant maas] [--no-strict]
- * [--no-seed] [--latency MS] [--fault-rate 0.1] [--seed N]`. Prints the URL and token; Ctrl-C stops it.
- * Always binds 127.0.0.1; --port forwards a fixed port to the emulator's ephemeral one.
+ * Starts the emulator standalone: `npm run emulator -- --port 8081 [--release 2.15|2.16] [--token T] [--tenant maas]
+ * [--no-strict] [--no-seed] [--latency MS] [--deletion-lag-ms MS] [--fault-rate 0.1] [--seed N]`. Prints the URL and
+ * token; Ctrl-C stops it. Always binds 127.0.0.1; --port forwards a fixed port to the emulator's ephemeral one.
  */
 import * as net from "node:net";
-import { startEmulator, type EmulatorOptions } from "./index";
+import { RELEASES, startEmulator, type EmulatorOptions, type Release } from "./index";
 
-function parseArgs(argv: string[]): { port: number; options: EmulatorOptions } {
+export function parseArgs(argv: string[]): { port: number; options: EmulatorOptions } {
   const options: EmulatorOptions = {};
   let port = 0;
   for (let i = 0; i < argv.length; i++) {
@@ -26,13 +26,19 @@ function parseArgs(argv: string[]): { port: number; options: EmulatorOptions } {
     else if (arg === "--tenant") options.tenantName = value();
     else if (arg === "--wildcard-domain") options.wildcardDomain = value();
     else if (arg === "--latency") options.latencyMs = number();
-    else if (arg === "--fault-rate") options.faults = { rate: number() };
+    else if (arg === "--deletion-lag-ms") options.deletionLagMs = number();
+    else if (arg === "--release") {
+      const release = value();
+      if (!(RELEASES as readonly string[]).includes(release))
+        throw new Error(`--release must be one of ${RELEASES.join(", ")}, e.g. --release 2.16; got "${release}"`);
+      options.release = release as Release;
+    } else if (arg === "--fault-rate") options.faults = { rate: number() };
     else if (arg === "--seed") options.seed = number();
     else if (arg === "--no-strict") options.strictSpec = false;
     else if (arg === "--no-seed") options.seedDefaults = false;
     else
       throw new Error(
-        `unknown option ${arg}; known: --port --token --tenant --wildcard-domain --latency --fault-rate --seed --no-strict --no-seed`,
+        `unknown option ${arg}; known: --port --release --token --tenant --wildcard-domain --latency --deletion-lag-ms --fault-rate --seed --no-strict --no-seed`,
       );
   }
   return { port, options };
@@ -61,7 +67,9 @@ async function main() {
     });
     url = `http://127.0.0.1:${port}`;
   }
-  process.stdout.write(`3scale emulator listening on ${url}\naccess token: ${emulator.accessToken}\n`);
+  process.stdout.write(
+    `3scale ${emulator.state.release} emulator listening on ${url}\naccess token: ${emulator.accessToken}\n`,
+  );
   const stop = async () => {
     proxy?.close();
     await emulator.close();
@@ -71,7 +79,9 @@ async function main() {
   process.on("SIGTERM", stop);
 }
 
-main().catch((e) => {
-  process.stderr.write(`${(e as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}

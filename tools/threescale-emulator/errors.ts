@@ -13,6 +13,8 @@ export type FieldErrors = Record<string, string[]>;
 
 export const notFound = () => new ApiError(404, { status: "Not found" });
 export const accessDenied = () => new ApiError(403, { error: "Access denied" });
+/** CanCan::AccessDenied inside a controller: porta error_handling.rb L26-27, L59 (`{status: "Forbidden"}`). */
+export const forbidden = () => new ApiError(403, { status: "Forbidden" });
 export const wrongPermissions = () =>
   new ApiError(403, { error: "Your access token does not have the correct permissions" });
 export const invalid = (errors: FieldErrors) => new ApiError(422, { errors });

@@ -1,6 +1,6 @@
 /**
- * A faithful in-process emulator of the 3scale 2.15 Account Management API (plus the CMS API) for one tenant,
- * bound to 127.0.0.1 on an ephemeral port. See README.md for what is and is not emulated.
+ * A faithful in-process emulator of the 3scale Account Management API (plus the CMS API) of release 2.15 or 2.16 for
+ * one tenant, bound to 127.0.0.1 on an ephemeral port. See README.md for what is and is not emulated.
  */
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -17,9 +17,13 @@ import { registerPortal } from "./routes/portal";
 import { seedInfrastructure, seedTenant } from "./seed";
 import { buildSnapshot, type TenantSnapshot } from "./snapshot";
 import { specIndex } from "./spec";
-import { emptyState, type EmulatorState } from "./state";
+import { emptyState, type EmulatorState, type Release } from "./state";
 
-export type { EmulatorState } from "./state";
+export type { EmulatorState, Release } from "./state";
+
+/** The releases the emulator reproduces, and the one it runs when none is chosen (the program's default). */
+export const RELEASES: readonly Release[] = ["2.15", "2.16"];
+export const DEFAULT_RELEASE: Release = "2.16";
 export type { TenantSnapshot } from "./snapshot";
 
 export type FaultKind = "500" | "502" | "503" | "429" | "409" | "reset" | "timeout";
@@ -47,8 +51,15 @@ export interface EmulatorOptions {
   seedDefaults?: boolean;
   /** Default true: reject paths/parameters that are not in the OpenAPI spec (400). */
   strictSpec?: boolean;
-  /** Requests during which a deleted product/backend stays pending (system_name taken, objects/status 200). Default 2. */
-  deletionLag?: number;
+  /** The 3scale release to behave like: "2.15" or "2.16" (default "2.16"). */
+  release?: Release;
+  /**
+   * How long (ms) a deleted product/backend stays pending before the background worker destroys it (system_name
+   * taken, objects/status 200). Default 100.
+   */
+  deletionLagMs?: number;
+  /** The emulator's clock in ms (default Date.now): tests may move time with their own. */
+  clock?: () => number;
   /** How long a "timeout" fault holds the socket before dropping it. Default 30000 ms. */
   timeoutFaultMs?: number;
 }
@@ -152,6 +163,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const accessToken = opts.accessToken ?? randomHex(mulberry32(Date.now() ^ process.pid), 40);
   const tokens = [accessToken, opts.readOnlyToken ?? ""].filter(Boolean);
   const tenantName = opts.tenantName ?? "maas";
+  const release = opts.release ?? DEFAULT_RELEASE;
+  if (!RELEASES.includes(release))
+    throw new Error(`unknown 3scale release "${release}"; known: ${RELEASES.join(", ")}`);
   const state = emptyState(
     {
       name: tenantName,
@@ -159,12 +173,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       portalDomain: `${tenantName}.example.test`,
       wildcardDomain: opts.wildcardDomain ?? "apps.example.test",
     },
-    opts.deletionLag ?? 2,
+    { deletionLagMs: opts.deletionLagMs ?? 100, release, clock: opts.clock ?? Date.now },
   );
   seedInfrastructure(state);
   if (opts.seedDefaults ?? true) seedTenant(state, random);
   const strict = opts.strictSpec ?? true;
-  const spec = strict ? specIndex() : null;
+  const spec = strict ? specIndex(release) : null;
   const router = buildRouter();
   const timeoutFaultMs = opts.timeoutFaultMs ?? 30000;
 
@@ -222,6 +236,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     if (raw.length > 0) call.body = redact(body, tokens);
 
+    // What a Rails request loads first: the proxies' lock_version, compared when it saves (optimistic locking).
+    const loaded = new Map(state.products.map((p) => [p.id, p.proxy.lock_version]));
     const fault = drawFault();
     if (latencyMs > 0) await sleep(latencyMs);
     if (fault) {
@@ -240,7 +256,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return;
     }
 
-    const reply = dispatch(method, url, req, body, parsed, parseError);
+    const reply = dispatch(method, url, req, body, parsed, parseError, loaded);
     call.status = reply.status;
     send(res, reply);
   };
@@ -252,6 +268,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     body: Params,
     parsed: ReturnType<typeof parseBody> | null,
     parseError: string | null,
+    loaded: Map<number, number>,
   ): Reply => {
     tickDeletions(state);
     try {
@@ -260,7 +277,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const path = url.pathname.replace(/\.(json|xml)$/, "");
       const matched = router.match(method, path);
       if (matched === null && spec) {
-        throw new ApiError(400, { error: `emulator: ${method} ${url.pathname}: path is not in the OpenAPI spec` });
+        const documented = spec.violation(method, url.pathname, {}, {}) === null;
+        const why = documented ? "is documented but not emulated" : "path is not in the OpenAPI spec";
+        throw new ApiError(400, { error: `emulator: ${method} ${url.pathname}: ${why}` });
       }
       if (matched === null || matched === "method") throw notFound();
       if (suffix !== "json") throw new ApiError(406, null);
@@ -282,6 +301,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         wrappable: parsed?.wrappable ?? false,
         state,
         random,
+        loadedLockVersion: (productId) => loaded.get(productId),
       };
       return matched.route.handle(ctx);
     } catch (e) {

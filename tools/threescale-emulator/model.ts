@@ -17,16 +17,20 @@ import { newId, now, stamp } from "./state";
 
 export const SYSTEM_NAME_FORMAT = /^\w[\w\-/]+$/;
 
-/** Rails `parameterize` then `-` → `_` (how 3scale derives a system_name from a human name). */
-export function systemNameFrom(name: string): string {
+/** Rails `parameterize` ("My Page" → "my-page"): how CMS pages and sections get a system_name and partial path. */
+export function parameterize(name: string): string {
   return name
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
     .replace(/[^a-z0-9\-_]+/g, "-")
     .replace(/-{2,}/g, "-")
-    .replace(/^-|-$/g, "")
-    .replace(/-/g, "_");
+    .replace(/^-|-$/g, "");
+}
+
+/** Rails `parameterize.underscore` (porta system_name.rb L42): products, metrics, plans... get "my_api". */
+export function systemNameFrom(name: string): string {
+  return parameterize(name).replace(/-/g, "_");
 }
 
 /** Validates format and uniqueness of a system_name; `taken` decides uniqueness within the scope. */
@@ -142,7 +146,6 @@ export function proxyDefaults(
   return {
     endpoint: hosted ? hostedEndpoint(state, systemName, "production") : null,
     sandbox_endpoint: hosted ? hostedEndpoint(state, systemName, "staging") : null,
-    api_backend: null,
     credentials_location: "query",
     auth_user_key: "user_key",
     auth_app_id: "app_id",
@@ -213,16 +216,16 @@ export function createProduct(
     position: 1,
     last: false,
   });
-  const plan = {
+  // porta service.rb `after_create :create_default_service_plan` (2.15 L552-560, same in 2.16): a "Default" service
+  // plan, published unless `service_plans_ui_visible` (then hidden), and never made the product's default.
+  state.servicePlans.push({
     ...stamp(state),
     service_id: product.id,
     name: "Default",
     system_name: "default",
-    state: "published" as const,
+    state: state.settings.service_plans_ui_visible === true ? "hidden" : "published",
     approval_required: false,
-  };
-  state.servicePlans.push(plan);
-  product.default_service_plan_id = plan.id;
+  });
   return product;
 }
 
@@ -327,7 +330,7 @@ export function latestConfig(state: EmulatorState, serviceId: number, environmen
  * sandbox version. Without any backend the config cannot be built and nothing is saved (the API still says 201).
  */
 export function deployStaging(state: EmulatorState, product: Product): ProxyConfig | null {
-  if (!state.backendUsages.some((u) => u.service_id === product.id) && !product.proxy.settings.api_backend) return null;
+  if (!state.backendUsages.some((u) => u.service_id === product.id)) return null;
   const content = gatewayConfig(state, product);
   const latest = latestConfig(state, product.id, "sandbox");
   if (latest && canonical(latest.content) === canonical(content)) return null;
@@ -368,13 +371,26 @@ export function destroyOwnerContent(state: EmulatorState, owner: Owner): void {
   state.mappingRules = state.mappingRules.filter((r) => !ownedBy(owner)(r));
 }
 
+/**
+ * Marks an object deleted: porta answers 404 for it at once (`accessible` scopes) while its row, and so its
+ * system_name (system_name.rb uniqueness over every row), stays until DeleteObjectHierarchyWorker runs,
+ * `state.deletionLagMs` later (backend_api.rb L107-109, service_deletion_subscriber.rb L7).
+ */
 export function scheduleDeletion(state: EmulatorState, objectType: ObjectType, id: number, systemName: string | null) {
-  state.pendingDeletions.push({ objectType, id, systemName, remainingRequests: state.deletionLagRequests });
+  state.pendingDeletions.push({ objectType, id, systemName, goneAt: state.clock() + state.deletionLagMs });
 }
 
-/** Advances the simulated background worker by one request. */
+/**
+ * Runs the background worker for every deletion whose time has come: the row goes, and with a product the backend
+ * usages it kept (they still block deleting their backends until then: backend_api.rb L115-118).
+ */
 export function tickDeletions(state: EmulatorState): void {
-  state.pendingDeletions = state.pendingDeletions.filter((p) => p.remainingRequests-- > 0);
+  const now = state.clock();
+  const done = state.pendingDeletions.filter((p) => p.goneAt <= now);
+  if (done.length === 0) return;
+  state.pendingDeletions = state.pendingDeletions.filter((p) => p.goneAt > now);
+  const products = new Set(done.filter((p) => p.objectType === "service").map((p) => p.id));
+  state.backendUsages = state.backendUsages.filter((u) => !products.has(u.service_id));
 }
 
 /** Limits of the product's plans that reference metrics of one backend. */

@@ -16,6 +16,8 @@ export interface RequestContext {
   state: EmulatorState;
   /** Seeded randomness for generated keys and codes. */
   random: () => number;
+  /** The product's proxy lock_version when the request arrived (before latency), as Rails loads the record. */
+  loadedLockVersion: (productId: number) => number | undefined;
 }
 
 export interface Reply {
@@ -137,10 +139,13 @@ export function findOr404<T extends { id: number }>(
 export interface PageLimits {
   defaultPerPage: number;
   maxPerPage: number;
+  /** A larger per_page is lowered to the maximum (else it falls back to the default). */
+  clamp?: boolean;
 }
 
 export const ADMIN_PAGES: PageLimits = { defaultPerPage: 500, maxPerPage: 500 };
-export const CMS_PAGES: PageLimits = { defaultPerPage: 20, maxPerPage: 100 };
+/** porta admin/api/cms/base_controller.rb L12-22: `[params[:per_page].to_i, 100].min`, default 20. */
+export const CMS_PAGES: PageLimits = { defaultPerPage: 20, maxPerPage: 100, clamp: true };
 
 /** `page`/`per_page` with silent fallback to defaults for out-of-range values; metadata only when > 1 page. */
 export function paginate<T>(
@@ -152,7 +157,13 @@ export function paginate<T>(
   const rawPerPage = toInt(param(ctx, "per_page"));
   const page = rawPage !== null && rawPage >= 1 ? rawPage : 1;
   const perPage =
-    rawPerPage !== null && rawPerPage >= 1 && rawPerPage <= limits.maxPerPage ? rawPerPage : limits.defaultPerPage;
+    rawPerPage === null || rawPerPage < 1
+      ? limits.defaultPerPage
+      : rawPerPage <= limits.maxPerPage
+        ? rawPerPage
+        : limits.clamp
+          ? limits.maxPerPage
+          : limits.defaultPerPage;
   const slice = items.slice((page - 1) * perPage, page * perPage);
   if (items.length <= perPage) return { items: slice };
   return {

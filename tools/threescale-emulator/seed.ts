@@ -12,12 +12,15 @@ const MAIN_LAYOUT = `<!DOCTYPE html>
 const ERROR_LAYOUT = `<!DOCTYPE html>
 <html><body><h1>{{ error.status }}</h1>{% content %}</body></html>`;
 
-/** Developer-portal settings of a new tenant. */
+/**
+ * Developer-portal settings of a new tenant, in the order porta's SettingsRepresenter renders them.
+ * `account_approval_required` is not stored here: porta reads and writes it on the default account plan
+ * (settings.rb L52-55), and `enforce_sso` exists from 2.16 only.
+ */
 export const DEFAULT_SETTINGS: Record<string, unknown> = {
   useraccountarea_enabled: true,
   hide_service: true,
   signups_enabled: true,
-  account_approval_required: false,
   strong_passwords_enabled: false,
   public_search: false,
   account_plans_ui_visible: false,
@@ -161,6 +164,13 @@ export function seedTenant(state: EmulatorState, random: () => number): void {
   });
   const product = createProduct(state, "API", "api", { description: "API" }, random);
   state.backendUsages.push({ ...stamp(state), service_id: product.id, backend_id: backend.id, path: "/" });
+  // porta logic/provider_signup.rb SampleData#create! L23-35 (run for every new tenant): a "Default" account plan made
+  // the default (signup needs one), and the sample product's "Default" service plan made its default. The rest of
+  // the sample data (Basic/Unlimited plans, a developer, the Echo ActiveDoc) is not seeded.
+  const accountPlan = { ...stamp(state), name: "Default", system_name: "default", state: "published" as const };
+  state.accountPlans.push({ ...accountPlan, approval_required: false });
+  state.defaultAccountPlanId = accountPlan.id;
+  product.default_service_plan_id = state.servicePlans.find((p) => p.service_id === product.id)!.id;
 
   const root = state.cmsSections.find((s) => s.system_name === "root")!;
   const template = (type: TemplateType, fields: Partial<CmsTemplate>): CmsTemplate => {
@@ -173,6 +183,7 @@ export function seedTenant(state: EmulatorState, random: () => number): void {
       section_id: null,
       layout_id: null,
       content_type: null,
+      // Tenant templates are made by SimpleLayout with Liquid on; builtins always report true (builtin.rb L152-154).
       liquid_enabled: true,
       handler: null,
       hidden: false,

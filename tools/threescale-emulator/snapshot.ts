@@ -103,7 +103,7 @@ export interface TenantSnapshot {
         section: string | null;
         layout: string | null;
         content_type: string | null;
-        liquid_enabled: boolean;
+        liquid_enabled: boolean | null;
         handler: string | null;
         draft: string | null;
         published: string | null;
@@ -111,7 +111,7 @@ export interface TenantSnapshot {
     >;
     layouts: Record<
       string,
-      { title: string | null; liquid_enabled: boolean; draft: string | null; published: string | null }
+      { title: string | null; liquid_enabled: boolean | null; draft: string | null; published: string | null }
     >;
     partials: Record<string, { draft: string | null; published: string | null }>;
     builtinPages: Record<string, { layout: string | null; draft: string | null; published: string | null }>;

@@ -1,15 +1,22 @@
 /**
- * Spec strictness: every request must hit a path documented in the 3scale 2.15 OpenAPI files (`.xml` paths also
- * answer `.json`) and use only documented parameter names, plus the exceptions in spec-exceptions.ts. The files are
- * the project's structural copies in `contracts/3scale-api/` (derived from 3scale porta by `npm run contracts`).
+ * Spec strictness: every request must hit a path documented in the OpenAPI files of the emulated 3scale release
+ * (`.xml` paths also answer `.json`) and use only documented parameter names, plus the exceptions in
+ * spec-exceptions.ts. The files are the project's structural copies in `contracts/3scale-api/` (2.15) and
+ * `contracts/3scale-api/2.16/` (derived from 3scale porta by `npm run contracts`).
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { isPlainObject, type Params } from "./params";
 import { compileTemplate } from "./router";
 import { METHOD_EXCEPTIONS, PARAM_EXCEPTIONS } from "./spec-exceptions";
+import type { Release } from "./state";
 
-export const SPEC_FILES = ["3scale-api/account_management_api.json", "3scale-api/cms_api.json"];
+export const SPEC_FILES = ["account_management_api.json", "cms_api.json"];
+
+/** Where a release's OpenAPI files are, relative to the contracts directory. */
+export function specDir(release: Release): string {
+  return release === "2.15" ? "3scale-api" : "3scale-api/2.16";
+}
 
 /** The project's derived contracts directory. */
 export function contractsDir(): string {
@@ -64,7 +71,8 @@ function loadFile(file: string): SpecPath[] {
 export class SpecIndex {
   private readonly paths: SpecPath[];
 
-  constructor(dir = contractsDir()) {
+  /** `dir` holds the release's files (default: those of 2.15). */
+  constructor(dir = path.join(contractsDir(), specDir("2.15"))) {
     this.paths = SPEC_FILES.flatMap((f) => loadFile(path.join(dir, f))).sort((a, b) => a.params - b.params);
   }
 
@@ -106,11 +114,12 @@ export class SpecIndex {
   }
 }
 
-let cached: { dir: string; index: SpecIndex } | null = null;
+const cached = new Map<string, SpecIndex>();
 
-/** Specs are parsed once per process (300 KB of JSON). */
-export function specIndex(): SpecIndex {
-  const dir = contractsDir();
-  if (!cached || cached.dir !== dir) cached = { dir, index: new SpecIndex(dir) };
-  return cached.index;
+/** Specs are parsed once per process and release (300 KB of JSON each). */
+export function specIndex(release: Release = "2.15"): SpecIndex {
+  const dir = path.join(contractsDir(), specDir(release));
+  let index = cached.get(dir);
+  if (!index) cached.set(dir, (index = new SpecIndex(dir)));
+  return index;
 }

@@ -96,11 +96,21 @@ export interface Plan extends Stamped {
 }
 
 export interface ApplicationPlan extends Plan {
+  /** Written but never rendered (porta plan_representer.rb / application_plan_representer.rb have no description). */
   description: string | null;
+  /** NULL when never set; rendered as `to_i` (0) by porta's plan_representer.rb. */
   trial_period_days: number | null;
   cost_per_month: number;
   setup_fee: number;
   cancellation_period: number;
+}
+
+/** An account plan of the tenant (porta AccountPlan); only what signup and the settings need. */
+export interface AccountPlan extends Stamped {
+  name: string;
+  system_name: string;
+  state: "hidden" | "published";
+  approval_required: boolean;
 }
 
 export interface Limit extends Stamped {
@@ -178,7 +188,8 @@ export interface CmsTemplate extends Stamped {
   section_id: number | null;
   layout_id: number | null;
   content_type: string | null;
-  liquid_enabled: boolean;
+  /** NULL when the API created the template without it (porta cms_templates.liquid_enabled has no default). */
+  liquid_enabled: boolean | null;
   handler: string | null;
   hidden: boolean;
   draft: string | null;
@@ -204,12 +215,17 @@ export interface DeveloperUser extends Stamped {
   role: "admin" | "member";
 }
 
+/** A developer account's subscription to a product through one of its service plans (porta ServiceContract). */
+export interface ServiceContract extends Stamped {
+  account_id: number;
+  service_id: number;
+  plan_id: number;
+}
+
 export interface Application extends Stamped {
   account_id: number;
   plan_id: number;
   service_id: number;
-  /** Service plan of the product subscription made with the application (the contract that blocks its delete). */
-  service_plan_id: number;
   name: string;
   description: string | null;
   state: string;
@@ -220,14 +236,18 @@ export interface Application extends Stamped {
 
 export type ObjectType = "service" | "backend_api" | "account" | "proxy";
 
-/** An object deleted through the API that the background worker has not destroyed yet. */
+/** An object deleted through the API that the background worker (DeleteObjectHierarchyWorker) has not destroyed yet. */
 export interface PendingDeletion {
   objectType: ObjectType;
   id: number;
   /** Still reserved while pending (a namesake create answers 422). */
   systemName: string | null;
-  remainingRequests: number;
+  /** Emulator clock (ms) at which the worker destroys the row. */
+  goneAt: number;
 }
+
+/** The 3scale releases the emulator reproduces. */
+export type Release = "2.15" | "2.16";
 
 export interface Tenant {
   name: string;
@@ -248,6 +268,9 @@ export interface EmulatorState {
   proxyConfigs: ProxyConfig[];
   servicePlans: Plan[];
   applicationPlans: ApplicationPlan[];
+  accountPlans: AccountPlan[];
+  /** The provider's default account plan (signup needs one: porta signup/plans_with_defaults.rb). */
+  defaultAccountPlanId: number | null;
   limits: Limit[];
   activeDocs: ActiveDoc[];
   authProviders: AuthProvider[];
@@ -256,10 +279,15 @@ export interface EmulatorState {
   cmsTemplates: CmsTemplate[];
   accounts: DeveloperAccount[];
   users: DeveloperUser[];
+  serviceContracts: ServiceContract[];
   applications: Application[];
   pendingDeletions: PendingDeletion[];
-  /** How many later requests an async deletion stays pending (deterministic stand-in for the worker delay). */
-  deletionLagRequests: number;
+  /** How long (ms) an asynchronous deletion stays pending: the background worker's delay. */
+  deletionLagMs: number;
+  /** The release whose behaviour the emulator reproduces. */
+  release: Release;
+  /** The emulator's clock (ms); tests may replace it to move time. */
+  clock: () => number;
   nextId: number;
 }
 
@@ -277,7 +305,10 @@ export function stamp(state: EmulatorState): Stamped {
   return { id: newId(state), created_at: t, updated_at: t };
 }
 
-export function emptyState(tenant: Tenant, deletionLagRequests: number): EmulatorState {
+export function emptyState(
+  tenant: Tenant,
+  options: { deletionLagMs: number; release: Release; clock: () => number },
+): EmulatorState {
   const t = now();
   return {
     tenant,
@@ -300,6 +331,8 @@ export function emptyState(tenant: Tenant, deletionLagRequests: number): Emulato
     proxyConfigs: [],
     servicePlans: [],
     applicationPlans: [],
+    accountPlans: [],
+    defaultAccountPlanId: null,
     limits: [],
     activeDocs: [],
     authProviders: [],
@@ -308,9 +341,12 @@ export function emptyState(tenant: Tenant, deletionLagRequests: number): Emulato
     cmsTemplates: [],
     accounts: [],
     users: [],
+    serviceContracts: [],
     applications: [],
     pendingDeletions: [],
-    deletionLagRequests,
+    deletionLagMs: options.deletionLagMs,
+    release: options.release,
+    clock: options.clock,
     nextId: 10,
   };
 }

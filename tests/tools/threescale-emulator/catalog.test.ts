@@ -51,7 +51,10 @@ describe("tenant and product seeding", () => {
       policies_config: [{ name: "apicast", version: "builtin", configuration: {}, enabled: true }],
     });
     const plans = await ctx.api("GET", `/admin/api/services/${service.id}/service_plans.json`);
-    expect(plans.body.plans.map((p: any) => p.service_plan)).toMatchObject([{ name: "Default", default: true }]);
+    // porta service.rb L552-560: a "Default" service plan, published (service plans hidden in the portal), not default
+    expect(plans.body.plans.map((p: any) => p.service_plan)).toMatchObject([
+      { name: "Default", state: "published", default: false },
+    ]);
     expect((await ctx.api("GET", `/admin/api/services/${service.id}/application_plans.json`)).body).toEqual({
       plans: [],
     });
@@ -260,10 +263,11 @@ describe("metrics, methods and mapping rules", () => {
     const otherProduct = await productWithBackend(ctx.api);
     const foreignMetric = (await ctx.api("GET", `/admin/api/services/${otherProduct.serviceId}/metrics.json`)).body
       .metrics[0].metric.id;
+    // porta mapping_rules_controller.rb L69-73: `service.metrics.find(metric_id)` → 404 for another owner's metric
     const foreign = await ctx.api("POST", `${base}.json`, {
       json: { http_method: "GET", pattern: "/x", delta: 1, metric_id: foreignMetric },
     });
-    expect(foreign.body.errors.metric_id).toBeDefined();
+    expect([foreign.status, foreign.body]).toEqual([404, { status: "Not found" }]);
   });
 
   it("refuses deleting a metric used by the latest config, then allows it after the rule is gone and deployed", async () => {
@@ -315,30 +319,62 @@ describe("metrics, methods and mapping rules", () => {
 });
 
 describe("deletion guards and asynchronous deletion", () => {
-  it("guards used backends, deletes asynchronously and reports status until the worker is done", async () => {
-    const emulator = await startEmulator({ deletionLag: 3 });
+  it("guards used backends, deletes asynchronously for a time and reports status until the worker is done", async () => {
+    // porta backend_api.rb L64-77, L107-118, services_controller.rb L45-50, system_name.rb L14-20,
+    // objects_controller.rb: gone from the API at once, the row (system_name, objects/status 200, the product's
+    // backend usages) stays until DeleteObjectHierarchyWorker runs. Here the worker needs 15 minutes.
+    let now = 1_000_000;
+    const emulator = await startEmulator({ deletionLagMs: 15 * 60_000, clock: () => now });
     const api = apiFor(emulator);
     try {
       const { serviceId, backendId } = await productWithBackend(api, "gone");
       const used = await api("DELETE", `/admin/api/backend_apis/${backendId}.json`);
       expect(used.status).toBe(403);
       expect(used.body).toEqual({ errors: { base: ["cannot be deleted because it is used by at least one Product"] } });
-      // deletionLag 3: the next three requests still see the deletion pending.
       expect((await api("DELETE", `/admin/api/services/${serviceId}.json`)).status).toBe(200);
       expect((await api("GET", `/admin/api/services/${serviceId}.json`)).status).toBe(404);
       const status = () =>
         api("GET", "/admin/api/objects/status.json", {
           query: { object_type: "service", object_id: String(serviceId) },
         });
+      now += 10 * 60_000; // 10 minutes later the worker has still not run
       const namesake = await api("POST", "/admin/api/services.json", { json: { name: "gone" } });
       expect(namesake.status).toBe(422);
-      expect((await status()).status).toBe(200);
+      expect(namesake.body).toEqual({ errors: { system_name: ["has already been taken"] } });
+      const pending = await status();
+      expect([pending.status, pending.text]).toEqual([200, ""]);
+      // the deleted product's backend usage still holds its backend
+      expect((await api("DELETE", `/admin/api/backend_apis/${backendId}.json`)).status).toBe(403);
+      now += 5 * 60_000;
       expect((await status()).status).toBe(404);
       expect((await api("POST", "/admin/api/services.json", { json: { name: "gone" } })).status).toBe(201);
       expect((await api("DELETE", `/admin/api/backend_apis/${backendId}.json`)).status).toBe(200);
       expect(
         (await api("GET", "/admin/api/backend_apis.json")).body.backend_apis.map((b: any) => b.backend_api.id),
       ).not.toContain(backendId);
+      const backendStatus = await api("GET", "/admin/api/objects/status.json", {
+        query: { object_type: "backend_api", object_id: String(backendId) },
+      });
+      expect(backendStatus.status).toBe(200);
+      now += 15 * 60_000;
+      const gone = await api("GET", "/admin/api/objects/status.json", {
+        query: { object_type: "backend_api", object_id: String(backendId) },
+      });
+      expect([gone.status, gone.body]).toEqual([404, { status: "Not found" }]);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("runs the worker on real time by default (deletionLagMs)", async () => {
+    const emulator = await startEmulator({ deletionLagMs: 300 });
+    const api = apiFor(emulator);
+    try {
+      const { serviceId } = await productWithBackend(api, "soon_gone");
+      await api("DELETE", `/admin/api/services/${serviceId}.json`);
+      expect((await api("POST", "/admin/api/services.json", { json: { name: "soon_gone" } })).status).toBe(422);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect((await api("POST", "/admin/api/services.json", { json: { name: "soon_gone" } })).status).toBe(201);
     } finally {
       await emulator.close();
     }

@@ -6,8 +6,8 @@ import { apiFor, useEmulator } from "./test-support";
 describe("CMS", () => {
   const ctx = useEmulator();
 
-  it("lists with the collection envelope, 20 per page by default and 100 at most", async () => {
-    for (let i = 0; i < 25; i++) {
+  it("lists with the collection envelope, 20 per page by default and 100 at most (a larger per_page is clamped)", async () => {
+    for (let i = 0; i < 50; i++) {
       await ctx.api("POST", "/admin/api/cms/templates.json", {
         json: { type: "partial", system_name: `bulk_${i}`, draft: `<p>${i}</p>` },
       });
@@ -19,8 +19,10 @@ describe("CMS", () => {
     const total = ctx.emulator.state.cmsTemplates.length;
     const big = await ctx.api("GET", "/admin/api/cms/templates.json", { query: { per_page: "100" } });
     expect(big.body.collection).toHaveLength(Math.min(total, 100));
+    // porta admin/api/cms/base_controller.rb L17-22: `[params[:per_page].to_i, MAX_PER_PAGE].min`
     const tooBig = await ctx.api("GET", "/admin/api/cms/templates.json", { query: { per_page: "101" } });
-    expect(tooBig.body.collection).toHaveLength(20);
+    expect(total).toBeGreaterThan(101);
+    expect(tooBig.body.collection).toHaveLength(100);
     const partials = await ctx.api("GET", "/admin/api/cms/templates.json", {
       query: { type: "partial", content: "true", per_page: "100" },
     });
@@ -31,9 +33,10 @@ describe("CMS", () => {
   it("creates sections addressed by id or system_name, and refuses deleting builtin ones", async () => {
     const created = await ctx.api("POST", "/admin/api/cms/sections.json", { json: { title: "Models Docs" } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ system_name: "models_docs", public: true });
+    // porta cms/section.rb L162-170: system_name and partial_path default to `title.parameterize` (hyphens)
+    expect(created.body).toMatchObject({ system_name: "models-docs", partial_path: "models-docs", public: true });
     expect(created.body).not.toHaveProperty("section");
-    const bySystemName = await ctx.api("GET", "/admin/api/cms/sections/models_docs.json");
+    const bySystemName = await ctx.api("GET", "/admin/api/cms/sections/models-docs.json");
     expect(bySystemName.body.id).toBe(created.body.id);
     const root = await ctx.api("GET", "/admin/api/cms/sections/root.json");
     expect(created.body.parent_id).toBe(root.body.id);
@@ -95,10 +98,12 @@ describe("CMS", () => {
     });
     expect(layout.body).toEqual({ error: "Unknown layout: 'nope'" });
     const liquid = await ctx.api("POST", "/admin/api/cms/templates.json", {
-      json: { type: "partial", system_name: "broken", draft: "{% if %}" },
+      json: { type: "layout", system_name: "broken", liquid_enabled: true, draft: "{% if %}" },
     });
     expect(liquid.status).toBe(422);
-    expect(liquid.body.errors.draft).toBeDefined();
+    expect(liquid.body.errors.draft).toEqual([
+      "Liquid syntax error: Syntax Error in tag 'if' - Valid syntax: if [expression]",
+    ]);
     const builtin = ctx.emulator.state.cmsTemplates.find((t) => t.type === "builtin_page")!;
     const del = await ctx.api("DELETE", `/admin/api/cms/templates/${builtin.id}.json`);
     expect(del.status).toBe(422);

@@ -12,14 +12,18 @@ describe("service plans", () => {
     });
     expect(created.status).toBe(201);
     const plan = created.body.service_plan;
+    // porta service_plan_representer.rb + plan_representer.rb: no system_name, no service_id; trial days `to_i`
     expect(plan).toMatchObject({
       name: "Premium Support",
-      system_name: "premium_support",
       state: "hidden",
       approval_required: true,
       default: false,
-      service_id: serviceId,
+      trial_period_days: 0,
+      setup_fee: 0,
+      cost_per_month: 0,
     });
+    expect(plan).not.toHaveProperty("system_name");
+    expect(plan).not.toHaveProperty("service_id");
 
     const updated = await ctx.api("PUT", `${base}/${plan.id}.json`, {
       json: { name: "Premium", approval_required: false, state_event: "publish" },
@@ -28,10 +32,10 @@ describe("service plans", () => {
     expect(updated.body.service_plan).toMatchObject({
       id: plan.id,
       name: "Premium",
-      system_name: "premium_support",
       state: "published",
       approval_required: false,
     });
+    expect(ctx.emulator.state.servicePlans.find((p) => p.id === plan.id)!.system_name).toBe("premium_support");
     const redundant = await ctx.api("PUT", `${base}/${plan.id}.json`, { form: { state_event: "publish" } });
     expect(redundant.status).toBe(422);
     expect(redundant.body.errors.state_event).toEqual(["is invalid"]);
@@ -39,7 +43,7 @@ describe("service plans", () => {
     expect(hidden.body.service_plan.state).toBe("hidden");
 
     const list = await ctx.api("GET", `${base}.json`);
-    expect(list.body.plans.map((p: any) => p.service_plan.system_name)).toEqual(["default", "premium_support"]);
+    expect(list.body.plans.map((p: any) => p.service_plan.name)).toEqual(["Default", "Premium"]);
     expect((await ctx.api("GET", `${base}/${plan.id}.json`)).body.service_plan.name).toBe("Premium");
   });
 
@@ -61,7 +65,7 @@ describe("service plans", () => {
     const { serviceId } = await productWithBackend(ctx.api);
     const base = `/admin/api/services/${serviceId}/service_plans`;
     const [seeded] = (await ctx.api("GET", `${base}.json`)).body.plans.map((p: any) => p.service_plan);
-    expect(seeded).toMatchObject({ system_name: "default", default: true });
+    expect(seeded).toMatchObject({ name: "Default", default: false });
     const appPlan = await ctx.api("POST", `/admin/api/services/${serviceId}/application_plans.json`, {
       json: { name: "Free" },
     });
@@ -71,6 +75,8 @@ describe("service plans", () => {
     await ctx.api("POST", `/admin/api/accounts/${account.body.account.id}/applications.json`, {
       form: { plan_id: String(appPlan.body.application_plan.id), name: "App" },
     });
+    // the application subscribed the account through the first service plan (logic/contracting.rb L53-70)
+    expect(ctx.emulator.state.serviceContracts.filter((c) => c.plan_id === seeded.id)).toHaveLength(1);
     const refused = await ctx.api("DELETE", `${base}/${seeded.id}.json`);
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({

@@ -16,7 +16,16 @@ import {
   type RequestContext,
   type Router,
 } from "../router";
-import type { Application, DeveloperAccount, DeveloperUser, EmulatorState } from "../state";
+import type {
+  AccountPlan,
+  Application,
+  ApplicationPlan,
+  DeveloperAccount,
+  DeveloperUser,
+  EmulatorState,
+  Plan,
+  Product,
+} from "../state";
 import { stamp } from "../state";
 import { addMemberRoutes, applyChanges, byPathId, listReply } from "./resource";
 import { renderPlan } from "./plans";
@@ -114,6 +123,25 @@ function providerVerificationKey(id: number): string {
 const APP_ATTRS = ["name", "description", "user_key"] as const;
 const APPLICATIONS = { plural: "applications", singular: "application" };
 
+/**
+ * The account's subscription to the product, made on the way when missing: porta
+ * buyers_applications_controller.rb L138-142 and logic/contracting.rb L53-70 (the default service plan, else the
+ * first one; none → 422 "You cannot subscribe to that service.").
+ */
+function findOrCreateServiceContract(ctx: RequestContext, account: DeveloperAccount, service: Product): boolean {
+  if (ctx.state.serviceContracts.some((c) => c.account_id === account.id && c.service_id === service.id)) return true;
+  const plans = ctx.state.servicePlans.filter((p) => p.service_id === service.id);
+  const plan = plans.find((p) => p.id === service.default_service_plan_id) ?? plans[0];
+  if (!plan) return false;
+  ctx.state.serviceContracts.push({
+    ...stamp(ctx.state),
+    account_id: account.id,
+    service_id: service.id,
+    plan_id: plan.id,
+  });
+  return true;
+}
+
 function createApplication(
   ctx: RequestContext,
   account: DeveloperAccount,
@@ -123,7 +151,18 @@ function createApplication(
   const plan = ctx.state.applicationPlans.find((p) => p.id === planId);
   if (!plan) throw notFound();
   const service = ctx.state.products.find((p) => p.id === plan.service_id)!;
-  if (!service.default_service_plan_id) throw new ApiError(422, { error: "You cannot subscribe to that service." });
+  if (!findOrCreateServiceContract(ctx, account, service))
+    throw new ApiError(422, { error: "You cannot subscribe to that service." });
+  return newApplication(ctx, account, plan, service, input);
+}
+
+function newApplication(
+  ctx: RequestContext,
+  account: DeveloperAccount,
+  plan: ApplicationPlan,
+  service: Product,
+  input: Params,
+): Application {
   const v = new Validation();
   const name = toStr(input.name) ?? "";
   v.check(name.trim() !== "", "name", BLANK);
@@ -136,7 +175,6 @@ function createApplication(
     account_id: account.id,
     plan_id: plan.id,
     service_id: service.id,
-    service_plan_id: service.default_service_plan_id,
     name,
     description: toStr(input.description),
     state: plan.approval_required ? "pending" : "live",
@@ -148,6 +186,67 @@ function createApplication(
   return app;
 }
 
+/** The plans a signup subscribes the new account to, or porta's error (which the controller turns into a 404). */
+interface SignupPlans {
+  accountPlan: AccountPlan | undefined;
+  servicePlans: Plan[];
+  applicationPlans: ApplicationPlan[];
+  errors: string[];
+}
+
+/**
+ * porta signups_controller.rb L41-51 (the `*_plan_id` params among the provider's plans; unknown ids are dropped) and
+ * signup/plans_with_defaults.rb L14-18, L62-113: the default account plan, and for every product its default
+ * service plan and default application plan. A product without a default service plan still gets its default
+ * application plan with its first published service plan while service plans are not shown in the portal
+ * (`contract_first_published_service_plan?`; the `published_service_plan_signup` switch is on for on-premises,
+ * config/examples/rolling_updates.yml L15).
+ */
+function signupPlans(state: EmulatorState, input: Params): SignupPlans {
+  const ids = ["service_plan_id", "account_plan_id", "application_plan_id"].map((k) => toInt(input[k]));
+  const chosen = (p: { id: number }) => ids.includes(p.id);
+  const accountPlans = state.accountPlans.filter(chosen);
+  const servicePlans = state.servicePlans.filter(chosen);
+  const applicationPlans = state.applicationPlans.filter(chosen);
+  if (accountPlans.length === 0) {
+    const fallback = state.accountPlans.find((p) => p.id === state.defaultAccountPlanId);
+    if (fallback) accountPlans.push(fallback);
+  }
+  const firstPublishedFallback = state.settings.service_plans_ui_visible !== true;
+  for (const service of state.products) {
+    const own = (p: Plan) => p.service_id === service.id;
+    let hasServicePlan = servicePlans.some(own);
+    if (!hasServicePlan) {
+      const fallback = state.servicePlans.find((p) => p.id === service.default_service_plan_id);
+      if (fallback) {
+        servicePlans.push(fallback);
+        hasServicePlan = true;
+      } else if (!firstPublishedFallback) continue;
+    }
+    if (!applicationPlans.some(own)) {
+      const fallback = state.applicationPlans.find((p) => p.id === service.default_application_plan_id);
+      if (!fallback) continue;
+      applicationPlans.push(fallback);
+    }
+    if (!firstPublishedFallback || hasServicePlan) continue;
+    const published = state.servicePlans.find((p) => own(p) && p.state === "published");
+    if (published) servicePlans.push(published);
+  }
+  const errors: string[] = [];
+  if (accountPlans.length === 0) errors.push("Account Plan is required");
+  for (const serviceId of new Set(applicationPlans.map((p) => p.service_id))) {
+    if (!servicePlans.some((p) => p.service_id === serviceId)) {
+      const name = state.products.find((p) => p.id === serviceId)?.name;
+      errors.push(`Couldn't find a Service Plan for ${name}. Please contact the API administrator to fix this.`);
+    }
+  }
+  for (const serviceId of new Set(servicePlans.map((p) => p.service_id))) {
+    if (servicePlans.filter((p) => p.service_id === serviceId).length > 1)
+      errors.push("Can subscribe only one plan per service");
+  }
+  return { accountPlan: accountPlans[0], servicePlans, applicationPlans, errors };
+}
+
 export function registerAccounts(router: Router): void {
   const account = (ctx: RequestContext, name = "id") => byPathId(ctx, ctx.state.accounts, name);
   router
@@ -157,7 +256,11 @@ export function registerAccounts(router: Router): void {
       for (const field of ["org_name", "username", "email", "password"]) v.check(!!toStr(input[field]), field, BLANK);
       const username = toStr(input.username) ?? "";
       v.check(!ctx.state.users.some((u) => u.username === username), "username", TAKEN);
+      // Invalid account or user: 422 before the plans are looked at (porta signup/account_manager.rb L11-15).
       v.throwIfAny();
+      const plans = signupPlans(ctx.state, input);
+      // Any plan error: `raise ActiveRecord::RecordNotFound` (signups_controller.rb L26) → 404.
+      if (plans.errors.length > 0) throw notFound();
       const known = new Set([
         "org_name",
         "username",
@@ -171,7 +274,7 @@ export function registerAccounts(router: Router): void {
       const a: DeveloperAccount = {
         ...stamp(ctx.state),
         org_name: toStr(input.org_name)!,
-        state: ctx.state.settings.account_approval_required ? "pending" : "approved",
+        state: plans.accountPlan?.approval_required ? "pending" : "approved",
         username,
         email: toStr(input.email)!,
         extra_fields: Object.fromEntries(Object.entries(input).filter(([k]) => !known.has(k))),
@@ -188,8 +291,20 @@ export function registerAccounts(router: Router): void {
         state: "active",
         role: "admin",
       });
-      if (has(input, "application_plan_id"))
-        createApplication(ctx, a, toInt(input.application_plan_id), { name: "API signup" });
+      // porta account_manager.rb L64-69 with signups_controller.rb L37-39 defaults: one subscription per service
+      // plan and one application named "API signup" (description "API signup") per application plan.
+      for (const plan of plans.servicePlans)
+        ctx.state.serviceContracts.push({
+          ...stamp(ctx.state),
+          account_id: a.id,
+          service_id: plan.service_id,
+          plan_id: plan.id,
+        });
+      for (const plan of plans.applicationPlans) {
+        const service = ctx.state.products.find((p) => p.id === plan.service_id)!;
+        newApplication(ctx, a, plan, service, { name: "API signup", description: "API signup" });
+      }
+      // The applications are not in the answer: AccountRepresenter ignores `with_apps` (L34-45).
       return created({ account: renderAccount(ctx.state, a) });
     })
     .add("GET", "/admin/api/accounts", (ctx) => {
@@ -232,6 +347,7 @@ export function registerAccounts(router: Router): void {
       ctx.state.accounts = ctx.state.accounts.filter((x) => x !== a);
       ctx.state.users = ctx.state.users.filter((x) => x.account_id !== a.id);
       ctx.state.applications = ctx.state.applications.filter((x) => x.account_id !== a.id);
+      ctx.state.serviceContracts = ctx.state.serviceContracts.filter((x) => x.account_id !== a.id);
       return deleted();
     });
 

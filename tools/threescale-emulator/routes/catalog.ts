@@ -1,5 +1,6 @@
 /** Backends, products, backend usages, metrics/methods and mapping rules (reference §1-§4). */
 import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, notFound, undeletable } from "../errors";
+import { DEPLOYMENT_OPTIONS, isMappingPattern, mappingPatternProblems } from "../formats";
 import {
   checkSystemName,
   createBackend,
@@ -188,7 +189,6 @@ const BOOLEAN_PRODUCT_ATTRS = new Set([
   "mandatory_app_key",
   "buyer_can_select_plan",
 ]);
-const DEPLOYMENT_OPTION = /^(hosted|self_managed|service_mesh_istio|plugin_\w+)$/;
 
 export function renderProduct(state: EmulatorState, p: Product) {
   const { txt_support: _txt, terms: _terms, ...attributes } = p.attributes;
@@ -218,7 +218,11 @@ function productAttributes(v: Validation, input: Params): Record<string, unknown
     attributes[key] = BOOLEAN_PRODUCT_ATTRS.has(key) ? toBool(input[key]) : input[key];
   }
   if (has(attributes, "deployment_option"))
-    v.check(DEPLOYMENT_OPTION.test(String(attributes.deployment_option)), "deployment_option", NOT_INCLUDED);
+    v.check(
+      (DEPLOYMENT_OPTIONS as readonly string[]).includes(String(attributes.deployment_option)),
+      "deployment_option",
+      NOT_INCLUDED,
+    );
   if (has(attributes, "backend_version")) {
     attributes.backend_version = String(attributes.backend_version);
     v.check(["1", "2", "oidc"].includes(attributes.backend_version as string), "backend_version", NOT_INCLUDED);
@@ -286,14 +290,18 @@ function registerProducts(router: Router) {
   });
 }
 
+/**
+ * porta services_controller.rb L45-50 `mark_as_deleted!`: the product is gone from the API at once; its backend
+ * usages stay until the worker destroys the row (see tickDeletions), everything else is out of reach already.
+ */
 function destroyProduct(state: EmulatorState, p: Product) {
   const planIds = new Set(state.applicationPlans.filter((x) => x.service_id === p.id).map((x) => x.id));
   state.products = state.products.filter((x) => x !== p);
   destroyOwnerContent(state, { type: "service", id: p.id });
-  state.backendUsages = state.backendUsages.filter((u) => u.service_id !== p.id);
   state.applicationPlans = state.applicationPlans.filter((x) => !planIds.has(x.id));
   state.limits = state.limits.filter((l) => !planIds.has(l.plan_id));
   state.applications = state.applications.filter((a) => a.service_id !== p.id);
+  state.serviceContracts = state.serviceContracts.filter((c) => c.service_id !== p.id);
   state.servicePlans = state.servicePlans.filter((x) => x.service_id !== p.id);
   state.proxyConfigs = state.proxyConfigs.filter((c) => c.service_id !== p.id);
   for (const doc of state.activeDocs) if (doc.service_id === p.id) doc.service_id = null;
@@ -376,7 +384,9 @@ function registerUsages(router: Router) {
     },
     remove: (ctx, u) => {
       ctx.state.backendUsages = ctx.state.backendUsages.filter((x) => x !== u);
-      dropBackendLimits(ctx.state, u.service_id, u.backend_id);
+      // porta 2.16 backend_api_config.rb L19-26, L53-55 (`before_destroy :destroy_usage_limits`, commit 20b4e75c2):
+      // the product's plans lose their limits on the backend's metrics. 2.15 has no such callback: they stay.
+      if (ctx.state.release !== "2.15") dropBackendLimits(ctx.state, u.service_id, u.backend_id);
     },
   });
 }
@@ -468,7 +478,10 @@ function metricFields(
 const METRIC_ATTRS = ["friendly_name", "system_name", "name", "unit", "description"] as const;
 
 function guardMetricDelete(state: EmulatorState, m: Metric) {
-  if (m.system_name === "hits" && m.parent_id === null) throw undeletable("The Hits metric cannot be deleted");
+  // porta metric.rb L225-231 refuses `system_name == 'hits'`; a backend's metrics are stored as `hits.<backend id>`
+  // (metric_extension.rb L61-63), so only a product's hits is protected.
+  if (m.system_name === "hits" && m.parent_id === null && m.owner.type === "service")
+    throw undeletable("The Hits metric cannot be deleted");
   if (metricIdsInLatestConfigs(state).has(m.id)) {
     const what = m.parent_id === null ? "Metric" : "Method";
     throw undeletable(`${what} is used by the latest gateway configuration and cannot be deleted`);
@@ -596,24 +609,24 @@ function renderRule(state: EmulatorState, r: MappingRule) {
   };
 }
 
-function validPattern(pattern: string): boolean {
-  if (!pattern.startsWith("/") || pattern.length > 255) return false;
-  const names = [...pattern.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-  return new Set(names).size === names.length;
-}
-
 function ruleFields(ctx: RequestContext, owner: Owner, input: Params, existing: MappingRule | null) {
   const v = new Validation();
   const next: Partial<MappingRule> = {};
   if (!existing || has(input, "http_method")) {
-    next.http_method = (toStr(input.http_method) ?? "").toUpperCase();
+    // porta proxy_rule.rb L27, L89: inclusion in ALLOWED_HTTP_METHODS without normalisation ("get" is refused).
+    next.http_method = toStr(input.http_method) ?? "";
     if (next.http_method === "") v.add("http_method", BLANK);
     else v.check(HTTP_METHODS.includes(next.http_method), "http_method", NOT_INCLUDED);
   }
   if (!existing || has(input, "pattern")) {
+    // porta proxy_rule.rb L86-88 (format with PatternParser, length ≤ 255), L147-164 (variables).
     next.pattern = toStr(input.pattern) ?? "";
     if (next.pattern === "") v.add("pattern", BLANK);
-    else v.check(validPattern(next.pattern), "pattern", INVALID);
+    else {
+      v.check(isMappingPattern(next.pattern), "pattern", INVALID);
+      v.check(next.pattern.length <= 255, "pattern", "is too long (maximum is 255 characters)");
+      for (const problem of mappingPatternProblems(next.pattern)) v.add("pattern", problem);
+    }
   }
   if (!existing || has(input, "delta")) {
     const raw = input.delta;
@@ -623,12 +636,14 @@ function ruleFields(ctx: RequestContext, owner: Owner, input: Params, existing: 
     else if (delta <= 0) v.add("delta", "must be greater than 0");
     else next.delta = delta;
   }
-  if (!existing || has(input, "metric_id")) {
+  if (has(input, "metric_id")) {
+    // porta mapping_rules_controller.rb L69-73 (backend_apis/ L50-53): `service.metrics.find(metric_id)`, the
+    // owner's own metrics and methods only: another owner's metric is a 404, before any validation.
     const metricId = toInt(input.metric_id);
     const metric = ctx.state.metrics.find((m) => m.id === metricId && ownedBy(owner)(m));
-    if (!metric) v.add("metric_id", metricId === null ? BLANK : INVALID);
-    else next.metric_id = metric.id;
-  }
+    if (!metric) throw notFound();
+    next.metric_id = metric.id;
+  } else if (!existing) v.add("metric_id", BLANK);
   if (has(input, "last")) next.last = toBool(input.last);
   if (has(input, "position") && input.position !== "" && input.position !== null) {
     const position = toInt(input.position);

@@ -1,7 +1,7 @@
 /** Developer Portal (CMS) API: sections, files, templates, publish (reference §11). */
 import { ApiError, BLANK, NOT_INCLUDED, TAKEN, Validation, notFound } from "../errors";
 import { liquidSyntaxError } from "../liquid";
-import { sha256, systemNameFrom } from "../model";
+import { parameterize, sha256 } from "../model";
 import { isPlainObject, type Params } from "../params";
 import {
   CMS_PAGES,
@@ -104,7 +104,8 @@ function sectionFields(state: EmulatorState, input: Params, existing: CmsSection
     }
   }
   if (!existing || has(input, "system_name")) {
-    next.system_name = toStr(input.system_name) || systemNameFrom(next.title ?? existing?.title ?? "");
+    // porta cms/section.rb L162-164: `title.parameterize` when blank ("My Docs" → "my-docs").
+    next.system_name = toStr(input.system_name) || parameterize(next.title ?? existing?.title ?? "");
     v.check(!state.cmsSections.some((s) => s.system_name === next.system_name && s !== existing), "system_name", TAKEN);
   }
   if (has(input, "public")) next.public = toBool(input.public);
@@ -165,8 +166,10 @@ function renderTemplate(t: CmsTemplate, withContent: boolean) {
   const common = { id: t.id, type: t.type, created_at: t.created_at, updated_at: t.updated_at };
   const content = withContent ? { draft: t.draft, published: t.published } : {};
   switch (t.type) {
-    case "page":
     case "builtin_page":
+      // CMS::Builtin is no CMS::Page: the page-only block of cms/page_representer.rb (L12-19) is skipped.
+      return { ...common, title: t.title, system_name: t.system_name, layout_id: t.layout_id, ...content };
+    case "page":
       return {
         ...common,
         title: t.title,
@@ -175,12 +178,14 @@ function renderTemplate(t: CmsTemplate, withContent: boolean) {
         section_id: t.section_id,
         path: t.path,
         content_type: t.content_type,
-        liquid_enabled: t.liquid_enabled,
+        // page_representer.rb L18: `liquid_enabled?` (false when unset).
+        liquid_enabled: t.liquid_enabled === true,
         handler: t.handler,
         hidden: t.hidden,
         ...content,
       };
     case "layout":
+      // layout_representer.rb L12: the raw attribute (null when unset).
       return { ...common, title: t.title, system_name: t.system_name, liquid_enabled: t.liquid_enabled, ...content };
     default:
       return { ...common, system_name: t.system_name, ...content };
@@ -255,15 +260,26 @@ function templateFields(state: EmulatorState, type: TemplateType, input: Params,
   }
   if ((type === "page" || type === "layout" || type === "partial") && (!existing || has(input, "system_name"))) {
     const given = toStr(input.system_name) ?? "";
-    const systemName = type === "page" && given === "" ? systemNameFrom(next.title ?? "") : given;
+    // porta cms/page.rb L98-100: `title.parameterize` when blank ("My Page" → "my-page").
+    const systemName = type === "page" && given === "" ? parameterize(next.title ?? "") : given;
     if (systemName === "") v.add("system_name", BLANK);
     else if (state.cmsTemplates.some((t) => sameType(t) && t.system_name === systemName)) v.add("system_name", TAKEN);
     else if (type === "partial" && BUILTIN_PARTIAL_NAMES(state).has(systemName)) v.add("system_name", TAKEN);
     next.system_name = systemName;
   }
-  const liquidOn = next.liquid_enabled ?? existing?.liquid_enabled ?? type !== "page";
+  // porta cms/template.rb L175-186: only templates with `liquid_enabled?` are parsed; the column has no default, so
+  // what the API creates without it (and every partial) is not; builtins always are (builtin.rb L152-154).
+  const liquidOn = type.startsWith("builtin_") || (next.liquid_enabled ?? existing?.liquid_enabled ?? false) === true;
   const syntaxError = liquidOn && next.draft ? liquidSyntaxError(next.draft) : null;
-  if (syntaxError) v.add("draft", `Liquid error: ${syntaxError}`);
+  if (syntaxError) v.add("draft", syntaxError);
+  // porta cms/layout.rb L6, L37-53: the main layout's draft and published content need `{% content %}`.
+  const systemName = next.system_name ?? existing?.system_name;
+  if (type === "layout" && systemName === "main_layout") {
+    const missing = "must contain '{&#37; content &#37;}' tag";
+    const draft = has(next, "draft") ? next.draft : existing?.draft;
+    if (draft && !/\{%\s*content\s*%\}/.test(draft)) v.add("draft", missing);
+    if (existing?.published && !/\{%\s*content\s*%\}/.test(existing.published)) v.add("published", missing);
+  }
   v.throwIfAny();
   return next;
 }
@@ -341,7 +357,8 @@ export function registerCms(router: Router): void {
         system_name: f.system_name!,
         public: f.public ?? true,
         parent_id: f.parent_id!,
-        partial_path: f.partial_path ?? `/${f.system_name}`,
+        // porta cms/section.rb L166-170: `title.parameterize` when blank.
+        partial_path: f.partial_path || parameterize(f.title!),
         builtin: false,
       };
       ctx.state.cmsSections.push(s);
@@ -349,12 +366,13 @@ export function registerCms(router: Router): void {
     },
     update: (ctx, input, s) => applyChanges(s, sectionFields(ctx.state, input, s)),
     remove: (ctx, s) => {
-      if (s.builtin) throw new ApiError(422, { error: "Built-in resources can't be deleted" });
-      const root = rootSection(ctx.state);
-      // Children move up to the root, as 3scale re-parents the content of a removed section.
-      for (const child of ctx.state.cmsSections) if (child.parent_id === s.id) child.parent_id = root.id;
-      for (const f of ctx.state.cmsFiles) if (f.section_id === s.id) f.section_id = root.id;
-      for (const t of ctx.state.cmsTemplates) if (t.section_id === s.id) t.section_id = root.id;
+      // Builtin sections, the root included (logic/cms.rb L63), cannot be deleted (sections_controller.rb L42-49);
+      // any other moves its builtins, pages, files and child sections to its parent first (cms/section.rb L140-150).
+      if (s.builtin || s.parent_id === null) throw new ApiError(422, { error: "Built-in resources can't be deleted" });
+      const parent = s.parent_id;
+      for (const child of ctx.state.cmsSections) if (child.parent_id === s.id) child.parent_id = parent;
+      for (const f of ctx.state.cmsFiles) if (f.section_id === s.id) f.section_id = parent;
+      for (const t of ctx.state.cmsTemplates) if (t.section_id === s.id) t.section_id = parent;
       ctx.state.cmsSections = ctx.state.cmsSections.filter((x) => x !== s);
     },
   });
@@ -420,7 +438,7 @@ export function registerCms(router: Router): void {
         section_id: f.section_id ?? null,
         layout_id: f.layout_id ?? null,
         content_type: templateType === "page" ? (f.content_type ?? "text/html") : null,
-        liquid_enabled: f.liquid_enabled ?? templateType !== "page",
+        liquid_enabled: f.liquid_enabled ?? null,
         handler: f.handler ?? null,
         hidden: false,
         draft: f.draft ?? null,

@@ -1,5 +1,6 @@
 /** Proxy settings, policy chain, staging deploy, proxy configs and promotion (reference §5-§7). */
 import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, missingParameter, notFound } from "../errors";
+import { isHttpHeaderText } from "../formats";
 import { BUILTIN_APICAST, canonical, configsOf, deployStaging, latestConfig, normalizeUrl } from "../model";
 import { isPlainObject, type Params } from "../params";
 import {
@@ -26,10 +27,9 @@ const STATUS_FIELDS = [
   "error_status_no_match",
   "error_status_limits_exceeded",
 ] as const;
-const TEXT_FIELDS = [
-  "hostname_rewrite",
-  "oauth_login_url",
-  "api_test_path",
+const TEXT_FIELDS = ["hostname_rewrite", "oauth_login_url", "api_test_path", "oidc_issuer_endpoint"] as const;
+/** porta proxy.rb L72-76: error bodies and content types must match HTTP_HEADER (see formats.ts). */
+const ERROR_TEXT_FIELDS = [
   "error_auth_failed",
   "error_headers_auth_failed",
   "error_auth_missing",
@@ -38,16 +38,36 @@ const TEXT_FIELDS = [
   "error_headers_no_match",
   "error_limits_exceeded",
   "error_headers_limits_exceeded",
-  "oidc_issuer_endpoint",
-  "jwt_claim_with_client_id",
 ] as const;
+/** porta proxy.rb L79-85 `length: { maximum: 255 }` (those the emulator stores). */
+const MAX_255 = [
+  "endpoint",
+  "sandbox_endpoint",
+  "auth_app_key",
+  "auth_app_id",
+  "auth_user_key",
+  "secret_token",
+  "hostname_rewrite",
+  "oidc_issuer_endpoint",
+  "credentials_location",
+  ...ERROR_TEXT_FIELDS,
+];
 const ENUM_FIELDS: Record<string, string[]> = {
   credentials_location: ["headers", "query", "authorization"],
   oidc_issuer_type: ["keycloak", "rest"],
-  jwt_claim_with_client_id_type: ["plain", "liquid"],
 };
-/** Attributes Rails wraps under `proxy` (service_id is an attribute too, which the "bump" PATCH relies on). */
-const PROXY_ATTRS = [...URL_FIELDS, ...KEY_FIELDS, ...STATUS_FIELDS, ...TEXT_FIELDS, ...Object.keys(ENUM_FIELDS)];
+/**
+ * porta proxies_controller.rb L34-45 `proxy_params` (plus the gateway attributes): `lock_version` and the
+ * jwt_claim_* fields are not permitted. `service_id` is an attribute too, which the "bump" PATCH relies on.
+ */
+const PROXY_ATTRS = [
+  ...URL_FIELDS,
+  ...KEY_FIELDS,
+  ...STATUS_FIELDS,
+  ...TEXT_FIELDS,
+  ...ERROR_TEXT_FIELDS,
+  ...Object.keys(ENUM_FIELDS),
+];
 const PROXY_WRAPPED = [...PROXY_ATTRS, "service_id", "policies_config"];
 
 export function renderPolicies(chain: PolicyEntry[]) {
@@ -58,12 +78,34 @@ export function renderPolicies(chain: PolicyEntry[]) {
   });
 }
 
+/** The product's first backend usage (porta orders backend_api_configs by id), if any. */
+function firstUsage(state: EmulatorState, p: Product) {
+  return state.backendUsages.filter((u) => u.service_id === p.id).sort((a, b) => a.id - b.id)[0];
+}
+
+/** Settings shown only for OIDC products (porta ProxyRepresenter L44-48, proxy.rb L249-251 `oidc?`). */
+const OIDC_FIELDS = [
+  "oidc_issuer_endpoint",
+  "oidc_issuer_type",
+  "jwt_claim_with_client_id",
+  "jwt_claim_with_client_id_type",
+];
+
 function renderProxy(state: EmulatorState, p: Product) {
   const admin = `https://${state.tenant.adminDomain}/admin/api/services/${p.id}`;
   const sandbox = latestConfig(state, p.id, "sandbox");
+  const oidc = p.attributes.backend_version === "oidc";
+  const settings = Object.fromEntries(
+    Object.entries(p.proxy.settings).filter(([k]) => oidc || !OIDC_FIELDS.includes(k)),
+  );
+  // porta ProxyRepresenter L7 `api_backend, render_nil: true` → the first backend usage's private endpoint
+  // (backend_api_logic/service_extension.rb L30-37), null without one.
+  const usage = firstUsage(state, p);
+  const apiBackend = usage ? (state.backends.find((b) => b.id === usage.backend_id)?.private_endpoint ?? null) : null;
   return {
     service_id: p.id,
-    ...p.proxy.settings,
+    ...settings,
+    api_backend: apiBackend,
     deployed_at: sandbox?.created_at ?? null,
     api_test_success: null,
     policies_config: renderPolicies(p.proxy.policies_config),
@@ -110,6 +152,16 @@ function proxyChanges(p: Product, input: Params): Record<string, string | number
     else next[field] = status;
   }
   for (const field of TEXT_FIELDS) if (has(input, field)) next[field] = toStr(input[field]);
+  for (const field of ERROR_TEXT_FIELDS) {
+    if (!has(input, field)) continue;
+    const value = toStr(input[field]) ?? "";
+    if (isHttpHeaderText(value)) next[field] = value;
+    else v.add(field, INVALID);
+  }
+  for (const field of MAX_255) {
+    const value = next[field];
+    if (typeof value === "string" && value.length > 255) v.add(field, "is too long (maximum is 255 characters)");
+  }
   for (const [field, allowed] of Object.entries(ENUM_FIELDS)) {
     if (!has(input, field)) continue;
     const value = toStr(input[field]) ?? "";
@@ -118,6 +170,17 @@ function proxyChanges(p: Product, input: Params): Record<string, string | number
   }
   v.throwIfAny();
   return Object.fromEntries(Object.entries(next).filter(([k, value]) => p.proxy.settings[k] !== value));
+}
+
+/**
+ * Optimistic locking: the proxy saved by another request since this one loaded it raises
+ * ActiveRecord::StaleObjectError, which the admin API does not rescue (base_controller.rb L28-34 only maps
+ * RecordNotUnique to 409): HTTP 500.
+ */
+function checkLock(ctx: RequestContext, p: Product) {
+  const loaded = ctx.loadedLockVersion(p.id);
+  if (loaded !== undefined && loaded !== p.proxy.lock_version)
+    throw new ApiError(500, { status: "Internal Server Error" });
 }
 
 function touchProxy(p: Product) {
@@ -190,10 +253,19 @@ export function registerGateway(router: Router): void {
   const base = "/admin/api/services/{service_id}/proxy";
   const updateProxy = (ctx: RequestContext) => {
     const p = product(ctx);
-    const changes = proxyChanges(p, wrappedInput(ctx, "proxy", PROXY_WRAPPED));
+    const { api_backend: apiBackend, ...changes } = proxyChanges(p, wrappedInput(ctx, "proxy", PROXY_WRAPPED));
+    checkLock(ctx, p);
     if (Object.keys(changes).length > 0) {
       Object.assign(p.proxy.settings, changes);
       touchProxy(p);
+    }
+    // `api_backend=` writes the first backend's private endpoint (service_extension.rb L11, L40-48); creating a
+    // backend for a product without one (the legacy shim) is not emulated.
+    const usage = firstUsage(ctx.state, p);
+    const backend = usage && ctx.state.backends.find((b) => b.id === usage.backend_id);
+    if (typeof apiBackend === "string" && backend && backend.private_endpoint !== apiBackend) {
+      backend.private_endpoint = apiBackend;
+      backend.updated_at = now();
     }
     // Every successful update runs the staging deploy (porta ProxiesController#update), so a no-op "bump"
     // still publishes pending rule changes; an unchanged product gets no new version.
@@ -221,6 +293,7 @@ export function registerGateway(router: Router): void {
         // `policies_config` is wrapped under `proxy`, which the controller requires.
         if (raw === undefined) throw missingParameter("proxy");
         const chain = normalizePolicyChain(raw);
+        checkLock(ctx, p);
         if (canonical(chain) !== canonical(p.proxy.policies_config)) {
           p.proxy.policies_config = chain;
           touchProxy(p);

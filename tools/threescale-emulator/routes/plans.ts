@@ -1,5 +1,5 @@
 /** Application plans, service plans and limits (reference §8). */
-import { BLANK, NOT_INCLUDED, TAKEN, Validation, notFound, undeletable } from "../errors";
+import { BLANK, INVALID, TAKEN, Validation, notFound, undeletable } from "../errors";
 import { checkSystemName, ownedBy, systemNameFrom } from "../model";
 import type { Params } from "../params";
 import { ADMIN_PAGES, has, ok, pathId, toBool, toInt, toStr, type RequestContext, type Router } from "../router";
@@ -21,24 +21,38 @@ const PLAN_ATTRS = [
   "state_event",
 ] as const;
 
-export function renderPlan(state: EmulatorState, p: ApplicationPlan) {
-  const service = state.products.find((s) => s.id === p.service_id);
-  const admin = `https://${state.tenant.adminDomain}/admin/api/services/${p.service_id}`;
+/**
+ * porta app/representers/plan_representer.rb L5-18 (both plan kinds): `setup_fee`/`cost_per_month` as floats,
+ * `trial_period_days` `to_i` (an unset one reads 0), `default` = the product's default plan of this kind.
+ */
+function planBase(
+  p: Plan,
+  fields: { setup_fee: number; cost_per_month: number; trial_period_days: number | null; cancellation_period: number },
+  isDefault: boolean,
+) {
   return {
     id: p.id,
     name: p.name,
     state: p.state,
-    setup_fee: p.setup_fee,
-    cost_per_month: p.cost_per_month,
-    trial_period_days: p.trial_period_days,
-    cancellation_period: p.cancellation_period,
+    setup_fee: fields.setup_fee,
+    cost_per_month: fields.cost_per_month,
+    trial_period_days: fields.trial_period_days ?? 0,
+    cancellation_period: fields.cancellation_period,
     approval_required: p.approval_required,
-    default: service?.default_application_plan_id === p.id,
+    default: isDefault,
     created_at: p.created_at,
     updated_at: p.updated_at,
+  };
+}
+
+/** porta application_plan_representer.rb: the base fields, `custom`, `system_name` and links. No `description`. */
+export function renderPlan(state: EmulatorState, p: ApplicationPlan) {
+  const service = state.products.find((s) => s.id === p.service_id);
+  const admin = `https://${state.tenant.adminDomain}/admin/api/services/${p.service_id}`;
+  return {
+    ...planBase(p, p, service?.default_application_plan_id === p.id),
     custom: false,
     system_name: p.system_name,
-    description: p.description,
     links: [
       { rel: "service", href: admin },
       { rel: "self", href: `${admin}/application_plans/${p.id}` },
@@ -46,22 +60,17 @@ export function renderPlan(state: EmulatorState, p: ApplicationPlan) {
   };
 }
 
+/** porta service_plan_representer.rb: the base fields and links only (no system_name, no service_id). */
 function renderServicePlan(state: EmulatorState, p: Plan) {
   const service = state.products.find((s) => s.id === p.service_id);
+  const admin = `https://${state.tenant.adminDomain}/admin/api/services/${p.service_id}`;
+  const free = { setup_fee: 0.0, cost_per_month: 0.0, trial_period_days: null, cancellation_period: 0 };
   return {
-    id: p.id,
-    name: p.name,
-    state: p.state,
-    approval_required: p.approval_required,
-    setup_fee: 0.0,
-    cost_per_month: 0.0,
-    trial_period_days: null,
-    cancellation_period: 0,
-    default: service?.default_service_plan_id === p.id,
-    created_at: p.created_at,
-    updated_at: p.updated_at,
-    system_name: p.system_name,
-    service_id: p.service_id,
+    ...planBase(p, free, service?.default_service_plan_id === p.id),
+    links: [
+      { rel: "service", href: admin },
+      { rel: "self", href: `${admin}/service_plans/${p.id}` },
+    ],
   };
 }
 
@@ -166,13 +175,21 @@ function limitableMetric(state: EmulatorState, plan: ApplicationPlan, metricId: 
   return metric;
 }
 
+/** Ruby's `String#to_i` (leading integer, else 0), as ActiveRecord casts an integer column. */
+function rubyToI(raw: unknown): number | null {
+  if (raw === undefined || raw === null || raw === "") return null;
+  if (typeof raw === "number") return Math.trunc(raw);
+  const match = /^\s*[-+]?\d+/.exec(String(raw));
+  return match ? Number(match[0]) : 0;
+}
+
 function limitFields(state: EmulatorState, input: Params, planId: number, metricId: number, existing: Limit | null) {
   const v = new Validation();
   const next: Partial<Limit> = {};
   if (!existing || has(input, "period")) {
+    // porta usage_limit.rb L28: inclusion with the message "is invalid" (a blank period too).
     next.period = toStr(input.period) ?? "";
-    if (next.period === "") v.add("period", BLANK);
-    else if (!LIMIT_PERIODS.includes(next.period)) v.add("period", NOT_INCLUDED);
+    if (!LIMIT_PERIODS.includes(next.period)) v.add("period", INVALID);
     else {
       const clash = state.limits.some(
         (l) => l.plan_id === planId && l.metric_id === metricId && l.period === next.period && l !== existing,
@@ -181,11 +198,9 @@ function limitFields(state: EmulatorState, input: Params, planId: number, metric
     }
   }
   if (!existing || has(input, "value")) {
-    const value = toInt(input.value);
-    if (input.value === undefined || input.value === "") v.add("value", BLANK);
-    else if (value === null) v.add("value", "is not a number");
-    else if (value < 0) v.add("value", "must be greater than or equal to 0");
-    else next.value = value;
+    // porta usage_limit.rb L34, L81-83 `set_value_default_value`: a blank or negative value is stored as 0.
+    const value = rubyToI(input.value);
+    next.value = value === null || value < 0 ? 0 : value;
   }
   v.throwIfAny();
   return next;
@@ -209,6 +224,7 @@ export function registerPlans(router: Router): void {
       cancellation_period: 0,
     }),
     remove: (state, plan) => {
+      // porta plan.rb L195-207 `can_be_destroyed?`, en.yml L1119: an application is a contract of its plan.
       if (state.applications.some((a) => a.plan_id === plan.id))
         throw undeletable("This application plan cannot be deleted! At least one application depends on it.");
       state.applicationPlans = state.applicationPlans.filter((p) => p !== plan);
@@ -226,7 +242,8 @@ export function registerPlans(router: Router): void {
     fields: servicePlanFields,
     extras: () => ({}),
     remove: (state, plan) => {
-      if (state.applications.some((a) => a.service_plan_id === plan.id))
+      // porta plan.rb L195-207 `can_be_destroyed?` (:has_contracts), en.yml L1119-1120: any subscription.
+      if (state.serviceContracts.some((c) => c.plan_id === plan.id))
         throw undeletable("This service plan cannot be deleted! At least one contract depends on it.");
       state.servicePlans = state.servicePlans.filter((p) => p !== plan);
     },

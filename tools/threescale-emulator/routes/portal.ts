@@ -1,10 +1,22 @@
 /** Provider account (access code), settings, developer-portal SSO, ActiveDocs, object status (§9, §10, §1). */
-import { ApiError, BLANK, INVALID, NOT_INCLUDED, TAKEN, Validation, notFound } from "../errors";
+import {
+  ApiError,
+  BLANK,
+  INVALID,
+  NOT_INCLUDED,
+  TAKEN,
+  Validation,
+  forbidden,
+  missingParameter,
+  notFound,
+} from "../errors";
 import { checkSystemName, systemNameFrom } from "../model";
 import type { Params } from "../params";
 import { has, ok, param, toBool, toInt, toStr, wrappedInput, type RequestContext, type Router } from "../router";
 import type { ActiveDoc, AuthProvider, EmulatorState, ObjectType } from "../state";
-import { now, stamp } from "../state";
+import { stamp } from "../state";
+import { activeDocErrors } from "../active-docs";
+import { PLAN_CHANGE_PERMISSIONS } from "../formats";
 import { DEFAULT_SETTINGS } from "../seed";
 import { addCollectionRoutes, addMemberRoutes, applyChanges, byPathId } from "./resource";
 
@@ -36,24 +48,63 @@ function renderProvider(state: EmulatorState) {
 
 // ---------- settings ----------
 
-const PLAN_PERMISSIONS = ["request", "direct", "credit_card", "request_credit_card", "none"];
+/** The account plan that holds `account_approval_required` (porta settings.rb L52-55: the default, else the first). */
+function approvalPlan(state: EmulatorState) {
+  return state.accountPlans.find((p) => p.id === state.defaultAccountPlanId) ?? state.accountPlans[0];
+}
+
+/** porta SettingsRepresenter (2.16 adds `enforce_sso`, settings_representer.rb L18). */
+function renderSettings(state: EmulatorState) {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_SETTINGS)) {
+    if (key === "enforce_sso" && state.release === "2.15") continue;
+    out[key] = state.settings[key];
+    if (key === "signups_enabled") out.account_approval_required = approvalPlan(state)?.approval_required ?? false;
+  }
+  return out;
+}
+
+/** Ruby truthiness of a permitted parameter: anything but nil and false (the string "false" is truthy). */
+const truthy = (value: unknown) => value !== undefined && value !== null && value !== false;
 
 function updateSettings(state: EmulatorState, input: Params) {
   const v = new Validation();
   const next: Record<string, unknown> = {};
+  const is216 = state.release !== "2.15";
+  // porta 2.15 settings_controller.rb L12-16 does not permit `enforce_sso` (dropped silently); 2.16 validates it
+  // whenever it is truthy (L12, EnforceSSOValidator: published admin-portal SSO providers, which the emulator never
+  // has), en.yml L456.
+  if (is216 && truthy(input.enforce_sso)) {
+    throw new ApiError(422, {
+      errors: {
+        enforce_sso: ["Password-based authentication could not be disabled. No published authentication providers."],
+      },
+    });
+  }
   for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
-    if (!has(input, key)) continue;
+    if (!has(input, key) || (key === "enforce_sso" && !is216)) continue;
+    // 2.16 settings.rb `sanitize_attributes`: an empty value for a NOT NULL column is ignored.
+    if (is216 && toStr(input[key]) === "") continue;
     if (typeof fallback === "boolean") next[key] = toBool(input[key]);
     else {
       const value = toStr(input[key]) ?? "";
-      if (PLAN_PERMISSIONS.includes(value)) next[key] = value;
+      // settings.rb L10: change_account_plan_permission, and from 2.16 change_service_plan_permission too.
+      const checked = key === "change_account_plan_permission" || is216;
+      if (!checked || (PLAN_CHANGE_PERMISSIONS as readonly string[]).includes(value)) next[key] = value;
       else v.add(key, NOT_INCLUDED);
     }
   }
-  if (next.enforce_sso === true)
-    v.add("enforce_sso", "Password-based authentication could not be disabled. No published authentication providers.");
   v.throwIfAny();
   Object.assign(state.settings, next);
+  // account_approval_required lives on the default account plan, editable while there is exactly one account plan
+  // (settings.rb L31-33). 2.15 (L38-46): `attributes.delete(:account_approval_required) || false`, so a PUT without
+  // it resets the approval to false. 2.16: only a sent, non-empty value is written.
+  const plan = approvalPlan(state);
+  if (plan && state.accountPlans.length === 1) {
+    const sent = input.account_approval_required;
+    if (!is216) plan.approval_required = toBool(sent ?? false);
+    else if (toStr(sent ?? "") !== "") plan.approval_required = toBool(sent);
+  }
 }
 
 // ---------- developer-portal authentication providers ----------
@@ -162,22 +213,18 @@ function docFields(ctx: RequestContext, input: Params, existing: ActiveDoc | nul
   if (has(input, "skip_swagger_validations")) next.skip_swagger_validations = toBool(input.skip_swagger_validations);
   if (has(input, "service_id")) {
     const serviceId = input.service_id === "" || input.service_id === null ? null : toInt(input.service_id);
-    if (serviceId !== null && !ctx.state.products.some((p) => p.id === serviceId)) v.add("service_id", INVALID);
-    else next.service_id = serviceId;
+    // api_docs_services_controller.rb `new_service_id_permitted`: a product the caller cannot see → plain 422.
+    if (serviceId !== null && !ctx.state.products.some((p) => p.id === serviceId))
+      throw new ApiError(422, { error: "Service not found" });
+    next.service_id = serviceId;
   }
-  if (!existing || has(input, "body")) {
-    next.body = toStr(input.body) ?? "";
+  if (!existing || has(input, "body")) next.body = toStr(input.body) ?? "";
+  const body = next.body ?? existing?.body ?? "";
+  if (body.trim() === "") v.add("body", BLANK);
+  else {
     const skip = next.skip_swagger_validations ?? existing?.skip_swagger_validations ?? false;
-    let spec: unknown;
-    try {
-      spec = JSON.parse(next.body);
-    } catch {
-      spec = undefined;
-    }
-    if (next.body.trim() === "") v.add("body", BLANK);
-    else if (!spec || typeof spec !== "object") v.add("body", "JSON Spec is invalid");
-    else if (!skip && !("swagger" in spec || "openapi" in spec))
-      v.add("body", "JSON Spec is invalid: it is neither Swagger 2.0 nor OpenAPI 3.0");
+    for (const [key, messages] of Object.entries(activeDocErrors(body, skip, ctx.state.release)))
+      for (const message of messages) v.add(key, message);
   }
   if (!existing) {
     const systemName = toStr(input.system_name) || systemNameFrom(next.name ?? "");
@@ -195,10 +242,13 @@ function docFields(ctx: RequestContext, input: Params, existing: ActiveDoc | nul
 
 // ---------- object status ----------
 
+/** porta objects_controller.rb L7 `ALLOWED_OBJECTS`. */
 const OBJECT_TYPES: ObjectType[] = ["service", "account", "proxy", "backend_api"];
 
+/** `Model.unscoped.find(id)`: the row, also while it waits for the deletion worker. */
 function objectExists(state: EmulatorState, type: ObjectType, id: number): boolean {
   if (state.pendingDeletions.some((p) => p.objectType === type && p.id === id)) return true;
+  if (type === "proxy" && state.pendingDeletions.some((p) => p.objectType === "service" && p.id === id)) return true;
   switch (type) {
     case "service":
     case "proxy":
@@ -226,13 +276,14 @@ export function registerPortal(router: Router): void {
       },
       "account",
     )
-    .add("GET", "/admin/api/settings", (ctx) => ok({ settings: { ...ctx.state.settings } }))
+    .add("GET", "/admin/api/settings", (ctx) => ok({ settings: renderSettings(ctx.state) }))
     .add(
       "PUT",
       "/admin/api/settings",
       (ctx) => {
-        updateSettings(ctx.state, wrappedInput(ctx, "settings", Object.keys(DEFAULT_SETTINGS)));
-        return ok({ settings: { ...ctx.state.settings } });
+        const attrs = [...Object.keys(DEFAULT_SETTINGS), "account_approval_required"];
+        updateSettings(ctx.state, wrappedInput(ctx, "settings", attrs));
+        return ok({ settings: renderSettings(ctx.state) });
       },
       "settings",
     );
@@ -312,10 +363,13 @@ export function registerPortal(router: Router): void {
 
   addCollectionRoutes(router, {
     path: "/admin/api/active_docs",
+    // Requests wrap under `api_docs_service` (api_docs_services_controller.rb L9, L56-59); answers under `api_doc`
+    // (ApiDocs::ServiceRepresenter `wraps_resource :api_doc`).
     names: { plural: "api_docs", singular: "api_doc" },
     items: (ctx) => ctx.state.activeDocs,
     render: renderDoc,
     create: {
+      wrapper: "api_docs_service",
       attrs: DOC_ATTRS,
       make: (ctx, params) => {
         const f = docFields(ctx, params(), null);
@@ -339,18 +393,26 @@ export function registerPortal(router: Router): void {
     key: "api_doc",
     find: (ctx) => byPathId(ctx, ctx.state.activeDocs),
     render: renderDoc,
-    update: { attrs: DOC_ATTRS, apply: (ctx, input, d) => applyChanges(d, docFields(ctx, input, d)) },
+    update: {
+      wrapper: "api_docs_service",
+      attrs: DOC_ATTRS.filter((a) => a !== "system_name"),
+      apply: (ctx, input, d) => applyChanges(d, docFields(ctx, input, d)),
+    },
     remove: (ctx, d) => {
       ctx.state.activeDocs = ctx.state.activeDocs.filter((x) => x !== d);
     },
   });
 
   router.add("GET", "/admin/api/objects/status", (ctx) => {
-    const type = toStr(param(ctx, "object_type")) as ObjectType;
-    const id = toInt(param(ctx, "object_id"));
-    if (!OBJECT_TYPES.includes(type)) throw new ApiError(422, { errors: { object_type: [NOT_INCLUDED] } });
-    if (id === null || !objectExists(ctx.state, type, id)) throw notFound();
-    const pending = ctx.state.pendingDeletions.some((p) => p.objectType === type && p.id === id);
-    return ok({ object_type: type, object_id: id, state: pending ? "deleted" : "live", checked_at: now() });
+    // porta objects_controller.rb: required params (400 plain text), unknown type → CanCan::AccessDenied (403),
+    // the row found even in state "deleted" → `head(:ok)` (200, empty body), no row → 404.
+    const type = param(ctx, "object_type");
+    const rawId = param(ctx, "object_id");
+    if (type === undefined || type === "") throw missingParameter("object_type");
+    if (rawId === undefined || rawId === "") throw missingParameter("object_id");
+    if (!OBJECT_TYPES.includes(toStr(type) as ObjectType)) throw forbidden();
+    const id = toInt(rawId);
+    if (id === null || !objectExists(ctx.state, toStr(type) as ObjectType, id)) throw notFound();
+    return ok(null);
   });
 }
