@@ -108,7 +108,6 @@ export class Platform extends pulumi.ComponentResource {
         storage: config.storage,
         odfOperator: config.operators.odf,
         cliImage,
-        uploads: config.models.some((m) => m.localPath !== undefined),
         threescaleBucket: systemStorage === "s3",
         s3SecretAccessKey: secrets.s3SecretAccessKey,
         appsDomain: domain,

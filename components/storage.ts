@@ -1,9 +1,9 @@
 /**
  * Object storage for model weights (in-cluster MinIO or an existing S3 endpoint), the bucket of 3scale's system
- * storage when it lives in S3, and the optional ReadWriteMany storage (ODF's CephFS or an existing class). Buckets and
- * uploads go through @pulumi/aws pointed at the S3 endpoint that is reachable from where `pulumi up` runs (the MinIO
- * route); model servers and 3scale use the in-cluster service. With external S3 and no local uploads nothing here
- * needs @pulumi/aws.
+ * storage when it lives in S3, and the optional ReadWriteMany storage (ODF's CephFS or an existing class). MinIO's
+ * buckets go through @pulumi/aws and weight uploads through the ModelWeights resource, both pointed at the S3
+ * endpoint that is reachable from where `pulumi up` runs (the MinIO route); model servers and 3scale use the
+ * in-cluster service. With external S3 nothing here needs @pulumi/aws.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -27,6 +27,8 @@ export interface S3Connection {
   endpoint: string;
   /** Endpoint `pulumi up` uses for bucket and uploads. */
   publicEndpoint: pulumi.Output<string>;
+  /** Skip TLS verification of `publicEndpoint` (MinIO's `tlsInsecureSkipVerify`). */
+  publicEndpointInsecure?: boolean;
   region: string;
   bucket: string;
   accessKeyId: pulumi.Output<string>;
@@ -209,8 +211,6 @@ export interface StorageArgs {
   /** The OLM subscription of ODF (used when `storage.odf.enabled`). */
   odfOperator: OperatorConfig;
   cliImage: string;
-  /** Some model uploads weights from this machine (needs the S3 provider also for an external endpoint). */
-  uploads: boolean;
   /** 3scale keeps its system storage in S3: a bucket for it (created in MinIO; must exist at an external endpoint). */
   threescaleBucket: boolean;
   /** Stack secret, required when `storage.kind` is `external`. */
@@ -222,8 +222,6 @@ const ODF_READY_MINUTES = 40;
 
 export class Storage extends pulumi.ComponentResource {
   readonly connection: S3Connection;
-  /** The S3 provider `pulumi up` uploads with; absent for external S3 without local uploads. */
-  readonly awsProvider?: aws.Provider;
   /** Depend on these before writing objects to the bucket. */
   readonly bucketReady: pulumi.Resource[];
   readonly rwxStorageClass?: string;
@@ -240,7 +238,6 @@ export class Storage extends pulumi.ComponentResource {
     if (storage.kind === "minio") {
       const m = this.deployMinio(name, storage, args.appsDomain, args.threescaleBucket);
       this.connection = m.connection;
-      this.awsProvider = m.provider;
       this.bucketReady = [m.bucket];
       if (m.threescaleBucket)
         this.threescaleBucket = {
@@ -267,17 +264,6 @@ export class Storage extends pulumi.ComponentResource {
         accessKeyId: pulumi.secret(ext.accessKeyId),
         secretAccessKey: pulumi.secret(args.s3SecretAccessKey),
       };
-      this.awsProvider = args.uploads
-        ? new aws.Provider(
-            `${name}-s3`,
-            {
-              ...s3ProviderArgs(ext.endpoint, ext.region),
-              accessKey: ext.accessKeyId,
-              secretKey: this.connection.secretAccessKey,
-            },
-            { parent: this },
-          )
-        : undefined;
       // The buckets already exist at an external endpoint; nothing of them is managed here.
       this.bucketReady = [];
       if (args.threescaleBucket)
@@ -374,12 +360,13 @@ export class Storage extends pulumi.ComponentResource {
     const connection: S3Connection = {
       endpoint: minioEndpoints(ns, "unused").inCluster,
       publicEndpoint,
+      publicEndpointInsecure: storage.minio.tlsInsecureSkipVerify,
       region,
       bucket: storage.bucket,
       accessKeyId,
       secretAccessKey,
     };
-    return { connection, provider, bucket, threescaleBucket };
+    return { connection, bucket, threescaleBucket };
   }
 
   private deployOdf(

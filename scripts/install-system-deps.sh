@@ -3,10 +3,11 @@
 #  - nginx with the lua module and lua-cjson: integration tests of the APIcast token-metering policy
 #  - lua5.1, lua-busted, lua-cjson, lua-zlib: unit tests of the policy's pure Lua core
 #  - chromium: screenshots and browser checks of the developer portal pages
+#  - python3-botocore: the S3 stand-in of the model download test checks every request's SigV4 signature with it
 # Idempotent: does nothing when every package is already installed.
 set -euo pipefail
 
-packages=(nginx libnginx-mod-http-lua lua5.1 luajit2 lua-cjson lua-busted lua-zlib chromium wrk)
+packages=(nginx libnginx-mod-http-lua lua5.1 luajit2 lua-cjson lua-busted lua-zlib chromium wrk python3-botocore)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -501,13 +501,10 @@ export const huggingFaceSchema = z
           "hf-token",
         ),
       ),
-    scratchSize: quantity
-      .default("20Gi")
-      .meta(describe("Scratch space of the download Job: the largest file of the repository must fit.")),
   })
   .meta(
     describe(
-      "Download the weights from Hugging Face: an in-cluster Job copies that exact revision into the bucket, once.",
+      "Download the weights from Hugging Face: an in-cluster Job streams that exact revision into the bucket, once.",
     ),
   );
 

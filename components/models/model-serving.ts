@@ -179,7 +179,7 @@ export interface ModelServingArgs {
   index: number;
   releases: ReleaseSet;
   /** The bucket the weights are in. */
-  storage: Pick<Storage, "connection" | "awsProvider" | "bucketReady">;
+  storage: Pick<Storage, "connection" | "bucketReady">;
   /** The DataScienceCluster and the GPU layer: InferenceServices wait for them and are deleted before them. */
   servingPlatform: pulumi.Resource[];
   /** Content hashes of local weight files. */
@@ -232,19 +232,17 @@ export class ModelServing extends pulumi.ComponentResource {
     const { model } = args;
     const s3 = args.storage.connection;
     if (model.localPath) {
-      const awsProvider = args.storage.awsProvider;
-      if (!awsProvider)
-        throw new Error(`maas:models[${args.index}].localPath: the stack has no S3 provider to upload with`);
-      return uploadWeights(`${name}-weights`, {
-        directory: model.localPath,
-        configKey: `maas:models[${args.index}].localPath`,
-        bucket: s3.bucket,
-        prefix: modelPrefix(model),
-        awsProvider,
-        after: args.storage.bucketReady,
-        parent: this,
-        hashes: args.hashes,
-      });
+      return [
+        uploadWeights(`${name}-weights`, {
+          directory: model.localPath,
+          configKey: `maas:models[${args.index}].localPath`,
+          connection: s3,
+          prefix: modelPrefix(model),
+          after: args.storage.bucketReady,
+          parent: this,
+          hashes: args.hashes,
+        }),
+      ];
     }
     if (!model.huggingFace) return [];
     const ns = modelNamespace(model);

@@ -42,7 +42,7 @@ test("a Hugging Face revision lands under its own prefix, downloaded by a Job na
   const a = buildHuggingFaceDownload(model, "m1", "aws-connection-m1", undefined, "script");
   const again = buildHuggingFaceDownload(model, "m1", "aws-connection-m1", undefined, "script");
   const other = buildHuggingFaceDownload(
-    { ...model, huggingFace: { ...QWEN, revision: "0".repeat(40), scratchSize: "20Gi" } },
+    { ...model, huggingFace: { ...QWEN, revision: "0".repeat(40) } },
     "m1",
     "aws-connection-m1",
     undefined,
