@@ -392,6 +392,21 @@ export const planSchema = z
   })
   .meta(describe("An application plan."));
 
+/** The plan a product gets when the stack names none: 60 requests a minute, 200k tokens a day, not default. */
+function basicPlan() {
+  return {
+    systemName: "basic",
+    name: "Basic",
+    published: true,
+    default: false,
+    approvalRequired: false,
+    limits: [
+      { metric: "hits" as const, period: "minute" as const, value: 60 },
+      { metric: "total_tokens" as const, period: "day" as const, value: 200000 },
+    ],
+  };
+}
+
 /** A limit of a one-endpoint plan: on the product (all models) or, with `model`, on one model's requests or tokens. */
 export const endpointLimitSchema = limitSchema.extend({
   metric: z
@@ -464,19 +479,7 @@ export const endpointSchema = z
       .meta(describe("Answer `GET /v1/usage` with the caller's use and limits per model and period.")),
     plans: z
       .array(endpointPlanSchema)
-      .default([
-        {
-          systemName: "basic",
-          name: "Basic",
-          published: true,
-          default: false,
-          approvalRequired: false,
-          limits: [
-            { metric: "hits", period: "minute", value: 60 },
-            { metric: "total_tokens", period: "day", value: 200000 },
-          ],
-        },
-      ])
+      .default(() => [basicPlan()])
       .meta(describe("Application plans of the one-endpoint product.")),
   })
   .prefault({})
@@ -657,19 +660,7 @@ export const threescaleSchema = z
     apicastReplicas: z.number().int().positive().default(1).meta(describe("Replicas of each APIcast gateway.")),
     defaultPlans: z
       .array(planSchema)
-      .default([
-        {
-          systemName: "basic",
-          name: "Basic",
-          published: true,
-          default: false,
-          approvalRequired: false,
-          limits: [
-            { metric: "hits", period: "minute", value: 60 },
-            { metric: "total_tokens", period: "day", value: 200000 },
-          ],
-        },
-      ])
+      .default(() => [basicPlan()])
       .meta(describe("Application plans of models that list none.")),
     systemStorage: z
       .enum(["auto", "pvc", "s3"])

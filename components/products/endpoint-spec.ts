@@ -7,7 +7,7 @@
  * Plain data in and out; ModelsEndpoint wires it.
  */
 import type { PlatformConfig } from "../config/schema";
-import type { PlanSpec } from "./plans";
+import { planHeader, type PlanSpec } from "./plans";
 import {
   HITS,
   type Endpoint,
@@ -58,12 +58,7 @@ function endpointPlans(config: EndpointConfig, models: EndpointModel[]): PlanSpe
     const included = plan.models ?? names;
     const excluded = names.filter((n) => !included.includes(n));
     return {
-      systemName: plan.systemName,
-      name: plan.name,
-      ...(plan.description !== undefined ? { description: plan.description } : {}),
-      published: plan.published,
-      approvalRequired: plan.approvalRequired,
-      default: plan.default,
+      ...planHeader(plan),
       limits: [
         ...plan.limits.map((l) => ({
           metric:

@@ -8,15 +8,14 @@ import type { Connection } from "../../dynamic-providers/threescale/client";
 import { ActiveDoc } from "../../dynamic-providers/active-doc";
 import { Backend } from "../../dynamic-providers/backend";
 import { BackendUsage } from "../../dynamic-providers/backend-usage";
-import { PolicyChain } from "../../dynamic-providers/policy-chain";
 import { Product } from "../../dynamic-providers/product";
-import { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
+import type { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
 import { ProxySettings } from "../../dynamic-providers/proxy-settings";
 import type { ModelConfig, PlatformConfig } from "../config/schema";
 import type { MeteringPolicy } from "../threescale/server";
 import { openApiDocument } from "./openapi";
 import { llmMetricsConfiguration, policyChain } from "./policy-chain";
-import { wireProductCatalog } from "./product-catalog";
+import { wirePolicyChain, wireProductCatalog, wirePromotion } from "./product-catalog";
 import { ProductSpec, productSpec, servedEndpoints } from "./product-spec";
 import { verificationPlan } from "./plans";
 import { gatewayRevision } from "./revision";
@@ -104,12 +103,7 @@ export class ModelProduct extends pulumi.ComponentResource {
         upstreamTimeoutSeconds: args.threescale.upstreamTimeoutSeconds,
       }),
     );
-    const chain = new PolicyChain(
-      `${name}-policies`,
-      { connection, productId, policies, schemas: { [metering.name]: metering.manifest.configuration as object } },
-      // 3scale refuses a chain naming a policy it does not know yet: wait for the CustomPolicyDefinition.
-      { parent: this, dependsOn: [metering.definition] },
-    );
+    const chain = wirePolicyChain(name, { connection, productId }, policies, metering, this);
 
     this.planIds = catalog.planIds;
     const planResources = catalog.planResources;
@@ -145,23 +139,14 @@ export class ModelProduct extends pulumi.ComponentResource {
     const revision = pulumi
       .all([serving.inClusterUrl, policies])
       .apply(([privateEndpoint, chainSpec]) => gatewayRevision(spec, { privateEndpoint, policies: chainSpec }));
-    // Whatever these write ends up in the gateway configuration: a write (an update, or a repair after refresh)
-    // changes their appliedRevision and so makes the promotion deploy and promote in the same up.
     const gatewayShapers = [backend, this.product, usage, ...catalog.gatewayShapers, proxy, chain];
-    // Depends on everything so it runs last on up; on destroy it goes first (its delete makes no call).
-    this.promotion = new ProxyPromotion(
-      `${name}-promotion`,
-      {
-        connection,
-        productId,
-        revision,
-        promoteToProduction: true,
-        triggers: gatewayShapers.map((r) => r.appliedRevision),
-      },
-      {
-        parent: this,
-        dependsOn: [...gatewayShapers, ...planResources, activeDoc],
-      },
+    this.promotion = wirePromotion(
+      name,
+      { connection, productId },
+      revision,
+      gatewayShapers,
+      [...planResources, activeDoc],
+      this,
     );
     this.registerOutputs({ productId: this.productId, gatewayUrl: this.gatewayUrl });
   }

@@ -8,9 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ActiveDoc } from "../../dynamic-providers/active-doc";
 import { BackendUsage } from "../../dynamic-providers/backend-usage";
-import { PolicyChain } from "../../dynamic-providers/policy-chain";
 import { Product } from "../../dynamic-providers/product";
-import { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
+import type { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
 import { ProxySettings } from "../../dynamic-providers/proxy-settings";
 import type { Connection } from "../../dynamic-providers/threescale/client";
 import type { PlatformConfig } from "../config/schema";
@@ -19,7 +18,7 @@ import { EndpointSpec, endpointPolicyConfiguration, endpointSpec, type EndpointM
 import { openApiDocument } from "./openapi";
 import { verificationPlan } from "./plans";
 import { llmMetricsConfiguration, policyChain } from "./policy-chain";
-import { wireProductCatalog } from "./product-catalog";
+import { wirePolicyChain, wireProductCatalog, wirePromotion } from "./product-catalog";
 import { revisionOf } from "./revision";
 
 export interface ModelsEndpointArgs {
@@ -96,11 +95,7 @@ export class ModelsEndpoint extends pulumi.ComponentResource {
         upstreamTimeoutSeconds: args.upstreamTimeoutSeconds,
       }),
     );
-    const chain = new PolicyChain(
-      `${name}-policies`,
-      { connection, productId, policies, schemas: { [metering.name]: metering.manifest.configuration as object } },
-      { parent: this, dependsOn: [metering.definition] },
-    );
+    const chain = wirePolicyChain(name, { connection, productId }, policies, metering, this);
     const plan = verificationPlan(spec.plans);
     this.verificationPlanId = plan ? catalog.planIds[plan.systemName] : pulumi.output(-1);
     this.plans = catalog.planResources;
@@ -142,16 +137,13 @@ export class ModelsEndpoint extends pulumi.ComponentResource {
         policies: chainSpec,
       }),
     );
-    this.promotion = new ProxyPromotion(
-      `${name}-promotion`,
-      {
-        connection,
-        productId,
-        revision,
-        promoteToProduction: true,
-        triggers: gatewayShapers.map((r) => r.appliedRevision),
-      },
-      { parent: this, dependsOn: [...gatewayShapers, ...catalog.planResources, activeDoc] },
+    this.promotion = wirePromotion(
+      name,
+      { connection, productId },
+      revision,
+      gatewayShapers,
+      [...catalog.planResources, activeDoc],
+      this,
     );
     this.registerOutputs({ gatewayUrl: this.gatewayUrl });
   }

@@ -39,12 +39,7 @@ export function productPlans(
       }
     }
     return {
-      systemName: plan.systemName,
-      name: plan.name,
-      ...(plan.description !== undefined ? { description: plan.description } : {}),
-      published: plan.published,
-      approvalRequired: plan.approvalRequired,
-      default: plan.default,
+      ...planHeader(plan),
       limits: plan.limits.map((l) => ({ metric: l.metric, period: l.period, value: l.value })),
     };
   });
@@ -53,4 +48,16 @@ export function productPlans(
 /** The plan the post-deploy verification signs its application up to: the default plan, else the first. */
 export function verificationPlan(plans: PlanSpec[]): PlanSpec | undefined {
   return plans.find((p) => p.default) ?? plans[0];
+}
+
+/** A plan's fields other than its limits, as 3scale takes them (no `description` key when none is given). */
+export function planHeader(plan: Omit<PlanSpec, "limits">): Omit<PlanSpec, "limits"> {
+  return {
+    systemName: plan.systemName,
+    name: plan.name,
+    ...(plan.description !== undefined ? { description: plan.description } : {}),
+    published: plan.published,
+    approvalRequired: plan.approvalRequired,
+    default: plan.default,
+  };
 }

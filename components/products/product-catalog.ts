@@ -9,8 +9,12 @@ import { ApplicationPlan } from "../../dynamic-providers/application-plan";
 import { ProductMappingRule } from "../../dynamic-providers/mapping-rule";
 import { ProductMethod, ProductMetric } from "../../dynamic-providers/metric";
 import { PlanLimit } from "../../dynamic-providers/plan-limit";
+import { PolicyChain } from "../../dynamic-providers/policy-chain";
+import { ProxyPromotion } from "../../dynamic-providers/proxy-promotion";
 import type { Connection } from "../../dynamic-providers/threescale/client";
+import type { MeteringPolicy } from "../threescale/server";
 import type { PlanSpec } from "./plans";
+import type { PolicySpec } from "./policy-chain";
 import { HITS, type MappingRuleSpec, type MetricSpec, type MethodSpec } from "./product-spec";
 
 export interface CatalogSpec {
@@ -100,4 +104,48 @@ export function wireProductCatalog(
     }
   }
   return { gatewayShapers: [...metrics, ...methods, ...rules], planIds, planResources };
+}
+
+/** The product's policy chain; 3scale refuses a chain naming a policy it does not know yet: after the definition. */
+export function wirePolicyChain(
+  name: string,
+  product: { connection: pulumi.Input<Connection>; productId: pulumi.Output<number> },
+  policies: pulumi.Output<PolicySpec[]>,
+  metering: MeteringPolicy,
+  parent: pulumi.Resource,
+): PolicyChain {
+  return new PolicyChain(
+    `${name}-policies`,
+    {
+      ...product,
+      policies,
+      schemas: { [metering.name]: metering.manifest.configuration as object },
+    },
+    { parent, dependsOn: [metering.definition] },
+  );
+}
+
+/**
+ * Deploys the staging configuration and promotes it when `revision` (the hash of what the gateway configuration holds)
+ * changed, or when one of the `gatewayShapers` wrote (an update, or a repair after refresh: their appliedRevision
+ * changes). Depends on everything, so it runs last on up; on destroy it goes first (its delete makes no call).
+ */
+export function wirePromotion(
+  name: string,
+  product: { connection: pulumi.Input<Connection>; productId: pulumi.Output<number> },
+  revision: pulumi.Output<string>,
+  gatewayShapers: Array<pulumi.Resource & { appliedRevision: pulumi.Output<string> }>,
+  after: pulumi.Resource[],
+  parent: pulumi.Resource,
+): ProxyPromotion {
+  return new ProxyPromotion(
+    `${name}-promotion`,
+    {
+      ...product,
+      revision,
+      promoteToProduction: true,
+      triggers: gatewayShapers.map((r) => r.appliedRevision),
+    },
+    { parent, dependsOn: [...gatewayShapers, ...after] },
+  );
 }
