@@ -8,8 +8,8 @@ import * as path from "path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { API_KEY, gatewayUrl, portalContent, type Persona } from "./fixtures";
 import { startPortalServer, type PortalServer } from "./portal-server";
+import { launchChromium } from "../../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = path.resolve(__dirname, "../../../out/portal");
 const DESKTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -22,25 +22,8 @@ const portal = portalContent(5);
 const models = portal.config.models.map((m) => m.name);
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh to install Chromium`);
-  }
-  const { chromium } = require("playwright-core") as typeof import("playwright-core");
-  // launch() gives every browser a fresh temporary profile (user-data-dir), removed on close.
   server = await startPortalServer(portal.content, models);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   fs.mkdirSync(SHOTS, { recursive: true });
 });
 

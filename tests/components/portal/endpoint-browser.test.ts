@@ -22,8 +22,8 @@ import {
   type UsageRow,
 } from "./fake-gateway";
 import { startPortalServer, type PortalServer } from "./portal-server";
+import { launchChromium } from "../../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = path.resolve(__dirname, "../../../out/portal");
 const DESKTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -44,10 +44,6 @@ const PERIODS: Record<string, string> = { minute: "this minute", day: "today", m
 const rowLabel = (row: UsageRow) => `${LABELS[row.kind]} ${PERIODS[row.period]}`;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh to install Chromium`);
-  }
-  const { chromium } = require("playwright-core") as typeof import("playwright-core");
   // The gateway is up first: the portal is built with its URL, and it allows the portal's origin once that is known.
   gateway = await startFakeGateway(() => server.url);
   const portal = portalContent(5, { gatewayUrl: gateway.url });
@@ -60,21 +56,8 @@ beforeAll(async () => {
     status: 200,
     body: { ...doc, models: models.slice(0, 2), data: [] },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      // Nothing but loopback: any host name fails to resolve.
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ],
-  });
+  // Nothing but loopback: any host name fails to resolve.
+  browser = await launchChromium(["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]);
   fs.mkdirSync(SHOTS, { recursive: true });
 });
 
