@@ -570,7 +570,11 @@ export function parseSources(markdown: string): Map<string, SourceRow> {
   return rows;
 }
 
-function sourcesMarkdown(entries: { derived: string; source: SourceRow; sha256: string }[]): string {
+function sourceRow({ derived, source: s, sha256 }: { derived: string; source: SourceRow; sha256: string }): string {
+  return `| \`${derived}\` | ${s.repo} | \`${s.ref}\` | \`${s.commit}\` | \`${s.upstreamPath}\` | ${s.license} | \`${sha256}\` |`;
+}
+
+function sourcesMarkdown(rows: string[]): string {
   const lines = [
     "# Derived contract schemas — sources",
     "",
@@ -582,10 +586,7 @@ function sourcesMarkdown(entries: { derived: string; source: SourceRow; sha256: 
     "| Derived file | Upstream repo | Ref | Commit | Upstream path | License | Upstream sha256 |",
     "|---|---|---|---|---|---|---|",
   ];
-  for (const { derived, source: s, sha256 } of entries)
-    lines.push(
-      `| \`${derived}\` | ${s.repo} | \`${s.ref}\` | \`${s.commit}\` | \`${s.upstreamPath}\` | ${s.license} | \`${sha256}\` |`,
-    );
+  lines.push(...rows.sort());
   return lines.join("\n") + "\n";
 }
 
@@ -599,11 +600,16 @@ export function parseDerivedSources(markdown: string): Map<string, string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Whole set
 
-/** Every derived file (path relative to `contracts/` → content), SOURCES.md included. */
-export function deriveAll(upstreamDir: string = UPSTREAM_DIR): Map<string, string> {
+/**
+ * Every derived file (path relative to `contracts/` → content), SOURCES.md included. A file derived earlier whose
+ * upstream file is not in `upstreamDir` is kept as it is, with its SOURCES.md row: the upstream directory is a
+ * snapshot that may hold a subset (the NFD and GPU Operator CRDs left it), and a schema the tests still validate
+ * against must not vanish with it. Retiring such a file is a deliberate `git rm`.
+ */
+export function deriveAll(upstreamDir: string = UPSTREAM_DIR, keptDir: string = DERIVED_DIR): Map<string, string> {
   const sources = parseSources(fs.readFileSync(path.join(upstreamDir, "SOURCES.md"), "utf8"));
   const out = new Map<string, string>();
-  const entries: { derived: string; source: SourceRow; sha256: string }[] = [];
+  const rows: string[] = [];
   for (const f of upstreamFiles(upstreamDir)) {
     const buf = fs.readFileSync(path.join(upstreamDir, f.rel));
     const source = sources.get(f.rel) ?? fail(f.rel, "not listed in the upstream SOURCES.md");
@@ -620,9 +626,16 @@ export function deriveAll(upstreamDir: string = UPSTREAM_DIR): Map<string, strin
     }
     const rel = derivedPath(f.rel);
     out.set(rel, formatJson(derived));
-    entries.push({ derived: rel, source, sha256: createHash("sha256").update(buf).digest("hex") });
+    rows.push(sourceRow({ derived: rel, source, sha256: createHash("sha256").update(buf).digest("hex") }));
   }
-  out.set("SOURCES.md", sourcesMarkdown(entries));
+  const keptSources = path.join(keptDir, "SOURCES.md");
+  const earlier = fs.existsSync(keptSources) ? fs.readFileSync(keptSources, "utf8") : "";
+  for (const rel of parseDerivedSources(earlier).keys()) {
+    if (out.has(rel) || !fs.existsSync(path.join(keptDir, rel))) continue;
+    out.set(rel, fs.readFileSync(path.join(keptDir, rel), "utf8"));
+    rows.push(earlier.split("\n").find((line) => line.startsWith(`| \`${rel}\` |`))!);
+  }
+  out.set("SOURCES.md", sourcesMarkdown(rows));
   return out;
 }
 
@@ -646,8 +659,6 @@ function main(): void {
     process.exit(1);
   }
   const files = deriveAll(UPSTREAM_DIR);
-  // Stale derived files (upstream file removed or renamed) go; hand-written ones stay.
-  for (const rel of committedFiles()) if (!files.has(rel)) fs.rmSync(path.join(DERIVED_DIR, rel));
   let bytes = 0;
   for (const [rel, content] of files) {
     const target = path.join(DERIVED_DIR, rel);
