@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
+  // The suites against real counterparts run with `npm run test:real` (jest.real.config.js).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/real/"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }],
   },

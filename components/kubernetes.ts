@@ -65,6 +65,25 @@ export function timeouts(minutes: number): pulumi.CustomTimeouts {
   return { create: `${minutes}m`, update: `${minutes}m`, delete: `${minutes}m` };
 }
 
+/**
+ * A resource transformation (the Platform applies it to everything it declares) that marks every Kubernetes object of
+ * this program `pulumi.com/patchForce: "true"`. The objects are the program's: when someone changes one of their
+ * fields with another field manager (`oc scale`, `oc edit`, a controller), `pulumi refresh` shows the drift and the
+ * next `pulumi up` takes the field back, where a plain server-side apply would fail with "Apply failed with 1
+ * conflict: conflict with \"kubectl-edit\" ... .spec.replicas" (seen against a real API server). Reads (`.get`) and
+ * the provider itself are left alone.
+ */
+export function forceOwnership(
+  args: pulumi.ResourceTransformationArgs,
+): pulumi.ResourceTransformationResult | undefined {
+  if (!args.type.startsWith("kubernetes:") || args.opts.id !== undefined) return undefined;
+  const metadata = pulumi.output(args.props.metadata as pulumi.Input<Record<string, any> | undefined>).apply((m) => ({
+    ...(m ?? {}),
+    annotations: { ...(m?.annotations ?? {}), [PATCH_FORCE]: "true" },
+  }));
+  return { props: { ...args.props, metadata }, opts: args.opts };
+}
+
 /** Registers `manifest` as a custom resource (a CRD-defined kind). */
 export function customResource(
   name: string,

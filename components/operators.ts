@@ -27,6 +27,7 @@ import {
   customResource,
   Manifest,
   ServiceAccountRbac,
+  TIMEOUT_SECONDS,
   timeouts,
 } from "./kubernetes";
 import { waitFor } from "./readiness";
@@ -201,6 +202,18 @@ export function buildOperatorManifests(spec: OperatorSpec, config: OperatorConfi
   };
 }
 
+/**
+ * The wait of a readiness patch also requires the object to carry the patch itself. The provider awaits a patched
+ * object through a shared informer whose cache can still hold the version from before the patch; when that version is
+ * already ready (a CRD established long ago, a CSV that Succeeded before the patch, one kept by OLM across a destroy)
+ * the wait ends at once and the stale object becomes the resource's recorded state, without the patch's annotations,
+ * so the next preview shows a change (seen against a real API server: `~ metadata: + annotations`). Requiring the
+ * patch's own timeout annotation makes the wait end on a version that includes the patch.
+ */
+export function patchedGate(minutes: number): string {
+  return `jsonpath={.metadata.annotations['${TIMEOUT_SECONDS}']}=${minutes * 60}`;
+}
+
 /** Patch on the installed CSV that makes the provider wait until OLM reports it Succeeded. */
 export function buildCsvReadinessPatch(namespace: string, csvName: string, minutes: number): Manifest {
   return {
@@ -209,17 +222,48 @@ export function buildCsvReadinessPatch(namespace: string, csvName: string, minut
     metadata: {
       name: csvName,
       namespace,
-      annotations: awaitAnnotations(waitFor("ClusterServiceVersion"), minutes),
+      annotations: awaitAnnotations([...waitFor("ClusterServiceVersion"), patchedGate(minutes)], minutes),
     },
   };
 }
 
-/** Patch on a CRD that makes the provider wait until it is Established. */
+/** The kind each CRD the operators serve defines (the CRDs' own `spec.names.kind`). */
+export const CRD_KINDS: Record<string, string> = {
+  "servicemeshcontrolplanes.maistra.io": "ServiceMeshControlPlane",
+  "servicemeshmembers.maistra.io": "ServiceMeshMember",
+  "knativeservings.operator.knative.dev": "KnativeServing",
+  "dscinitializations.dscinitialization.opendatahub.io": "DSCInitialization",
+  "datascienceclusters.datasciencecluster.opendatahub.io": "DataScienceCluster",
+  "storageclusters.ocs.openshift.io": "StorageCluster",
+  "storagesystems.odf.openshift.io": "StorageSystem",
+  "nodefeaturediscoveries.nfd.openshift.io": "NodeFeatureDiscovery",
+  "clusterpolicies.nvidia.com": "ClusterPolicy",
+  "apimanagers.apps.3scale.net": "APIManager",
+  "custompolicydefinitions.capabilities.3scale.net": "CustomPolicyDefinition",
+  "keycloaks.keycloak.org": "Keycloak",
+  "keycloakrealms.keycloak.org": "KeycloakRealm",
+  "keycloakclients.keycloak.org": "KeycloakClient",
+  "keycloaks.k8s.keycloak.org": "Keycloak",
+  "keycloakrealmimports.k8s.keycloak.org": "KeycloakRealmImport",
+};
+
+/**
+ * Patch on a CRD that makes the provider wait until it is Established. It carries the CRD's group and kind, the same
+ * values the operator's bundle has (shared ownership under server-side apply, no conflict): the Kubernetes provider's
+ * Check registers every CRD-kind input in its CRD cache and refuses one without `.spec.group` and
+ * `.spec.names.kind` ("expected .spec.group", pulumi-kubernetes provider/pkg/clients/cache.go groupKindFromCRD).
+ */
 export function buildCrdReadinessPatch(crd: string, minutes: number): Manifest {
+  const kind = CRD_KINDS[crd];
+  if (!kind) throw new Error(`buildCrdReadinessPatch: no kind known for CRD ${crd}; add it to CRD_KINDS`);
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: crd, annotations: awaitAnnotations(waitFor("CustomResourceDefinition"), minutes) },
+    metadata: {
+      name: crd,
+      annotations: awaitAnnotations([...waitFor("CustomResourceDefinition"), patchedGate(minutes)], minutes),
+    },
+    spec: { group: crd.slice(crd.indexOf(".") + 1), names: { kind } },
   };
 }
 
@@ -362,7 +406,9 @@ export class OperatorInstall extends pulumi.ComponentResource {
       {
         apiVersion: "operators.coreos.com/v1alpha1",
         kind: "ClusterServiceVersion",
-        metadata: this.installedCsv.apply((csvName) => csvPatch(csvName).metadata),
+        metadata: previewableCsvName(this.installedCsv, `${spec.packageName}.pending-olm-resolution`).apply(
+          (csvName) => csvPatch(csvName).metadata,
+        ),
       },
       { parent: this, dependsOn: [this.subscription, ...approver], customTimeouts: wait },
     );
@@ -398,6 +444,18 @@ export class OperatorInstall extends pulumi.ComponentResource {
       new k8s.batch.v1.Job(`${name}-approver`, approver.job, { ...o, dependsOn: [binding], customTimeouts: wait }),
     ];
   }
+}
+
+/**
+ * The CSV name for the readiness patch. In a preview where OLM has not resolved the Subscription yet (a new stack, a
+ * new operator) the name is unknown, and the Kubernetes provider refuses to check a Patch resource without a name
+ * ("patch resources require the `.metadata.name` field to be set", provider.go Check, every 4.x release): the preview
+ * then shows `placeholder` instead. `up` always has the real name (registration waits for the Subscription).
+ */
+export function previewableCsvName(installedCsv: pulumi.Output<string>, placeholder: string): pulumi.Output<string> {
+  const isKnown = (installedCsv as unknown as { isKnown?: Promise<boolean> }).isKnown;
+  if (!pulumi.runtime.isDryRun() || typeof isKnown?.then !== "function") return installedCsv;
+  return pulumi.output(isKnown).apply((known) => (known ? installedCsv : pulumi.output(placeholder)));
 }
 
 export function isResource<T extends pulumi.Resource>(r: T | undefined): r is T {

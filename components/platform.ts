@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig, SecretConfig } from "./config/schema";
 import { Capacity } from "./capacity";
 import { GpuEnablement, requiredGpus } from "./gpu";
-import { appsDomain, createKubernetesProvider } from "./kubernetes";
+import { appsDomain, createKubernetesProvider, forceOwnership } from "./kubernetes";
 import { ModelServing } from "./models/model-serving";
 import { HashCache } from "./models/weights";
 import { defaultDeploymentMode, OpenShiftAi } from "./openshift-ai";
@@ -59,7 +59,15 @@ export class Platform extends pulumi.ComponentResource {
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     // Component args are stored in state: pass none (they hold secret Outputs).
-    super("maas:index:Platform", name, {}, opts);
+    super(
+      "maas:index:Platform",
+      name,
+      {},
+      {
+        ...opts,
+        transformations: [...(opts?.transformations ?? []), forceOwnership],
+      },
+    );
     const { config, secrets } = args;
     const provider = createKubernetesProvider(`${name}-k8s`, config.cluster, { parent: this });
     this.provider = provider;

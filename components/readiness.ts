@@ -144,8 +144,33 @@ const ISVC_READY: ReadyState = {
   source: "red-hat-data-services/kserve rhoai-2.16 / rhoai-2.25 pkg/apis/serving/v1beta1/inference_service_status.go",
 };
 
-/** 3scale-operator: `Available` once every Deployment is available and the default routes are admitted. */
-const APIMANAGER_READY: ReadyState = {
+/**
+ * The Deployments an APIManager owns (pkg/3scale/amp/component/deployments_lister.go): 2.16 (zync enabled, zync
+ * database internal) has 12; 2.15 also deploys the system database and both Redis (15).
+ */
+export function apiManagerDeployments(release: ReleaseSet["threescale"]): string[] {
+  return [
+    "apicast-staging",
+    "apicast-production",
+    "backend-listener",
+    "backend-worker",
+    "backend-cron",
+    "system-memcache",
+    "system-app",
+    "system-sidekiq",
+    "system-searchd",
+    "zync",
+    "zync-que",
+    "zync-database",
+    ...(release === "2.15" ? ["system-mysql", "system-redis", "backend-redis"] : []),
+  ];
+}
+
+/**
+ * 3scale-operator: `Available` once every Deployment is available and the default routes are admitted. `deployments`
+ * is required by the CRD's status schema (`required: [deployments]`); the operator lists each Deployment by state.
+ */
+const apiManagerReady = (release: ReleaseSet["threescale"]): ReadyState => ({
   waitFor: ["condition=Available"],
   ready: () => ({
     conditions: [
@@ -155,15 +180,17 @@ const APIMANAGER_READY: ReadyState = {
         message: "All requirements for the current version are met",
       }),
     ],
+    deployments: { ready: apiManagerDeployments(release) },
   }),
   notReady: [
     () => ({
       conditions: [condition("Available", "False", { reason: "MissingWatchedSecrets" })],
+      deployments: { starting: apiManagerDeployments(release) },
     }),
   ],
   source:
-    "3scale/3scale-operator 3scale-2.15-stable / 3scale-2.16-stable controllers/apps/apimanager_status_reconciler.go",
-};
+    "3scale/3scale-operator 3scale-2.15-stable / 3scale-2.16-stable controllers/apps/apimanager_status_reconciler.go, apis/apps/v1alpha1/apimanager_types.go L90-104",
+});
 
 const CPD_READY: ReadyState = {
   waitFor: ["condition=Ready"],
@@ -277,25 +304,29 @@ const CRD_READY: ReadyState = {
   source: "kubernetes apiextensions-apiserver pkg/apis/apiextensions/v1/types.go L304-338",
 };
 
+/** metav1.Condition: `message` has no omitempty, so an unset message is written as "" (and the CRD requires it). */
+const NFD_FALSE = { reason: "ConditionNotBeingMetCurrently", message: "" };
 const NFD_READY: ReadyState = {
   waitFor: ["condition=Available"],
   ready: () => ({
     conditions: [
-      condition("Available", "True", { reason: "AllInstanceComponentsAreDeployedSuccessfuly" }),
-      condition("Upgradeable", "True", { reason: "CanBeUpgraded" }),
-      condition("Progressing", "False", { reason: "ConditionNotBeingMetCurrently" }),
-      condition("Degraded", "False", { reason: "ConditionNotBeingMetCurrently" }),
+      condition("Available", "True", { reason: "AllInstanceComponentsAreDeployedSuccessfuly", message: "" }),
+      condition("Upgradeable", "True", { reason: "CanBeUpgraded", message: "" }),
+      condition("Progressing", "False", NFD_FALSE),
+      condition("Degraded", "False", NFD_FALSE),
     ],
   }),
   notReady: [
     () => ({
       conditions: [
-        condition("Available", "False"),
+        condition("Available", "False", NFD_FALSE),
+        condition("Upgradeable", "False", NFD_FALSE),
         condition("Progressing", "True", { reason: "NFDWorkerDaemonSetProgressing", message: "ds is progressing" }),
+        condition("Degraded", "False", NFD_FALSE),
       ],
     }),
   ],
-  source: "openshift/cluster-nfd-operator release-4.18 internal/status/status.go L257-352",
+  source: "openshift/cluster-nfd-operator release-4.18 internal/status/status.go L257-352 (getProgressingConditions)",
 };
 
 /** `Ready=True` is also written with reason NoGPUNodes or NFDLabelsMissing: the state `ready` is what counts. */
@@ -309,16 +340,24 @@ const CLUSTER_POLICY_READY: ReadyState = {
         reason: "Reconciled",
         message: "ClusterPolicy is ready as all resources have been successfully reconciled",
       }),
-      condition("Error", "False", { reason: "Ready" }),
+      condition("Error", "False", { reason: "Ready", message: "" }),
     ],
   }),
   notReady: [
     () => ({
       state: "notReady",
-      conditions: [condition("Ready", "False", { reason: "OperandNotReady" }), condition("Error", "False")],
+      namespace: "nvidia-gpu-operator",
+      conditions: [
+        condition("Ready", "False", { reason: "Error", message: "" }),
+        condition("Error", "True", {
+          reason: "OperandNotReady",
+          message: "ClusterPolicy is not ready, states not ready: [state-device-plugin]",
+        }),
+      ],
     }),
   ],
-  source: "NVIDIA/gpu-operator v25.10.1 controllers/clusterpolicy_controller.go, api/nvidia/v1/clusterpolicy_types.go",
+  source:
+    'NVIDIA/gpu-operator v25.10.1 controllers/clusterpolicy_controller.go L182-193, internal/conditions/clusterpolicy.go L58-100 (metav1.Condition: message written as "")',
 };
 
 /** The Job controller: `Complete` once the pods succeeded (`Failed` after the backoff limit). */
@@ -361,6 +400,7 @@ const RELEASE_DEPENDENT: ReadonlySet<ReadyKind> = new Set([
   "DSCInitialization",
   "DataScienceCluster",
   "Keycloak",
+  "APIManager",
 ] as ReadyKind[]);
 
 /** The ready state of `kind` for the releases a stack selects (OLM's, the API server's... are the same for all). */
@@ -381,7 +421,7 @@ export function readyState(kind: ReadyKind, releases?: ReleaseSet): ReadyState {
     case "InferenceService":
       return ISVC_READY;
     case "APIManager":
-      return APIMANAGER_READY;
+      return apiManagerReady(r.threescale);
     case "CustomPolicyDefinition":
       return CPD_READY;
     case "Keycloak":

@@ -13,17 +13,25 @@
  * Then the first-up scaling (largest vs smallest stack) against the 2x target, and refresh reads per object by
  * type. Prints markdown and saves it to out/bench.md.
  *
- * Usage: npm run bench [-- --models 1,10,50 --latency 20 --concurrency 8[,32]]
+ * Then the same program on the real engine (tools/real/: the pulumi CLI and plugins, a real API server, Keycloak, the
+ * emulator at the same latency) for 1 and 10 models: first up, no-op up and refresh, wall time and the engine's own
+ * overhead per resource.
+ *
+ * Then the plan of a stack with a 16 GiB local model, hash cache cold and warm (scripts/bench-weights.ts).
+ *
+ * Usage: npm run bench [-- --models 1,10,50 --latency 20 --concurrency 8[,32] --real 1,10|none --weights-gib 16|0]
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { createDynamicEngine, EngineOperation, isDynamic } from "./plan/dynamic-engine";
+import { createDynamicEngine, EngineOperation, inThreescaleLayer, isDynamic } from "./plan/dynamic-engine";
 import { startEmulatorInWorker } from "../tools/threescale-emulator/worker";
 import { HarnessState, PROJECT_ROOT, runProgram } from "./plan/mock-runner";
-import { inThreescaleLayer, manyModels } from "../tests/e2e/support";
 import { DEFAULT_CLIENT_OPTIONS } from "../dynamic-providers/threescale/client";
+import { startDeployment } from "../tools/real/deployment";
+import { realModels } from "../tools/real/stack";
+import { benchWeights, weightsTable } from "./bench-weights";
 
 /**
  * The admin client's own default (requests in flight per admin URL): what a deployment gets, since the stack
@@ -71,7 +79,7 @@ async function benchStack(count: number, latencyMs: number, concurrency: number)
     host: "worker",
   });
   await engine.ready();
-  const models = manyModels(count);
+  const models = realModels(count);
   let state: HarnessState = { resources: {} };
   const rows: Row[] = [];
   const measure = async (phase: Phase, run: () => Promise<void>) => {
@@ -214,6 +222,72 @@ function report(rows: Row[], latencyMs: number, uptimeAtStart: string): string {
   ].join("\n");
 }
 
+interface RealRow {
+  models: number;
+  phase: "first up" | "no-op up" | "refresh";
+  resources: number;
+  calls: number;
+  writes: number;
+  wallSeconds: number;
+  /** Wall time during which no resource step was in flight (program start, plugins, planning, checkpoints). */
+  engineIdleSeconds: number;
+}
+
+/**
+ * The whole program on the real engine (pulumi CLI, language host, plugins) against the real counterparts
+ * (tools/real/): a fresh environment per stack size, the tenant's admin API at `latencyMs` per call.
+ */
+async function benchReal(count: number, latencyMs: number): Promise<RealRow[]> {
+  const d = await startDeployment({
+    models: realModels(count),
+    gpuNodes: Math.ceil(count / 4),
+    emulator: { latencyMs },
+  });
+  const rows: RealRow[] = [];
+  try {
+    for (const n of d.env.notReal) process.stderr.write(`not real: ${n}\n`);
+    const measure = async (
+      phase: RealRow["phase"],
+      run: () => Promise<import("../tools/real/deployment").CommandReport>,
+    ) => {
+      d.env.operators.tenant("3scale")?.emulator.resetCalls();
+      const r = await run();
+      const emulator = d.env.operators.tenant("3scale")?.emulator;
+      rows.push({
+        models: count,
+        phase,
+        resources: r.resources,
+        calls: emulator?.calls.length ?? 0,
+        writes: emulator?.writes().length ?? 0,
+        wallSeconds: r.wallMs / 1000,
+        engineIdleSeconds: r.engineIdleMs / 1000,
+      });
+    };
+    await measure("first up", () => d.up());
+    await measure("no-op up", () => d.up({ expectNoChanges: true }));
+    await measure("refresh", () => d.refresh({ expectNoChanges: true }));
+  } finally {
+    await d.stop();
+  }
+  return rows;
+}
+
+function realTable(rows: RealRow[], latencyMs: number, version: string): string[] {
+  return [
+    `Real engine (pulumi ${version}, tools/real/ counterparts), tenant admin API at ${latencyMs} ms per call. *Engine idle* is the ` +
+      "wall time during which no resource step was in flight (program start, plugin start, planning, checkpoints); " +
+      "per resource it is the engine's own overhead.",
+    "",
+    "| models | phase | resources | admin API calls | writes | wall time (s) | engine idle (s) | engine idle per resource (ms) |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      (r) =>
+        `| ${r.models} | ${r.phase} | ${r.resources} | ${r.calls} | ${r.writes} | ${fixed(r.wallSeconds)} | ` +
+        `${fixed(r.engineIdleSeconds)} | ${fixed((r.engineIdleSeconds * 1000) / r.resources, 0)} |`,
+    ),
+  ];
+}
+
 async function main(): Promise<void> {
   const counts = numbers("models", "1,10,50");
   const latencyMs = numbers("latency", "20")[0];
@@ -228,7 +302,29 @@ async function main(): Promise<void> {
       rows.push(...(await benchStack(count, latencyMs, concurrency)));
     }
   }
-  const markdown = report(rows, latencyMs, uptimeAtStart) + "\n";
+  let markdown = report(rows, latencyMs, uptimeAtStart) + "\n";
+  const weightsGib = numbers("weights-gib", "16")[0];
+  if (weightsGib > 0) {
+    process.stderr.write(`bench: planning a ${weightsGib} GiB local model, cold and warm...\n`);
+    const weights = await benchWeights({ gib: weightsGib });
+    markdown += "\nPlanning the dev stack with one local model (preview, harness), hash cache empty then filled:\n\n";
+    markdown += weightsTable(weights).join("\n") + "\n";
+  }
+  const realCounts = option("real", "1,10") === "none" ? [] : numbers("real", "1,10");
+  if (realCounts.length > 0) {
+    const realRows: RealRow[] = [];
+    let version = "";
+    for (const count of realCounts) {
+      process.stderr.write(`bench: real engine, ${count} model(s)...\n`);
+      try {
+        realRows.push(...(await benchReal(count, latencyMs)));
+        version = (await import("../tools/real/pulumi")).pulumiBins().cliVersion;
+      } catch (e) {
+        process.stderr.write(`not real: real-engine rows (${count} models): ${(e as Error).message.split("\n")[0]}\n`);
+      }
+    }
+    if (realRows.length > 0) markdown += "\n" + realTable(realRows, latencyMs, version).join("\n") + "\n";
+  }
   process.stdout.write(markdown);
   const out = path.join(PROJECT_ROOT, "out");
   fs.mkdirSync(out, { recursive: true });

@@ -1,6 +1,6 @@
 /**
  * Generates docs/config-reference.md and the `config:` block of Pulumi.yaml from the config schema
- * (components/config/schema.ts + reference.ts). Run `npx ts-node --transpile-only scripts/gen-config-reference.ts`
+ * (components/config/schema.ts + reference.ts). Run `npm run config-reference`
  * after changing the schema; tests/config/reference.test.ts fails when either file drifts.
  */
 import * as fs from "fs";

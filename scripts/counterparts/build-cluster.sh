@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds or fetches the REAL counterparts that tests/support/real/*.ts start, each only when missing from the cache:
+# Builds or fetches the REAL counterparts that tools/real/*.ts start, each only when missing from the cache:
 #   cluster:  etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, compiled from the Go module
 #             proxy with the versions pinned in tools/counterparts/cluster/go.mod (one module, so the five binaries
 #             share one dependency graph and one compile of it), plus kwok's own Stage documents.
@@ -9,7 +9,7 @@
 #
 # Output contract: progress and errors go to stderr; stdout carries only `export NAME='value'` lines, so a caller can
 #   eval "$(bash scripts/counterparts/build-cluster.sh)"
-# and tests/support/real/counterparts.ts parses the same lines. Variables:
+# and tools/real/counterparts.ts parses the same lines. Variables:
 #   MAAS_CLUSTER_BIN         directory with etcd kube-apiserver kube-controller-manager kube-scheduler kwok
 #   MAAS_KWOK_STAGES         kwok Stage YAML (node initialise + lease heartbeat, pod ready/complete/delete)
 #   MAAS_KUBERNETES_VERSION  e.g. v1.36.3

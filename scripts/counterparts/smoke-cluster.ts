@@ -7,10 +7,10 @@
  * CONTRACTS_DIR (default ../shared/contracts beside the repo) locates the CRDs.
  */
 import * as path from "path";
-import { installCrds, startControlPlane, ControlPlane } from "../../tests/support/real/control-plane";
-import { KubeApi, resourcePath } from "../../tests/support/real/kube-api";
-import { adminToken, startKeycloak } from "../../tests/support/real/keycloak";
-import { waitFor } from "../../tests/support/real/procs";
+import { installCrds, startControlPlane, ControlPlane } from "../../tools/real/control-plane";
+import { KubeApi, resourcePath } from "../../tools/real/kube-api";
+import { adminToken, startKeycloak } from "../../tools/real/keycloak";
+import { waitFor } from "../../tools/real/procs";
 
 const CONTRACTS = process.env.CONTRACTS_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared", "contracts");
 const NS = "default";

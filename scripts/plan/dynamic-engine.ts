@@ -249,6 +249,10 @@ serveInWorker<HostRequest, HostReply>(PROVIDER_HOST_ROLE, async (clientOptions: 
   };
 });
 
+/** The 3scale configuration layer (products, verification account, the tenant's portal settings). */
+export const inThreescaleLayer = (r: { urn: string }) =>
+  r.urn.includes("$maas:products:") || /dynamic\/threescale:(DeveloperPortalAccess|TenantDefaults)::/.test(r.urn);
+
 export function isDynamic(type: string): boolean {
   return type.startsWith(DYNAMIC_TYPE_PREFIX);
 }

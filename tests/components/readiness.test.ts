@@ -25,7 +25,10 @@ function readyKindOf(r: RecordedResource): ReadyKind {
   return kind as ReadyKind;
 }
 
-const object = (status: Record<string, unknown>, generation = 3) => ({ metadata: { generation }, status });
+const object = (status: Record<string, unknown>, generation = 3, annotations?: Record<string, string>) => ({
+  metadata: { generation, ...(annotations ? { annotations } : {}) },
+  status,
+});
 
 function releasesOf(stack: string, config: Record<string, unknown>): ReleaseSet {
   const { values } = stackConfig(stack, stackFilePath(stack), { config });
@@ -114,10 +117,12 @@ describe.each(STACKS)("stack %s %j", (stack, config) => {
       const expressions = parseWaitFor(r.inputs.metadata.annotations[WAIT_FOR]);
       const state = readyState(kind, releases);
       const ready = state.ready({ name: r.inputs.metadata.name ?? r.name, generation: 1 });
-      if (!waitSatisfied(expressions, object(ready, 1)))
+      // The live object carries what the program applied (a readiness patch waits for its own annotations too).
+      const applied = r.inputs.metadata.annotations as Record<string, string>;
+      if (!waitSatisfied(expressions, object(ready, 1, applied)))
         failures.push(`${r.name}: ${JSON.stringify(expressions)} is not satisfied by the ${kind} ready status`);
       for (const before of state.notReady)
-        if (waitSatisfied(expressions, object(before({ name: r.name, generation: 1 }), 1)))
+        if (waitSatisfied(expressions, object(before({ name: r.name, generation: 1 }), 1, applied)))
           failures.push(`${r.name}: ${JSON.stringify(expressions)} ends before ${kind} is ready`);
     }
     expect(failures).toEqual([]);

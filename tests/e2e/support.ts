@@ -7,15 +7,15 @@
  */
 import type { ClientOptions } from "../../dynamic-providers/threescale/client";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../tools/threescale-emulator";
-import { createDynamicEngine, DynamicEngine, RefreshResult } from "../../scripts/plan/dynamic-engine";
+import {
+  createDynamicEngine,
+  DynamicEngine,
+  inThreescaleLayer,
+  RefreshResult,
+} from "../../scripts/plan/dynamic-engine";
 import { HarnessState, runProgram, RunResult } from "../../scripts/plan/mock-runner";
-import type { ConfigInput } from "../../components/config/schema";
 
 export const DYNAMIC = (name: string) => `pulumi-nodejs:dynamic/threescale:${name}`;
-
-/** The layer under test: the 3scale configuration (products, verification account, the tenant's portal settings). */
-export const inThreescaleLayer = (r: { urn: string }) =>
-  r.urn.includes("$maas:products:") || /dynamic\/threescale:(DeveloperPortalAccess|TenantDefaults)::/.test(r.urn);
 
 /** Quick retries: the emulator answers instantly, so waiting only slows tests down. */
 export const FAST_RETRIES: ClientOptions = { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 20, timeoutMs: 10_000 };
@@ -79,16 +79,6 @@ export async function startDeployment(opts: DeploymentOptions = {}): Promise<Dep
     close: () => emulator.close(),
   };
   return deployment;
-}
-
-/** `count` models named model-01.., each with its own plan defaults. */
-export function manyModels(count: number): NonNullable<ConfigInput["models"]> {
-  return Array.from({ length: count }, (_, i) => ({
-    name: `model-${String(i + 1).padStart(2, "0")}`,
-    description: `Test model ${i + 1}`,
-    huggingFace: { repo: "Qwen/Qwen2.5-0.5B-Instruct", revision: "7ae557604adf67be50417f59c2c2f167def9a775" },
-    gpus: 1,
-  }));
 }
 
 /** Emulator calls as `METHOD path` lines (for readable assertion failures). */

@@ -7,10 +7,10 @@
  *   does not count;
  * - await/condition/jsonpath.go, jsonpath/jsonpath.go: `jsonpath={path}` needs the path to exist, `{path}=v` the first
  *   selected value, printed as Go's fmt.Sprint would, to equal v exactly; the same status.observedGeneration gate.
- * Supports the JSONPath the program uses: `.field`, `[n]`, `[*]`, `[?@.field=="v"]`.
+ * Supports the JSONPath the program uses: `.field`, `['key']`, `[n]`, `[*]`, `[?@.field=="v"]`.
  */
 
-type Obj = { metadata?: { generation?: number }; status?: Record<string, any> };
+type Obj = { metadata?: { generation?: number; annotations?: Record<string, string> }; status?: Record<string, any> };
 
 export function parseWaitFor(annotation: string): string[] {
   try {
@@ -45,6 +45,9 @@ function select(values: unknown[], step: string): unknown[] {
       if (Array.isArray(v)) out.push(...v.filter((x) => x && String(x[filter[1]]) === filter[2]));
     } else if (step === "[*]") {
       out.push(...(Array.isArray(v) ? v : Object.values(v)));
+    } else if (/^\[(["'])[^"']*\1\]$/.test(step)) {
+      const key = step.slice(2, -2);
+      if (!Array.isArray(v) && key in v) out.push((v as Record<string, unknown>)[key]);
     } else if (/^\[\d+\]$/.test(step)) {
       if (Array.isArray(v) && Number(step.slice(1, -1)) < v.length) out.push(v[Number(step.slice(1, -1))]);
     } else if (!Array.isArray(v) && step in v) {

@@ -47,6 +47,9 @@ export interface EmulatorOptions {
   tenantName?: string;
   /** Default "apps.example.test" (hosted product endpoints). */
   wildcardDomain?: string;
+  /** The tenant's admin and portal domains (default `${tenant}-admin.example.test`, `${tenant}.example.test`). */
+  adminDomain?: string;
+  portalDomain?: string;
   /** Default true: the content a new 3scale tenant starts with. */
   seedDefaults?: boolean;
   /** Default true: reject paths/parameters that are not in the OpenAPI spec (400). */
@@ -169,8 +172,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const state = emptyState(
     {
       name: tenantName,
-      adminDomain: `${tenantName}-admin.example.test`,
-      portalDomain: `${tenantName}.example.test`,
+      adminDomain: opts.adminDomain ?? `${tenantName}-admin.example.test`,
+      portalDomain: opts.portalDomain ?? `${tenantName}.example.test`,
       wildcardDomain: opts.wildcardDomain ?? "apps.example.test",
     },
     { deletionLagMs: opts.deletionLagMs ?? 100, release, clock: opts.clock ?? Date.now },

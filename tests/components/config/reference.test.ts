@@ -9,7 +9,7 @@ import {
   renderConfigReference,
 } from "../../../scripts/gen-config-reference";
 
-const REGENERATE = "run `npx ts-node --transpile-only scripts/gen-config-reference.ts` and commit the result";
+const REGENERATE = "run `npm run config-reference` and commit the result";
 
 describe("config reference, Pulumi.yaml and the schema agree", () => {
   test("every schema key has a description (components/config/reference.ts)", () => {

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as https from "https";
 import { parse as parseYaml } from "yaml";
-import { parseYamlDocuments } from "../../../scripts/derive-contracts";
+import { parseYamlDocuments } from "../../scripts/derive-contracts";
 import { waitFor } from "./procs";
 
 export interface KubeObject {

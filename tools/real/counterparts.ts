@@ -20,7 +20,7 @@ export interface KeycloakDist {
   javaHome: string;
 }
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const BUILD_SCRIPT = path.join(REPO_ROOT, "scripts", "counterparts", "build-cluster.sh");
 
 /** Runs the build script (a no-op when the cache is warm) and returns the `export NAME=value` lines it prints. */
