@@ -63,7 +63,7 @@ export class BackendUsageProvider extends ObjectProvider<BackendUsageInputs> {
   }
 }
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const backendUsageProvider = new BackendUsageProvider();
 
 export interface BackendUsageArgs {

@@ -69,7 +69,7 @@ export class BackendProvider extends ObjectProvider<BackendInputs> {
   }
 }
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const backendProvider = new BackendProvider();
 
 export interface BackendArgs {

@@ -88,7 +88,7 @@ export class MappingRuleProvider extends ObjectProvider<MappingRuleInputs> {
   }
 }
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const productRuleProvider = new MappingRuleProvider();
 
 export interface ProductMappingRuleArgs {

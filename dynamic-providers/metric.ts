@@ -114,7 +114,7 @@ export class MetricProvider extends ObjectProvider<MetricInputs> {
   }
 }
 
-// One provider instance per resource type, each serialized once and shared by all its resources.
+// One provider instance per resource type (registry.ts), shared by all its resources.
 export const productMetricProvider = new MetricProvider("metric");
 export const productMethodProvider = new MetricProvider("method");
 

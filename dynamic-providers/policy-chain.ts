@@ -146,7 +146,7 @@ export class PolicyChainProvider extends ThreescaleProvider<PolicyChainInputs> {
 
 const chainPath = (productId: number) => `${productPath(productId)}/proxy/policies.json`;
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const policyChainProvider = new PolicyChainProvider();
 
 export interface PolicyChainArgs {

@@ -145,7 +145,7 @@ async function publishDefaultServicePlan(client: AdminClient, productId: number)
   if (plan.default !== true) await client.put(`${base}/default.json`);
 }
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const productProvider = new ProductProvider();
 
 export interface ProductArgs {

@@ -91,7 +91,7 @@ export class ProxyPromotionProvider extends ThreescaleProvider<ProxyPromotionInp
   }
 }
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const proxyPromotionProvider = new ProxyPromotionProvider();
 
 export interface ProxyPromotionArgs {

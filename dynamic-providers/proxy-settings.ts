@@ -134,7 +134,7 @@ function endpoints(proxy: any): { endpoint: string; sandboxEndpoint: string } {
   return { endpoint: proxy.endpoint ?? "", sandboxEndpoint: proxy.sandbox_endpoint ?? "" };
 }
 
-/** The one instance every resource of this type shares (serialized once). */
+/** The one instance every resource of this type shares (registry.ts; the state holds a reference to it). */
 export const proxySettingsProvider = new ProxySettingsProvider();
 
 export type ProxySettingsArgs = {

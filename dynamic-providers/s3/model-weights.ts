@@ -22,6 +22,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "../threescale/unknown";
 import { S3Client, type S3ClientOptions, type S3Connection, type ObjectInfo } from "./client";
+import { providerReference } from "../provider-reference";
 
 /** One local file: where it is, and its size and sha256 as the program's hash cache knows them. */
 export interface WeightFile {
@@ -347,7 +348,7 @@ function sortedFiles(files: Record<string, WeightFile>): Record<string, WeightFi
   );
 }
 
-/** The one instance every ModelWeights resource shares (serialized once). */
+/** The one instance every ModelWeights resource shares (referenced from the state, see provider-reference.ts). */
 export const modelWeightsProvider = new ModelWeightsProvider();
 
 export interface ModelWeightsArgs {
@@ -372,7 +373,8 @@ export class ModelWeights extends pulumi.dynamic.Resource {
     provider: pulumi.dynamic.ResourceProvider = modelWeightsProvider,
   ) {
     super(
-      provider,
+      // The shared instance by reference (dynamic-providers/registry.ts); another one (tests) by value.
+      provider === modelWeightsProvider ? providerReference("s3:ModelWeights", provider) : provider,
       name,
       { ...args, credentials: pulumi.secret(args.credentials) },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "credentials"] },

@@ -5,8 +5,9 @@
  * - `ObjectProvider`: create/read/update/delete of an admin API object with its own id (product, backend, plan, ...)
  *   — create adopts an existing object with the same key, update writes only what differs, read refreshes.
  *
- * Like client.ts this module is serialized by value into each provider: no module-level state, no Pulumi runtime
- * objects (only types from @pulumi/pulumi, which TypeScript erases).
+ * Like client.ts this module stays serializable by value (states written before provider references, see
+ * ../provider-reference.ts, hold providers so): no module-level state, no Pulumi runtime objects (only types from
+ * @pulumi/pulumi, which TypeScript erases).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { AdminClient, ClientOptions, Connection, unlessGone } from "./client";

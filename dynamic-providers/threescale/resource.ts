@@ -3,10 +3,12 @@
  * instances are).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { providerReference } from "../provider-reference";
 
 /**
  * Base of every 3scale resource: registers `inputs` with `provider` as type `threescale:<type>`, with the `outputs`
  * left for the provider to fill in. Existing stacks know each resource by its type: a new one would replace them.
+ * The state holds a reference to the provider (dynamic-providers/registry.ts), not its code.
  */
 export abstract class ThreescaleResource extends pulumi.dynamic.Resource {
   protected constructor(
@@ -18,7 +20,7 @@ export abstract class ThreescaleResource extends pulumi.dynamic.Resource {
     opts?: pulumi.CustomResourceOptions,
   ) {
     const unset = Object.fromEntries(outputs.map((output) => [output, undefined]));
-    super(provider, name, { ...inputs, ...unset }, opts, "threescale", type);
+    super(providerReference(`threescale:${type}`, provider), name, { ...inputs, ...unset }, opts, "threescale", type);
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * Layer 3: the real dynamic-provider host shipped in @pulumi/pulumi, spawned from the project root and driven over
- * gRPC the way the engine drives it, for Product, PolicyChain, ProxyPromotion and SsoIntegration.
+ * gRPC the way the engine drives it, for Product, PolicyChain, ProxyPromotion and SsoIntegration. `__provider` is
+ * what the resources store: a reference the host resolves through dynamic-providers/registry.ts.
  */
 import { policyChainProvider } from "../../dynamic-providers/policy-chain";
+import { providerReference } from "../../dynamic-providers/provider-reference";
 import { productProvider } from "../../dynamic-providers/product";
 import { proxyPromotionProvider } from "../../dynamic-providers/proxy-promotion";
 import { ssoIntegrationProvider } from "../../dynamic-providers/sso-integration";
@@ -25,10 +27,10 @@ const texts: Record<string, string> = {};
 
 beforeAll(async () => {
   host = await startHost();
-  texts.Product = (await serialize(productProvider)).text;
-  texts.PolicyChain = (await serialize(policyChainProvider)).text;
-  texts.ProxyPromotion = (await serialize(proxyPromotionProvider)).text;
-  texts.SsoIntegration = (await serialize(ssoIntegrationProvider)).text;
+  texts.Product = (await serialize(providerReference("threescale:Product", productProvider))).text;
+  texts.PolicyChain = (await serialize(providerReference("threescale:PolicyChain", policyChainProvider))).text;
+  texts.ProxyPromotion = (await serialize(providerReference("threescale:ProxyPromotion", proxyPromotionProvider))).text;
+  texts.SsoIntegration = (await serialize(providerReference("threescale:SsoIntegration", ssoIntegrationProvider))).text;
 });
 afterAll(async () => {
   await host?.close();
