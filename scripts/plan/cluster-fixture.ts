@@ -25,28 +25,27 @@ function clusterSecret(id: string): Record<string, string> | undefined {
   return undefined;
 }
 
+export interface InstallerMachineSetOptions {
+  /** The installer's infrastructure name (`machine.openshift.io/cluster-api-cluster`). */
+  cluster: string;
+  replicas: number;
+  instanceType: string;
+}
+
 /** A worker MachineSet as the installer creates it on AWS (trimmed to the fields the clone touches). */
-export function fixtureMachineSet(name: string) {
+export function installerMachineSet(name: string, o: InstallerMachineSetOptions) {
+  const cluster = { "machine.openshift.io/cluster-api-cluster": o.cluster };
   return {
     apiVersion: "machine.openshift.io/v1beta1",
     kind: "MachineSet",
-    metadata: {
-      name,
-      namespace: "openshift-machine-api",
-      labels: { "machine.openshift.io/cluster-api-cluster": "fixture" },
-    },
+    metadata: { name, namespace: "openshift-machine-api", labels: cluster },
     spec: {
-      replicas: 2,
-      selector: {
-        matchLabels: {
-          "machine.openshift.io/cluster-api-cluster": "fixture",
-          "machine.openshift.io/cluster-api-machineset": name,
-        },
-      },
+      replicas: o.replicas,
+      selector: { matchLabels: { ...cluster, "machine.openshift.io/cluster-api-machineset": name } },
       template: {
         metadata: {
           labels: {
-            "machine.openshift.io/cluster-api-cluster": "fixture",
+            ...cluster,
             "machine.openshift.io/cluster-api-machine-role": "worker",
             "machine.openshift.io/cluster-api-machine-type": "worker",
             "machine.openshift.io/cluster-api-machineset": name,
@@ -58,7 +57,7 @@ export function fixtureMachineSet(name: string) {
             value: {
               apiVersion: "machine.openshift.io/v1beta1",
               kind: "AWSMachineProviderConfig",
-              instanceType: "m6i.2xlarge",
+              instanceType: o.instanceType,
               placement: { region: "us-east-2", availabilityZone: "us-east-2a" },
             },
           },
@@ -67,6 +66,10 @@ export function fixtureMachineSet(name: string) {
     },
   };
 }
+
+/** The fixture cluster's worker MachineSets. */
+export const fixtureMachineSet = (name: string) =>
+  installerMachineSet(name, { cluster: "fixture", replicas: 2, instanceType: "m6i.2xlarge" });
 
 const notFound = (a: ResourceHandlerArgs): never => {
   throw new Error(`fixture cluster: ${a.type} ${a.id} not found`);

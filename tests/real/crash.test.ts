@@ -10,9 +10,10 @@
  * removing it. After each: the stack converges (`preview --expect-no-changes`), and nothing exists twice.
  */
 import { mulberry32 } from "../../tools/threescale-emulator";
-import { Deployment, startDeployment } from "../../tools/real/deployment";
+import type { Deployment } from "../../tools/real/deployment";
 import { realModels } from "../../tools/real/stack";
-import { recordCounterparts, say, scenario } from "../../tools/real/summary";
+import { useDeployment } from "./use-deployment";
+import { scenario } from "../../tools/real/summary";
 
 const FILE = "tests/real/crash.test.ts";
 const MIN = 60_000;
@@ -21,15 +22,10 @@ const TWO = MODELS.slice(0, 2);
 
 let d: Deployment;
 
-beforeAll(async () => {
-  d = await startDeployment({ models: TWO });
-  for (const n of d.env.notReal) say(`not real: ${n}`);
-  recordCounterparts({ bins: d.stack.bins, kubernetesVersion: d.env.cp.version, notReal: d.env.notReal });
-}, 5 * MIN);
-
-afterAll(async () => {
-  await d?.stop();
-}, 2 * MIN);
+const deployment = useDeployment({ models: TWO });
+beforeAll(() => {
+  d = deployment();
+});
 
 /** Kill `up` at a point drawn from `seed` in [lo, hi] ms, recover as the README says, converge. */
 async function crashAndRecover(seed: number, lo: number, hi: number, details: Record<string, unknown>) {

@@ -11,14 +11,15 @@
 import type { TenantSnapshot } from "../../tools/threescale-emulator";
 import { AdminClient } from "../../dynamic-providers/threescale/client";
 import { adminToken } from "../../tools/real/keycloak";
-import { CommandReport, Deployment, startDeployment } from "../../tools/real/deployment";
+import type { CommandReport, Deployment } from "../../tools/real/deployment";
 import { KSERVE_CRDS } from "../../tools/real/catalog";
 import { resourcePath } from "../../tools/real/kube-api";
 import { difference, listAllObjects } from "../../tools/real/objects";
 import { APPS_DOMAIN, realModels } from "../../tools/real/stack";
-import { recordCounterparts, recordKeycloak, say, scenario } from "../../tools/real/summary";
+import { recordKeycloak, say, scenario } from "../../tools/real/summary";
 import { signIn } from "./browser";
 import { unrecoveredDeletes } from "./tenant-deletes";
+import { useDeployment } from "./use-deployment";
 
 const FILE = "tests/real/platform.test.ts";
 const MIN = 60_000;
@@ -47,19 +48,14 @@ const changed = (r: CommandReport, providers = true) =>
     .filter((s) => providers || !s.type.startsWith("pulumi:providers:"))
     .map((s) => `${s.op} ${s.urn.split("::").pop()}`);
 
-beforeAll(async () => {
-  d = await startDeployment({ models: TWO });
-  for (const n of d.env.notReal) say(`not real: ${n}`);
+const deployment = useDeployment({ models: TWO });
+beforeAll(() => {
+  d = deployment();
   say(
     "not real: @pulumi/aws: its provider plugin cannot be built here (not served by the Go module proxy); the stack takes weights from a Hugging Face download Job into an external bucket and creates no aws resource; the aws path is covered by the mock suites",
   );
   say(`pulumi ${d.stack.bins.cliVersion}; kube-apiserver ${d.env.cp.version}`);
-  recordCounterparts({ bins: d.stack.bins, kubernetesVersion: d.env.cp.version, notReal: d.env.notReal });
-}, 5 * MIN);
-
-afterAll(async () => {
-  await d?.stop();
-}, 2 * MIN);
+});
 
 describe("one stack, every layer, on the real engine", () => {
   scenario(

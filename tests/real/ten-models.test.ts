@@ -5,9 +5,10 @@
  * from the tenant in an order 3scale accepts.
  */
 import type { TenantSnapshot } from "../../tools/threescale-emulator";
-import { Deployment, startDeployment } from "../../tools/real/deployment";
+import type { Deployment } from "../../tools/real/deployment";
 import { realModels } from "../../tools/real/stack";
-import { recordCounterparts, say, scenario } from "../../tools/real/summary";
+import { useDeployment } from "./use-deployment";
+import { scenario } from "../../tools/real/summary";
 import { unrecoveredDeletes } from "./tenant-deletes";
 
 const FILE = "tests/real/ten-models.test.ts";
@@ -23,15 +24,10 @@ const writes = () =>
     .writes()
     .map((c) => `${c.method} ${c.path}`);
 
-beforeAll(async () => {
-  d = await startDeployment({ models, gpuNodes: 3 });
-  for (const n of d.env.notReal) say(`not real: ${n}`);
-  recordCounterparts({ bins: d.stack.bins, kubernetesVersion: d.env.cp.version, notReal: d.env.notReal });
-}, 5 * MIN);
-
-afterAll(async () => {
-  await d?.stop();
-}, 2 * MIN);
+const deployment = useDeployment({ models, gpuNodes: 3 });
+beforeAll(() => {
+  d = deployment();
+});
 
 describe("ten models", () => {
   scenario(

@@ -13,6 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { EmulatorOptions } from "../threescale-emulator";
+import { installerMachineSet } from "../../scripts/plan/cluster-fixture";
 import { CLUSTER_CRDS, crdFile } from "./catalog";
 import { ControlPlane, startControlPlane } from "./control-plane";
 import { KubeApi, resourcePath } from "./kube-api";
@@ -57,48 +58,6 @@ const apply = (api: KubeApi, apiVersion: string, plural: string, obj: any) =>
     "openshift-installer",
   );
 
-/** The worker MachineSet as the installer creates it on AWS (the providerSpec fields the program's clone touches). */
-export function workerMachineSet(replicas: number) {
-  return {
-    kind: "MachineSet",
-    metadata: {
-      name: WORKER_MACHINESET,
-      namespace: "openshift-machine-api",
-      labels: { "machine.openshift.io/cluster-api-cluster": CLUSTER_NAME },
-    },
-    spec: {
-      replicas,
-      selector: {
-        matchLabels: {
-          "machine.openshift.io/cluster-api-cluster": CLUSTER_NAME,
-          "machine.openshift.io/cluster-api-machineset": WORKER_MACHINESET,
-        },
-      },
-      template: {
-        metadata: {
-          labels: {
-            "machine.openshift.io/cluster-api-cluster": CLUSTER_NAME,
-            "machine.openshift.io/cluster-api-machine-role": "worker",
-            "machine.openshift.io/cluster-api-machine-type": "worker",
-            "machine.openshift.io/cluster-api-machineset": WORKER_MACHINESET,
-          },
-        },
-        spec: {
-          metadata: {},
-          providerSpec: {
-            value: {
-              apiVersion: "machine.openshift.io/v1beta1",
-              kind: "AWSMachineProviderConfig",
-              instanceType: "m6i.4xlarge",
-              placement: { region: "us-east-2", availabilityZone: "us-east-2a" },
-            },
-          },
-        },
-      },
-    },
-  };
-}
-
 export async function startEnvironment(opts: EnvironmentOptions): Promise<RealEnvironment> {
   const timings: Record<string, number> = {};
   let t = Date.now();
@@ -136,7 +95,16 @@ export async function startEnvironment(opts: EnvironmentOptions): Promise<RealEn
       metadata: { name: "global-operators", namespace: "openshift-operators" },
       spec: {},
     });
-    await apply(api, "machine.openshift.io/v1beta1", "machinesets", workerMachineSet(opts.workers ?? 3));
+    await apply(
+      api,
+      "machine.openshift.io/v1beta1",
+      "machinesets",
+      installerMachineSet(WORKER_MACHINESET, {
+        cluster: CLUSTER_NAME,
+        replicas: opts.workers ?? 3,
+        instanceType: "m6i.4xlarge",
+      }),
+    );
     operators = startOperators({
       api,
       backends,
