@@ -6,7 +6,7 @@
  * SSO integration) get the harness's default handler: they have their own tests.
  */
 import type { ClientOptions } from "../../dynamic-providers/threescale/client";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../tools/threescale-emulator";
+import { startEmulator, type Emulator, type EmulatorOptions, type Release } from "../../tools/threescale-emulator";
 import {
   createDynamicEngine,
   DynamicEngine,
@@ -35,6 +35,8 @@ export interface Deployment {
 
 export interface DeploymentOptions {
   stack?: string;
+  /** The 3scale release the emulator plays and the providers are told (default: the emulator's). */
+  release?: Release;
   emulator?: EmulatorOptions;
   clientOptions?: ClientOptions;
   /** Config overrides applied to every `up` (merged under the per-call ones). */
@@ -42,9 +44,14 @@ export interface DeploymentOptions {
 }
 
 export async function startDeployment(opts: DeploymentOptions = {}): Promise<Deployment> {
-  const emulator = await startEmulator({ latencyMs: 0, ...opts.emulator });
+  const emulator = await startEmulator({ latencyMs: 0, release: opts.release, ...opts.emulator });
   const engine = createDynamicEngine({
-    connection: { adminUrl: emulator.url, accessToken: emulator.accessToken, verifyTls: false },
+    connection: {
+      adminUrl: emulator.url,
+      accessToken: emulator.accessToken,
+      verifyTls: false,
+      release: opts.release,
+    },
     clientOptions: opts.clientOptions ?? FAST_RETRIES,
     manages: inThreescaleLayer,
   });
