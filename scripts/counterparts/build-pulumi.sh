@@ -80,8 +80,11 @@ module_hash() {
 # Files a package main embeds but the module zip lacks.
 prepare_kubernetes() {
   local src="$1" dir
-  dir="$(cd "$src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)" ||
+  # `go list -m` prints no Dir for a module not yet in the module cache (a cold cache): download it first.
+  (cd "$src" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4) ||
     die "could not download github.com/pulumi/pulumi-kubernetes/provider/v4 (see go's error above)"
+  dir="$(cd "$src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)"
+  [[ -n "$dir" && -d "$dir" ]] || die "github.com/pulumi/pulumi-kubernetes/provider/v4 is not in the module cache after go mod download"
   (cd "$src" && go run genembed.go "$dir" cmd/pulumi-resource-kubernetes 4.25.0) ||
     die "generating the kubernetes provider's embedded schema failed"
 }
