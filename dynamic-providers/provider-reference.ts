@@ -13,6 +13,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
+const references = new WeakMap<object, Map<string, pulumi.dynamic.ResourceProvider>>();
 
 /**
  * A provider object with the methods `provider` has, each loading the registered provider for `token` (the
@@ -23,6 +24,12 @@ export function providerReference(
   token: string,
   provider: pulumi.dynamic.ResourceProvider,
 ): pulumi.dynamic.ResourceProvider {
+  // One reference object per provider and token: Pulumi caches a provider's serialized text by object identity, and
+  // serializing is the expensive part of registering a dynamic resource (tens of ms each).
+  const byToken = references.get(provider) ?? new Map<string, pulumi.dynamic.ResourceProvider>();
+  references.set(provider, byToken);
+  const known = byToken.get(token);
+  if (known) return known;
   const reference: Record<string, unknown> = {};
   for (const method of METHODS) {
     if (typeof provider[method] !== "function") continue;
@@ -30,7 +37,9 @@ export function providerReference(
       return registeredProvider(token, this?.clientOptions)[method](...args);
     };
   }
-  return reference as unknown as pulumi.dynamic.ResourceProvider;
+  const made = reference as unknown as pulumi.dynamic.ResourceProvider;
+  byToken.set(token, made);
+  return made;
 }
 
 /** Runs in the dynamic-provider host: the project's provider for `token`. */

@@ -57,3 +57,9 @@ test("every resource class's type token is registered", () => {
   expect([...tokens].filter((t) => !(t in PROVIDERS))).toEqual([]);
   expect(Object.keys(PROVIDERS).filter((t) => !tokens.has(t))).toEqual([]);
 });
+
+test("one reference object per provider and token, so Pulumi serializes it once", () => {
+  const reference = providerReference("threescale:Product", productProvider);
+  expect(providerReference("threescale:Product", productProvider)).toBe(reference);
+  expect(providerReference("threescale:Other", productProvider)).not.toBe(reference);
+});
